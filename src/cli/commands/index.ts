@@ -1,0 +1,11 @@
+// Each module adds its commands to the program; the list is the whole CLI surface.
+import type { Command } from 'commander';
+import { register as transfer } from './transfer.ts';
+import { register as demo } from './demo.ts';
+import { register as jobs } from './jobs.ts';
+import { register as dat } from './dat.ts';
+import { register as fibsem } from './fibsem.ts';
+
+export function registerCommands(program: Command): void {
+  for (const register of [demo, transfer, jobs, dat, fibsem]) register(program);
+}

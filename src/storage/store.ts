@@ -1,0 +1,90 @@
+// The one storage interface every driver (directory, S3, GCS) implements and every format and
+// transfer is written against. Keys are '/'-separated and relative to the store's root URL; a
+// driver never exposes its scheme to callers.
+import type { Readable } from 'node:stream';
+
+/** What a store knows about one object or file. */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  /** Modification time (file mtime, or the object's LastModified / stored source mtime). */
+  mtimeMs: number;
+  /** Server-computed digest as the server reports it (S3 ETag without quotes, GCS md5 in hex). */
+  etag?: string;
+  /** Full-object CRC32C, base64 of the big-endian 4 bytes as S3 and GCS write it, when known. */
+  crc32c?: string;
+  /** Mtime of the source this object was copied from, when the store keeps it (S3/GCS metadata). */
+  sourceMtimeMs?: number;
+  contentEncoding?: string;
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, exclusive. */
+  end: number;
+}
+
+/**
+ * A body that can be read in any order, any number of times: what lets a large write go in
+ * parallel parts and lets a failed part be sent again without buffering the whole file.
+ */
+export interface RangeSource {
+  readonly size: number;
+  readRange(range: ByteRange, signal?: AbortSignal): Promise<Buffer>;
+}
+
+export interface WriteOptions {
+  /** Mtime to preserve (file) or record as metadata (object stores). */
+  mtimeMs?: number;
+  contentType?: string;
+  contentEncoding?: string;
+  cacheControl?: string;
+  /** Called with the number of bytes just sent, for progress and bandwidth accounting. */
+  onBytes?: (n: number) => void;
+  signal?: AbortSignal;
+}
+
+/** What a finished write proves: the bytes the driver sent and what the destination confirmed. */
+export interface WriteResult {
+  key: string;
+  size: number;
+  /** CRC32C of the bytes read from the source while sending them (base64, big-endian). */
+  crc32c: string;
+  /** The destination's own digest of what it received, compared by the driver before returning. */
+  etag?: string;
+  /** Parts sent in this call (0 for a single-request write). */
+  partsSent: number;
+  /** Parts found already uploaded by an earlier, interrupted attempt and reused. */
+  partsReused: number;
+}
+
+export interface ListOptions {
+  /** Stop at '/' (one folder level) instead of walking the whole tree. Default: recursive. */
+  delimiter?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface Store {
+  /** The root URL, normalised: file:///abs/path/, s3://bucket/prefix/, gs://bucket/prefix/. */
+  readonly url: string;
+  /** Streams every object under `prefix` (default: all) in key order where the backend allows. */
+  list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo>;
+  /** undefined when the key does not exist. */
+  stat(key: string): Promise<ObjectInfo | undefined>;
+  read(key: string, range?: ByteRange): Promise<Readable>;
+  readBytes(key: string, range?: ByteRange): Promise<Buffer>;
+  /** A RangeSource over an existing key (its size from a stat the caller may already have). */
+  openRange(key: string, size?: number): Promise<RangeSource>;
+  /**
+   * Writes atomically: a reader sees the old object or the whole new one, never a part. A Buffer
+   * goes in one request; a RangeSource larger than the multipart threshold goes in parallel parts
+   * and, on drivers that support it, resumes an earlier interrupted upload of the same key.
+   */
+  write(key: string, body: Buffer | RangeSource, opts?: WriteOptions): Promise<WriteResult>;
+  delete(key: string): Promise<void>;
+  /** Full-object CRC32C (base64), from the store when it keeps one, else by reading the object. */
+  checksum(key: string): Promise<string>;
+  /** Releases connections and file handles. */
+  close(): Promise<void>;
+}
