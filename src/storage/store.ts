@@ -32,6 +32,8 @@ export interface ByteRange {
 export interface RangeSource {
   readonly size: number;
   readRange(range: ByteRange, signal?: AbortSignal): Promise<Buffer>;
+  /** Releases what the source holds open (a file descriptor, a connection); safe to call twice. */
+  close?(): Promise<void>;
 }
 
 export interface WriteOptions {

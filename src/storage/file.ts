@@ -1,0 +1,261 @@
+// Local directories (and anything mounted: NFS, Lustre, GPFS) as a Store. Writes land in a hidden
+// temporary file beside the target, are fsynced, get the source mtime, and are renamed into place,
+// so a reader or a crash never sees half a file under the real name.
+import { createReadStream } from 'node:fs';
+import { mkdir, open, opendir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { FerryError } from '../errors.ts';
+import { crc32cOf, crc32cOfParts, crc32cToBase64 } from './checksum.ts';
+import type { StoreOptions } from './open.ts';
+import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, WriteOptions, WriteResult } from './store.ts';
+
+const TEMP_MARK = '.ferry-tmp-';
+const DEFAULT_PART = 8 * 1024 * 1024;
+
+export function isFerryTempName(name: string): boolean {
+  return name.startsWith('.') && name.endsWith(TEMP_MARK);
+}
+
+// Writes preserve the source mtime, so a file's own mtime is the source mtime it was copied from.
+export async function openFileStore(path: string, opts: StoreOptions = {}): Promise<Store> {
+  return new FileStore(resolve(path), opts);
+}
+
+class FileStore implements Store {
+  readonly url: string;
+  private readonly root: string;
+  private readonly partSize: number;
+  private readonly partConcurrency: number;
+  private readonly madeDirs = new Set<string>();
+
+  constructor(root: string, opts: StoreOptions) {
+    this.root = root;
+    this.url = pathToFileURL(root).href.replace(/\/?$/, '/');
+    this.partSize = opts.partSize ?? DEFAULT_PART;
+    this.partConcurrency = opts.partConcurrency ?? 4;
+  }
+
+  private pathOf(key: string): string {
+    if (key.split('/').some((p) => p === '..')) throw new FerryError(`key "${key}" leaves the store root ${this.root}`);
+    return key === '' ? this.root : join(this.root, ...key.split('/'));
+  }
+
+  async *list(prefix = '', opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    // The prefix may end inside a name ("run1/ima"): walk its folder, filter names by the rest.
+    const slash = prefix.lastIndexOf('/');
+    const folderKey = slash < 0 ? '' : prefix.slice(0, slash + 1);
+    try {
+      const s = await stat(this.pathOf(folderKey));
+      if (!s.isDirectory()) return;
+    } catch (e) {
+      if (isNotFound(e)) return;
+      throw fsError(e, this.pathOf(folderKey));
+    }
+    yield* this.walk(folderKey, prefix, opts);
+  }
+
+  // Streams directory entries as the OS returns them: a folder of millions of files never becomes
+  // an array. Sub-folders are walked depth-first after their parent's files.
+  private async *walk(folderKey: string, prefix: string, opts: ListOptions): AsyncIterable<ObjectInfo> {
+    const dirPath = this.pathOf(folderKey);
+    let dir;
+    try {
+      dir = await opendir(dirPath, { bufferSize: 256 });
+    } catch (e) {
+      throw fsError(e, dirPath);
+    }
+    const subdirs: string[] = [];
+    for await (const ent of dir) {
+      if (opts.signal?.aborted) break;
+      const key = folderKey + ent.name;
+      if (!key.startsWith(prefix) && !prefix.startsWith(key + '/')) continue;
+      if (isFerryTempName(ent.name)) continue;
+      if (ent.isDirectory()) {
+        if (!opts.delimiter) subdirs.push(key + '/');
+        continue;
+      }
+      if (!ent.isFile() && !ent.isSymbolicLink()) continue;
+      let s;
+      try {
+        s = await stat(join(dirPath, ent.name));
+      } catch (e) {
+        if (isNotFound(e)) continue; // removed while listing
+        throw fsError(e, join(dirPath, ent.name));
+      }
+      if (!s.isFile()) continue; // symlinks to folders are not followed: no loops, no surprises
+      if (key.startsWith(prefix)) yield { key, size: s.size, mtimeMs: s.mtimeMs, sourceMtimeMs: s.mtimeMs };
+    }
+    for (const sub of subdirs) yield* this.walk(sub, prefix, opts);
+  }
+
+  async stat(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const s = await stat(this.pathOf(key));
+      if (!s.isFile()) return undefined;
+      return { key, size: s.size, mtimeMs: s.mtimeMs, sourceMtimeMs: s.mtimeMs };
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw fsError(e, this.pathOf(key));
+    }
+  }
+
+  async read(key: string, range?: ByteRange): Promise<Readable> {
+    const p = this.pathOf(key);
+    const fh = await open(p, 'r').catch((e) => {
+      throw fsError(e, p);
+    });
+    return fh.createReadStream(range ? { start: range.start, end: range.end - 1 } : {});
+  }
+
+  async readBytes(key: string, range?: ByteRange): Promise<Buffer> {
+    const p = this.pathOf(key);
+    try {
+      if (!range) return await readFile(p);
+      const fh = await open(p, 'r');
+      try {
+        return await readAt(fh, range.start, range.end - range.start);
+      } finally {
+        await fh.close();
+      }
+    } catch (e) {
+      throw fsError(e, p);
+    }
+  }
+
+  async openRange(key: string, size?: number): Promise<RangeSource> {
+    const p = this.pathOf(key);
+    const fh = await open(p, 'r').catch((e) => {
+      throw fsError(e, p);
+    });
+    const total = size ?? (await fh.stat()).size;
+    // One descriptor for the whole multipart write, not one per part.
+    return {
+      size: total,
+      readRange: (r: ByteRange) => readAt(fh, r.start, r.end - r.start),
+      close: () => fh.close(),
+    };
+  }
+
+  async write(key: string, body: Buffer | RangeSource, opts: WriteOptions = {}): Promise<WriteResult> {
+    const target = this.pathOf(key);
+    const dir = dirname(target);
+    if (!this.madeDirs.has(dir)) {
+      await mkdir(dir, { recursive: true }).catch((e) => {
+        throw fsError(e, dir);
+      });
+      this.madeDirs.add(dir);
+    }
+    // One fixed temporary name per target: a run killed half-way leaves at most one hidden file
+    // per key, and the re-run that writes the key again reuses and renames it.
+    const temp = join(dir, `.${basename(target)}${TEMP_MARK}`);
+    let fh: FileHandle | undefined;
+    try {
+      fh = await open(temp, 'w');
+      const crc = Buffer.isBuffer(body) ? await writeBuffer(fh, body, opts) : await this.writeParts(fh, body, opts);
+      await fh.sync();
+      await fh.close();
+      fh = undefined;
+      if (opts.mtimeMs !== undefined) await utimes(temp, new Date(opts.mtimeMs), new Date(opts.mtimeMs));
+      await rename(temp, target);
+      const size = Buffer.isBuffer(body) ? body.length : body.size;
+      return { key, size, crc32c: crc32cToBase64(crc), partsSent: 0, partsReused: 0 };
+    } catch (e) {
+      await fh?.close().catch(() => {});
+      await unlink(temp).catch(() => {});
+      throw fsError(e, target);
+    }
+  }
+
+  // Large files: parts are read and written at their own offsets in parallel, each checksummed,
+  // and the CRCs combined, so the file is read exactly once.
+  private async writeParts(fh: FileHandle, src: RangeSource, opts: WriteOptions): Promise<number> {
+    const parts: { crc: number; size: number }[] = [];
+    let next = 0;
+    const count = Math.max(1, Math.ceil(src.size / this.partSize));
+    const worker = async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= count) return;
+        opts.signal?.throwIfAborted();
+        const start = i * this.partSize;
+        const end = Math.min(src.size, start + this.partSize);
+        const buf = await src.readRange({ start, end }, opts.signal);
+        if (buf.length !== end - start) throw new FerryError(`source changed size while being read (part ${i + 1})`, { exitCode: 1 });
+        await writeAll(fh, buf, start);
+        parts[i] = { crc: crc32cOf(buf), size: buf.length };
+        opts.onBytes?.(buf.length);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.partConcurrency, count) }, worker));
+    return src.size === 0 ? 0 : crc32cOfParts(parts);
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  async checksum(key: string): Promise<string> {
+    const p = this.pathOf(key);
+    let crc = 0;
+    try {
+      for await (const chunk of createReadStream(p, { highWaterMark: 1 << 20 })) crc = crc32cOf(chunk as Buffer, crc);
+    } catch (e) {
+      throw fsError(e, p);
+    }
+    return crc32cToBase64(crc);
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function writeBuffer(fh: FileHandle, body: Buffer, opts: WriteOptions): Promise<number> {
+  await writeAll(fh, body, 0);
+  opts.onBytes?.(body.length);
+  return crc32cOf(body);
+}
+
+async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off, position + off);
+    off += bytesWritten;
+  }
+}
+
+async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  let off = 0;
+  while (off < length) {
+    const { bytesRead } = await fh.read(buf, off, length - off, position + off);
+    if (bytesRead === 0) break;
+    off += bytesRead;
+  }
+  return off === length ? buf : buf.subarray(0, off);
+}
+
+function isNotFound(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException)?.code === 'ENOENT' || (e as NodeJS.ErrnoException)?.code === 'ENOTDIR';
+}
+
+/** Turns an fs error into a one-line message naming the path and what to do. */
+export function fsError(e: unknown, path: string): unknown {
+  if (e instanceof FerryError) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const hints: Record<string, [string, string]> = {
+    ENOENT: ['does not exist', 'check the path'],
+    EACCES: ['permission denied', 'check the file and folder permissions for this user'],
+    EPERM: ['operation not permitted', 'check the file and folder permissions for this user'],
+    ENOSPC: ['no space left on device', 'free space at the destination, then run the same command again: it resumes'],
+    EDQUOT: ['disk quota exceeded', 'free space or raise the quota, then run the same command again: it resumes'],
+    EROFS: ['read-only file system', 'choose a writable destination'],
+    EISDIR: ['is a folder, not a file', 'check the path'],
+    ENOTDIR: ['a part of the path is a file, not a folder', 'check the path'],
+    EIO: ['input/output error', 'check the disk or the network mount'],
+  };
+  const h = code ? hints[code] : undefined;
+  if (!h) return e;
+  return new FerryError(`${path}: ${h[0]}`, { hint: h[1], code, exitCode: 1, cause: e });
+}

@@ -1,0 +1,264 @@
+// Copy and sync, written once over the Store interface. One pass: the source is listed as a
+// stream, each file is compared with the destination listing and the manifest, and the files
+// that need it are copied by a fixed pool of workers while the listing goes on. A file counts as
+// copied only when the driver has verified it (sizes and checksums) and the manifest records it.
+import { EXIT_USAGE, FerryError, errorMessage } from '../errors.ts';
+import type { ObjectInfo, RangeSource, Store, WriteResult } from '../storage/store.ts';
+import { BandwidthLimit } from './bandwidth.ts';
+import { makeFilter } from './filters.ts';
+import type { FilterRules } from './filters.ts';
+import { Manifest } from './manifest.ts';
+import type { ListedEntry } from './manifest.ts';
+import { Pool } from './pool.ts';
+
+export interface TransferOptions extends FilterRules {
+  /** Compare content (CRC32C) instead of size and modification time. */
+  checksum?: boolean;
+  /** sync: remove destination files the source does not have, only if every copy succeeded. */
+  delete?: boolean;
+  dryRun?: boolean;
+  /** Files in flight at once. */
+  transfers?: number;
+  /** Bytes per second for the whole run. */
+  bwlimit?: number;
+  /** Files at least this large are sent as a RangeSource (parallel parts) instead of one buffer. */
+  multipartThreshold?: number;
+  /** Only these keys (a single-file copy). */
+  onlyKeys?: string[];
+  /** Key at the destination for a source key (a single-file copy to a new name). */
+  renameKey?: (key: string) => string;
+  signal?: AbortSignal;
+  /** Told about every decision and outcome, for --json lines, logs and dry-run output. */
+  onEvent?: (e: TransferEvent) => void;
+}
+
+export type TransferEvent =
+  | { type: 'copy'; key: string; size: number; reason: string; dryRun: boolean }
+  | { type: 'copied'; key: string; size: number; crc32c: string; partsReused: number }
+  | { type: 'skip'; key: string; size: number; reason: string }
+  | { type: 'failed'; key: string; error: string }
+  | { type: 'delete'; key: string; dryRun: boolean }
+  | { type: 'delete-skipped'; reason: string };
+
+export interface TransferStats {
+  listed: number;
+  listingDone: boolean;
+  copiedFiles: number;
+  copiedBytes: number;
+  skippedFiles: number;
+  skippedBytes: number;
+  failedFiles: number;
+  /** Files proven equal at the destination: copied and checked now, or recorded earlier and unchanged. */
+  verifiedFiles: number;
+  deletedFiles: number;
+  bytesTotal: number;
+  bytesInFlight: number;
+  failures: { key: string; error: string }[];
+}
+
+export function newStats(): TransferStats {
+  return {
+    listed: 0, listingDone: false, copiedFiles: 0, copiedBytes: 0, skippedFiles: 0, skippedBytes: 0,
+    failedFiles: 0, verifiedFiles: 0, deletedFiles: 0, bytesTotal: 0, bytesInFlight: 0, failures: [],
+  };
+}
+
+const MAX_FAILURES_KEPT = 1000;
+
+/**
+ * Copies what differs from `src` to `dst`. `stats` is updated live, for progress. Throws a
+ * FerryError for a failure that concerns the whole run (missing bucket, bad credentials); a file
+ * that cannot be read or written is counted in `failedFiles` and the rest go on.
+ */
+export async function transfer(src: Store, dst: Store, opts: TransferOptions = {}, stats = newStats()): Promise<TransferStats> {
+  const manifest = new Manifest(dst.url);
+  const emit = opts.onEvent ?? (() => {});
+  const include = makeFilter(opts);
+  const limit = opts.bwlimit ? new BandwidthLimit(opts.bwlimit) : undefined;
+  const threshold = opts.multipartThreshold ?? 16 * 1024 * 1024;
+  const toKey = opts.renameKey ?? ((k: string) => k);
+  const pool = new Pool(opts.transfers ?? 32);
+  let fatal: unknown;
+  try {
+    // The destination is listed first (into scratch space on disk), the source as it streams.
+    await manifest.loadDestination(destinationListing(dst, opts));
+
+    const copyOne = async (e: ObjectInfo, dkey: string) => {
+      stats.bytesInFlight += e.size;
+      let body: Buffer | RangeSource | undefined;
+      let sent = 0;
+      try {
+        const onBytes = (n: number) => {
+          sent += n;
+          stats.copiedBytes += n;
+        };
+        if (e.size < threshold) {
+          body = await src.readBytes(e.key);
+          if (body.length !== e.size) throw new FerryError(`${e.key} changed size while being read (${e.size} -> ${body.length} bytes)`, { exitCode: 1 });
+          if (limit) await limit.take(body.length);
+        } else {
+          body = throttled(await src.openRange(e.key, e.size), limit);
+        }
+        const res: WriteResult = await dst.write(dkey, body, { mtimeMs: e.mtimeMs, onBytes, signal: opts.signal });
+        if (res.size !== e.size) throw new FerryError(`${dkey}: wrote ${res.size} bytes, the source has ${e.size}`, { exitCode: 1 });
+        // Bytes not reported by the driver (reused parts, or a driver without onBytes) count now.
+        stats.copiedBytes += e.size - sent;
+        manifest.record({ key: dkey, size: e.size, sourceMtimeMs: e.mtimeMs, crc32c: res.crc32c, etag: res.etag });
+        stats.copiedFiles++;
+        stats.verifiedFiles++;
+        emit({ type: 'copied', key: dkey, size: e.size, crc32c: res.crc32c, partsReused: res.partsReused });
+      } catch (err) {
+        stats.copiedBytes -= sent;
+        if (isRunFatal(err)) {
+          fatal ??= err;
+          return;
+        }
+        fail(stats, e.key, err, emit);
+      } finally {
+        stats.bytesInFlight -= e.size;
+        if (body && !Buffer.isBuffer(body)) await body.close?.();
+      }
+    };
+
+    for await (const e of sourceListing(src, opts)) {
+      if (fatal) break;
+      opts.signal?.throwIfAborted();
+      const dkey = toKey(e.key);
+      stats.listed++;
+      stats.bytesTotal += e.size;
+      manifest.markSeen(dkey);
+      let reason: string | undefined;
+      try {
+        reason = await needsCopy(e, dkey, src, dst, manifest, opts);
+      } catch (err) {
+        if (isRunFatal(err)) throw err;
+        fail(stats, e.key, err, emit);
+        continue;
+      }
+      if (reason === undefined) {
+        stats.skippedFiles++;
+        stats.skippedBytes += e.size;
+        stats.verifiedFiles++;
+        emit({ type: 'skip', key: dkey, size: e.size, reason: 'unchanged' });
+        continue;
+      }
+      emit({ type: 'copy', key: dkey, size: e.size, reason, dryRun: Boolean(opts.dryRun) });
+      if (opts.dryRun) continue;
+      await pool.submit(() => copyOne(e, dkey));
+    }
+    stats.listingDone = true;
+    await pool.drain();
+    if (fatal) throw fatal;
+
+    if (opts.delete) await deleteExtras(dst, manifest, include, stats, opts);
+    return stats;
+  } finally {
+    await pool.drain();
+    manifest.close();
+  }
+}
+
+async function* sourceListing(src: Store, opts: TransferOptions): AsyncIterable<ObjectInfo> {
+  const include = makeFilter(opts);
+  if (opts.onlyKeys) {
+    for (const k of opts.onlyKeys) {
+      const info = await src.stat(k);
+      if (!info) throw new FerryError(`${src.url}${k} does not exist`, { hint: 'check the source path' });
+      yield info;
+    }
+    return;
+  }
+  for await (const e of src.list('', { signal: opts.signal })) if (include(e.key)) yield e;
+}
+
+async function* destinationListing(dst: Store, opts: TransferOptions): AsyncIterable<ListedEntry> {
+  if (opts.onlyKeys) {
+    const toKey = opts.renameKey ?? ((k: string) => k);
+    for (const k of opts.onlyKeys) {
+      const info = await dst.stat(toKey(k));
+      if (info) yield info;
+    }
+    return;
+  }
+  for await (const e of dst.list('', { signal: opts.signal })) yield e;
+}
+
+/** Why `e` must be copied, or undefined when the destination already holds it. */
+async function needsCopy(e: ObjectInfo, dkey: string, src: Store, dst: Store, manifest: Manifest, opts: TransferOptions): Promise<string | undefined> {
+  const d = manifest.destination(dkey);
+  if (!d) return 'missing at destination';
+  if (d.size !== e.size) return `size differs (${e.size} at source, ${d.size} at destination)`;
+  const m = manifest.get(dkey);
+  // The record stands for the destination only while the destination still shows the same digest.
+  const recordHolds = m !== undefined && m.size === d.size && (m.etag === undefined || d.etag === undefined || m.etag === d.etag);
+  if (opts.checksum) {
+    // Both sides are read: the point of --checksum is not to trust a record or a timestamp.
+    const [srcCrc, dstCrc] = await Promise.all([src.checksum(e.key), dst.checksum(dkey)]);
+    if (srcCrc !== dstCrc) return 'content differs (CRC32C)';
+    manifest.record({ key: dkey, size: e.size, sourceMtimeMs: e.mtimeMs, crc32c: srcCrc, etag: d.etag });
+    return undefined;
+  }
+  if (recordHolds && sameMtime(m.sourceMtimeMs, e.mtimeMs)) return undefined;
+  // No record (copied by another tool, or the manifest was lost): the destination's own note of
+  // the source mtime decides, from the listing when the store keeps it there, else from one HEAD.
+  const known = d.sourceMtimeMs ?? (await dst.stat(dkey))?.sourceMtimeMs;
+  if (known !== undefined && sameMtime(known, e.mtimeMs)) return undefined;
+  return 'modification time differs';
+}
+
+/** Millisecond precision: what utimes and S3 metadata keep of a source mtime. */
+function sameMtime(a: number, b: number): boolean {
+  return Math.abs(Math.floor(a) - Math.floor(b)) <= 1;
+}
+
+async function deleteExtras(dst: Store, manifest: Manifest, include: (k: string) => boolean, stats: TransferStats, opts: TransferOptions): Promise<void> {
+  if (stats.failedFiles > 0) {
+    opts.onEvent?.({ type: 'delete-skipped', reason: `${stats.failedFiles} file(s) failed to copy` });
+    return;
+  }
+  let after = '';
+  for (;;) {
+    const keys = manifest.unseenDestinationKeys(after, 1000);
+    if (keys.length === 0) return;
+    after = keys[keys.length - 1];
+    const doomed = keys.filter(include);
+    for (const k of doomed) opts.onEvent?.({ type: 'delete', key: k, dryRun: Boolean(opts.dryRun) });
+    if (opts.dryRun) continue;
+    const pool = new Pool(16);
+    for (const k of doomed) {
+      await pool.submit(async () => {
+        try {
+          await dst.delete(k);
+          stats.deletedFiles++;
+        } catch (err) {
+          fail(stats, k, err, opts.onEvent ?? (() => {}));
+        }
+      });
+    }
+    await pool.drain();
+    manifest.forget(doomed);
+  }
+}
+
+function fail(stats: TransferStats, key: string, err: unknown, emit: (e: TransferEvent) => void): void {
+  stats.failedFiles++;
+  if (stats.failures.length < MAX_FAILURES_KEPT) stats.failures.push({ key, error: errorMessage(err) });
+  emit({ type: 'failed', key, error: errorMessage(err) });
+}
+
+/** Usage or environment errors (exit 2) stop the whole run instead of failing every file in turn. */
+function isRunFatal(err: unknown): boolean {
+  return err instanceof FerryError && err.exitCode === EXIT_USAGE;
+}
+
+function throttled(src: RangeSource, limit: BandwidthLimit | undefined): RangeSource {
+  if (!limit) return src;
+  return {
+    size: src.size,
+    readRange: async (r, signal) => {
+      await limit.take(r.end - r.start);
+      return src.readRange(r, signal);
+    },
+    close: () => src.close?.() ?? Promise.resolve(),
+  };
+}
