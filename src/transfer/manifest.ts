@@ -34,6 +34,7 @@ export class Manifest {
   private readonly db: Database.Database;
   private pending: ManifestEntry[] = [];
   private lastFlush = Date.now();
+  private seenPending: string[] = [];
   private readonly getStmt: Database.Statement;
   private readonly putStmt: Database.Statement;
   private readonly destGet: Database.Statement;
@@ -116,12 +117,21 @@ export class Manifest {
     return { key: row.key, size: row.size, mtimeMs: row.mtimeMs, etag: row.etag ?? undefined, sourceMtimeMs: row.sourceMtimeMs ?? undefined };
   }
 
+  /** Buffered like record(); read back only after flushSeen(). */
   markSeen(key: string): void {
-    this.seenPut.run(key);
+    this.seenPending.push(key);
+    if (this.seenPending.length >= 2000) this.flushSeen();
+  }
+
+  private flushSeen(): void {
+    const keys = this.seenPending;
+    this.seenPending = [];
+    this.db.transaction(() => keys.forEach((k) => this.seenPut.run(k)))();
   }
 
   /** Destination keys the source did not list, in key order, one page after `afterKey`. */
   unseenDestinationKeys(afterKey: string, limit: number): string[] {
+    this.flushSeen();
     const rows = this.db
       .prepare('SELECT d.key FROM temp.dest d WHERE d.key > ? AND NOT EXISTS (SELECT 1 FROM temp.seen s WHERE s.key = d.key) ORDER BY d.key LIMIT ?')
       .all(afterKey, limit) as { key: string }[];

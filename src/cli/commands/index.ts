@@ -5,7 +5,8 @@ import { register as demo } from './demo.ts';
 import { register as jobs } from './jobs.ts';
 import { register as dat } from './dat.ts';
 import { register as fibsem } from './fibsem.ts';
+import { register as jump } from './jump.ts';
 
 export function registerCommands(program: Command): void {
-  for (const register of [demo, transfer, jobs, dat, fibsem]) register(program);
+  for (const register of [demo, transfer, jobs, dat, fibsem, jump]) register(program);
 }

@@ -1,0 +1,109 @@
+// The description of one FIB-SEM "tab" (one acquisition, ~120,000 tiles): where each stage of the
+// transfer keeps its files and what the microscope operator says was acquired. Written by hand in
+// YAML; relative paths are relative to the YAML file, so a tab folder can carry its own listing.
+//
+//   tab: Z0720-07m_VNC_Sec26
+//   scope:
+//     host: jeiss8.hhmi.org                 # as ssh reaches it (~/.ssh/config aliases work)
+//     datRoot: /cygdrive/e/Images/Fly Brain # holds Y2021/M08/D23/<name>.dat
+//     listing: Z0720-07m_VNC_Sec26_jeiss8.hhmi.org_scope_dat.txt   # optional: a saved listing
+//   folders:
+//     transferredDat: /groups/flyem/data/Z0720-07m_VNC_Sec26/dat
+//     archiveDat: /nearline/flyem2/data/Z0720-07m_VNC_Sec26/dat
+//     inLensPng: /groups/flyem/data/Z0720-07m_VNC_Sec26/InLens
+//     logs: /groups/flyem/data/Z0720-07m_VNC_Sec26/logs
+//   expected:                               # optional, from the microscope operator
+//     firstDat: Merlin-6285_21-08-23_084156_0-0-0.dat
+//     lastDat: Merlin-6285_21-09-02_170314_0-0-3.dat
+//     count: 119208
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { FerryError } from '../../errors.ts';
+
+const DAT_NAME = /^[^/]+$/;
+const path = z.string().trim().min(1, 'must not be empty');
+
+const TabSchema = z.strictObject({
+  tab: z.string().trim().min(1, 'must not be empty'),
+  scope: z.strictObject({
+    host: z.string().trim().min(1, 'must not be empty'),
+    datRoot: path,
+    listing: path.optional(),
+  }),
+  folders: z.strictObject({
+    transferredDat: path,
+    archiveDat: path,
+    inLensPng: path,
+    logs: path,
+  }),
+  expected: z
+    .strictObject({
+      firstDat: z.string().regex(DAT_NAME, 'must be a file name, not a path').optional(),
+      lastDat: z.string().regex(DAT_NAME, 'must be a file name, not a path').optional(),
+      count: z.number().int('must be a whole number').nonnegative('must not be negative').optional(),
+    })
+    .optional(),
+});
+
+export type Tab = z.infer<typeof TabSchema> & {
+  /** The YAML file the tab was read from. */
+  source: string;
+};
+
+/** Reads and validates a tab description; every path in the result is absolute. */
+export async function loadTab(file: string): Promise<Tab> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FerryError(`cannot read tab description ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}`, {
+      hint: 'pass the path of the tab YAML file',
+      cause: e,
+    });
+  }
+  return parseTab(text, file);
+}
+
+export function parseTab(text: string, file: string): Tab {
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text);
+  } catch (e) {
+    throw new FerryError(`${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`, { hint: 'fix the YAML syntax', cause: e });
+  }
+  const parsed = TabSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => describeIssue(i));
+    throw new FerryError(`${file}: ${problems.join('; ')}`, {
+      hint: 'a tab needs tab, scope.host, scope.datRoot and folders.transferredDat, .archiveDat, .inLensPng, .logs; scope.listing and expected.firstDat, .lastDat, .count are optional',
+    });
+  }
+  const base = dirname(resolve(file));
+  const t = parsed.data;
+  const abs = (p: string) => resolve(base, p);
+  return {
+    ...t,
+    source: resolve(file),
+    scope: { ...t.scope, listing: t.scope.listing === undefined ? undefined : abs(t.scope.listing) },
+    folders: {
+      transferredDat: abs(t.folders.transferredDat),
+      archiveDat: abs(t.folders.archiveDat),
+      inLensPng: abs(t.folders.inLensPng),
+      logs: abs(t.folders.logs),
+    },
+  };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const at = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (at ? `${at}.${k}` : k));
+    return `unknown field${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`;
+  }
+  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) return `${at}: missing`;
+  if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) return `${at}: expected ${issue.expected}`;
+  return `${at}: ${issue.message}`;
+}

@@ -1,0 +1,44 @@
+// One `transfer.sync` job per plate: the plate folder to its mirror of the gallery layout under
+// the destination. Planning again adds only plates the run does not have yet.
+import type { Ledger } from '../../ledger/ledger.ts';
+import type { StoreOptions } from '../../storage/open.ts';
+import { TRANSFER_JOB } from '../../transfer/job.ts';
+import type { TransferJobParams } from '../../transfer/job.ts';
+import type { Plate } from './discover.ts';
+
+export const DEFAULT_KEY_TEMPLATE = '{gallery_path}';
+
+export interface PlanOptions {
+  dest: string;
+  keyTemplate?: string;
+  store?: StoreOptions;
+}
+
+/** The job key of a plate, as the old scripts named their job files: source_8__J1__A1170383. */
+export function plateKey(p: { source: string; batch: string; plate: string }): string {
+  return `${p.source}__${p.batch}__${p.plate}`;
+}
+
+export function plateDestination(p: Plate, opts: PlanOptions): string {
+  const vars: Record<string, string> = { gallery_path: p.galleryPath, source: p.source, batch: p.batch, plate: p.plate };
+  const path = (opts.keyTemplate ?? DEFAULT_KEY_TEMPLATE).replace(/\{(\w+)\}/g, (m, name: string) => vars[name] ?? m);
+  return opts.dest.replace(/\/*$/, '/') + path.replace(/^\/+|\/+$/g, '') + '/';
+}
+
+export function plateJob(p: Plate, opts: PlanOptions) {
+  const params: TransferJobParams = { src: p.dir, dst: plateDestination(p, opts), store: compact(opts.store) };
+  return { kind: TRANSFER_JOB, key: plateKey(p), params };
+}
+
+export async function planPlates(ledger: Ledger, runName: string, plates: Plate[], opts: PlanOptions, labels: Record<string, string> = {}) {
+  const run = await ledger.createRun({ name: runName, labels: { recipe: 'jump', dest: opts.dest, ...labels } });
+  const added = await ledger.addJobs(run.id, plates.map((p) => plateJob(p, opts)));
+  return { run, added };
+}
+
+/** Drops unset options so that job parameters stay short and readable in `ferry jobs show`. */
+function compact(o: StoreOptions | undefined): StoreOptions | undefined {
+  if (!o) return undefined;
+  const out = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return Object.keys(out).length ? out : undefined;
+}

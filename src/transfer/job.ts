@@ -1,0 +1,76 @@
+// The `transfer.sync` job kind: one verified copy (a tree or a list of files) as a ledger job, so
+// every recipe that moves data (MouseLight products, JUMP plates, the demo) gets resumable,
+// tracked, verified transfers without its own copy code. Idempotent: a re-run after a crash
+// sends only what the manifest and the destination do not already prove.
+import { z } from 'zod';
+import { FerryError } from '../errors.ts';
+import { registerHandler } from '../runtime/registry.ts';
+import { openStore } from '../storage/open.ts';
+import type { StoreOptions } from '../storage/open.ts';
+import { newStats, transfer } from './engine.ts';
+
+const storeOptions = z
+  .object({
+    endpoint: z.string(), profile: z.string(), region: z.string(), pathStyle: z.boolean(), acl: z.string(),
+    storageClass: z.string(), partSize: z.number().int().positive(), partConcurrency: z.number().int().positive(),
+    multipartThreshold: z.number().int().positive(), credentialCommand: z.string(), keyFile: z.string(),
+  })
+  .partial();
+
+export const TransferJobParams = z.object({
+  /** Store URL of the source folder or prefix. */
+  src: z.string().min(1),
+  /** Store URL of the destination folder or prefix. */
+  dst: z.string().min(1),
+  /** Copy only these keys, relative to src (single files); default: the whole tree. */
+  files: z.array(z.string().min(1)).optional(),
+  include: z.array(z.string()).optional(),
+  exclude: z.array(z.string()).optional(),
+  delete: z.boolean().optional(),
+  checksum: z.boolean().optional(),
+  transfers: z.number().int().positive().optional(),
+  store: storeOptions.optional(),
+});
+export type TransferJobParams = z.infer<typeof TransferJobParams>;
+
+export const TRANSFER_JOB = 'transfer.sync';
+
+registerHandler<TransferJobParams>(TRANSFER_JOB, {
+  validate(p) {
+    const r = TransferJobParams.safeParse(p);
+    if (!r.success) throw new FerryError(`bad transfer.sync parameters: ${r.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`);
+    return r.data;
+  },
+  async run(ctx, p) {
+    const opts: StoreOptions = p.store ?? {};
+    const [src, dst] = [await openStore(p.src, opts), await openStore(p.dst, opts)];
+    const stats = newStats();
+    const report = () =>
+      ctx.progress({
+        unit: 'files',
+        done: stats.copiedFiles + stats.skippedFiles,
+        total: stats.listingDone ? stats.listed : undefined,
+        bytesDone: stats.copiedBytes + stats.skippedBytes,
+        bytesTotal: stats.listingDone ? stats.bytesTotal : undefined,
+      });
+    const timer = setInterval(report, 1000);
+    try {
+      await transfer(src, dst, {
+        onlyKeys: p.files, include: p.include, exclude: p.exclude, delete: p.delete, checksum: p.checksum,
+        transfers: p.transfers, multipartThreshold: opts.multipartThreshold, signal: ctx.signal,
+      }, stats);
+    } finally {
+      clearInterval(timer);
+      report();
+      await Promise.all([src.close(), dst.close()]);
+    }
+    if (stats.failedFiles > 0) {
+      const first = stats.failures.slice(0, 5).map((f) => `${f.key}: ${f.error}`).join('; ');
+      for (const f of stats.failures.slice(0, 50)) await ctx.log(`failed ${f.key}: ${f.error}`);
+      throw new FerryError(`${stats.failedFiles} of ${stats.listed} files failed (${first})`, { exitCode: 1 });
+    }
+    await ctx.log(`verified ${stats.verifiedFiles} files: ${stats.copiedFiles} copied (${stats.copiedBytes} bytes), ${stats.skippedFiles} already verified, ${stats.deletedFiles} deleted`);
+    const { failures: _f, listingDone: _l, bytesInFlight: _b, ...counts } = stats;
+    return counts;
+  },
+});
