@@ -1,0 +1,48 @@
+// Copies between voxel arrays that each hold one box of a volume ([x, y, z, c], x fastest), the
+// step between a task's block and its chunks in both directions.
+import type { VoxelArray } from './dtype.ts';
+import { boxShape } from './grid.ts';
+import type { Box } from './grid.ts';
+
+/**
+ * Copies `region` (inside both boxes) from `src` (holding `srcBox`) to `dst` (holding `dstBox`),
+ * every channel. Long rows go through typed-array set; short ones (a 64-voxel chunk row) are
+ * copied in a loop, which beats creating a subarray per row.
+ */
+export function copyRegion(src: VoxelArray, srcBox: Box, dst: VoxelArray, dstBox: Box, region: Box, channels = 1): void {
+  const ss = boxShape(srcBox);
+  const ds = boxShape(dstBox);
+  const rs = boxShape(region);
+  const srcPlane = ss[0] * ss[1];
+  const dstPlane = ds[0] * ds[1];
+  const srcVol = srcPlane * ss[2];
+  const dstVol = dstPlane * ds[2];
+  const sx = region.start[0] - srcBox.start[0];
+  const dx = region.start[0] - dstBox.start[0];
+  for (let c = 0; c < channels; c++) {
+    for (let z = 0; z < rs[2]; z++) {
+      const sz = region.start[2] - srcBox.start[2] + z;
+      const dz = region.start[2] - dstBox.start[2] + z;
+      for (let y = 0; y < rs[1]; y++) {
+        const sy = region.start[1] - srcBox.start[1] + y;
+        const dy = region.start[1] - dstBox.start[1] + y;
+        const s = c * srcVol + sz * srcPlane + sy * ss[0] + sx;
+        const d = c * dstVol + dz * dstPlane + dy * ds[0] + dx;
+        if (rs[0] >= 256) (dst as Uint8Array).set((src as Uint8Array).subarray(s, s + rs[0]), d);
+        else for (let x = 0; x < rs[0]; x++) dst[d + x] = src[s + x];
+      }
+    }
+  }
+}
+
+/** Fraction of voxels that are not zero (0 for an empty array). */
+export function nonzeroFraction(a: VoxelArray): number {
+  if (a.length === 0) return 0;
+  let n = 0;
+  if (a instanceof BigUint64Array) {
+    for (let i = 0; i < a.length; i++) if (a[i] !== 0n) n++;
+  } else {
+    for (let i = 0; i < a.length; i++) if (a[i] !== 0) n++;
+  }
+  return n / a.length;
+}

@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkTab } from './tab-check.ts';
+
+const day = (t: string, tile: string) => `Merlin-6285_21-08-23_${t}_${tile}`;
+const tiles = (t: string) => ['0-0-0', '0-0-1', '0-0-2'].map((k) => day(t, k));
+// Three layers of three tiles; the middle layer never left the scope.
+const ALL = [...tiles('084156'), ...tiles('084212'), ...tiles('084230')];
+const TRANSFERRED = [...tiles('084156'), ...tiles('084230')];
+
+test('the seed scenario: tiles on the scope that never arrived are missing dat and missing png', () => {
+  const r = checkTab({
+    inLensPng: TRANSFERRED.map((n) => `${n}-InLens.png`),
+    transferredDat: TRANSFERRED.map((n) => `${n}.dat`),
+    archiveDat: TRANSFERRED.map((n) => `${n}.dat`),
+    logs: TRANSFERRED.map((n) => `${n}.log`),
+    scopeDat: ALL,
+  });
+  assert.deepEqual(r.counts, { inLensPng: 6, transferredDat: 6, archivedDat: 6, scopeDat: 9, logs: 6 });
+  assert.deepEqual(r.missingDat, tiles('084212'));
+  assert.deepEqual(r.missingInLensPng, tiles('084212'));
+  assert.deepEqual(r.unarchivedDat, []);
+  assert.equal(r.complete, false);
+});
+
+test('everything present: complete, and first / last / count come from the archive', () => {
+  const r = checkTab({
+    inLensPng: ALL.map((n) => `${n}-InLens.png`),
+    transferredDat: ALL.map((n) => `${n}.dat`),
+    archiveDat: ALL.map((n) => `${n}.dat`),
+    logs: ALL.map((n) => `${n}.log`),
+    scopeDat: ALL,
+    expected: { firstDat: `${ALL[0]}.dat`, lastDat: ALL[8], count: 9 },
+  });
+  assert.equal(r.complete, true);
+  assert.deepEqual(r.firstDat, { actual: ALL[0], expected: ALL[0], ok: true });
+  assert.deepEqual(r.lastDat, { actual: ALL[8], expected: ALL[8], ok: true });
+  assert.deepEqual(r.datCount, { actual: 9, expected: 9, ok: true });
+});
+
+test('unarchived dat, non-standard names, and other files in the stage folders', () => {
+  const r = checkTab({
+    inLensPng: [...ALL.map((n) => `${n}-InLens.png`), 'thumbs.db', 'x.png'],
+    transferredDat: ALL.map((n) => `${n}.dat`),
+    archiveDat: ALL.slice(1).map((n) => `${n}.dat`),
+    logs: ALL.map((n) => `${n}.log`),
+    scopeDat: [...ALL, 'Merlin-6285_21-08-23_084212_0-0-1_retake', 'Merlin-6285_21-08-23_084212_0-0-10'],
+  });
+  assert.deepEqual(r.unarchivedDat, [ALL[0]]);
+  assert.deepEqual(r.nonStandardDat, ['Merlin-6285_21-08-23_084212_0-0-10', 'Merlin-6285_21-08-23_084212_0-0-1_retake']);
+  assert.equal(r.counts.inLensPng, 9);
+  assert.equal(r.counts.transferredDat, 9, 'transferred = transferred folder ∪ archive');
+  assert.deepEqual(r.missingDat, []);
+  assert.equal(r.complete, false, 'an unarchived dat is not complete');
+});
+
+test('scope names outside the logs range belong to other acquisitions and are ignored', () => {
+  const r = checkTab({
+    inLensPng: [],
+    transferredDat: [],
+    archiveDat: tiles('084212').map((n) => `${n}.dat`),
+    logs: tiles('084212').map((n) => `${n}.log`),
+    scopeDat: ALL,
+  });
+  assert.equal(r.counts.scopeDat, 3);
+  assert.deepEqual(r.range, { first: day('084212', '0-0-0'), last: day('084212', '0-0-2') });
+  assert.deepEqual(r.missingDat, []);
+  assert.deepEqual(r.missingInLensPng, tiles('084212'));
+});
+
+test('the operator\'s first and last names widen the range, so tiles lost at the end are reported', () => {
+  const firstTwoLayers = [...tiles('084156'), ...tiles('084212')];
+  const r = checkTab({
+    inLensPng: firstTwoLayers.map((n) => `${n}-InLens.png`),
+    transferredDat: firstTwoLayers.map((n) => `${n}.dat`),
+    archiveDat: firstTwoLayers.map((n) => `${n}.dat`),
+    logs: firstTwoLayers.map((n) => `${n}.log`),
+    scopeDat: ALL,
+    expected: { firstDat: ALL[0], lastDat: `${ALL[8]}.dat`, count: 9 },
+  });
+  assert.deepEqual(r.missingDat, tiles('084230'));
+  assert.deepEqual(r.lastDat, { actual: ALL[5], expected: ALL[8], ok: false });
+  assert.deepEqual(r.datCount, { actual: 6, expected: 9, ok: false });
+  assert.equal(r.complete, false);
+});
+
+test('an expectation that is not met fails the check even when nothing is missing', () => {
+  const r = checkTab({
+    inLensPng: ALL.map((n) => `${n}-InLens.png`),
+    transferredDat: [],
+    archiveDat: ALL.map((n) => `${n}.dat`),
+    logs: ALL.map((n) => `${n}.log`),
+    scopeDat: ALL,
+    expected: { count: 10 },
+  });
+  assert.deepEqual([r.missingDat, r.missingInLensPng, r.unarchivedDat], [[], [], []]);
+  assert.equal(r.firstDat.ok, undefined);
+  assert.equal(r.datCount.ok, false);
+  assert.equal(r.complete, false);
+});
