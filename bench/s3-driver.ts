@@ -24,6 +24,7 @@ process.env.AWS_ACCESS_KEY_ID = accessKey;
 process.env.AWS_SECRET_ACCESS_KEY = secretKey;
 const smallCount = Number(process.env.FERRY_BENCH_SMALL ?? 10_000);
 const bigSize = Number(process.env.FERRY_BENCH_BIG_MIB ?? 1024) * MIB;
+const bigLabel = bigSize === 1024 * MIB ? '1 GiB' : `${bigSize / MIB} MiB`;
 
 interface Row { name: string; wall: number; cpu: number }
 const rows: Row[] = [];
@@ -90,7 +91,7 @@ try {
   for (const [partMiB, conc] of configs) {
     const store = await openS3Store(bucket, `big-${partMiB}x${conc}/`, { endpoint, journalDir, partSize: partMiB * MIB, partConcurrency: conc });
     const src = await fileSource(big);
-    await measure(`ferry 1 GiB, ${partMiB} MiB parts x ${conc}`, async () => { await store.write('big.raw', src); });
+    await measure(`ferry ${bigLabel}, ${partMiB} MiB parts x ${conc}`, async () => { await store.write('big.raw', src); });
     await src.close();
     await store.close();
   }
@@ -112,15 +113,15 @@ try {
   if (has('rclone')) {
     const remote = `:s3,provider=Ceph,endpoint='${endpoint}',access_key_id=${accessKey},secret_access_key=${secretKey}:${bucket}`;
     const env = { AWS_CA_BUNDLE: undefined };
-    measureCommand('rclone copy 1 GiB (defaults)', ['rclone', 'copy', big, `${remote}/rclone-big/`], env);
-    measureCommand('rclone copy 1 GiB (--s3-chunk-size 64M --s3-upload-concurrency 8)', ['rclone', 'copy', '--s3-chunk-size', '64M', '--s3-upload-concurrency', '8', big, `${remote}/rclone-big2/`], env);
+    measureCommand(`rclone copy ${bigLabel} (defaults)`, ['rclone', 'copy', big, `${remote}/rclone-big/`], env);
+    measureCommand(`rclone copy ${bigLabel} (--s3-chunk-size 64M --s3-upload-concurrency 8)`, ['rclone', 'copy', '--s3-chunk-size', '64M', '--s3-upload-concurrency', '8', big, `${remote}/rclone-big2/`], env);
     measureCommand(`rclone copy ${smallCount} x 64 KiB (defaults)`, ['rclone', 'copy', smallDir, `${remote}/rclone-small/`], env);
     measureCommand(`rclone copy ${smallCount} x 64 KiB (--transfers 32 --checkers 32)`, ['rclone', 'copy', '--transfers', '32', '--checkers', '32', smallDir, `${remote}/rclone-small2/`], env);
   }
   if (has('aws')) {
     const version = spawnSync('aws', ['--version'], { encoding: 'utf8' });
     const label = `aws ${(version.stdout || version.stderr).split(' ')[0].replace('aws-cli/', '')}`;
-    measureCommand(`${label} s3 cp 1 GiB`, ['aws', '--endpoint-url', endpoint, 's3', 'cp', big, `s3://${bucket}/aws-big/big.raw`]);
+    measureCommand(`${label} s3 cp ${bigLabel}`, ['aws', '--endpoint-url', endpoint, 's3', 'cp', big, `s3://${bucket}/aws-big/big.raw`]);
     measureCommand(`${label} s3 cp ${smallCount} x 64 KiB`, ['aws', '--endpoint-url', endpoint, 's3', 'cp', '--recursive', smallDir, `s3://${bucket}/aws-small/`]);
   }
 
@@ -128,7 +129,7 @@ try {
   console.log('| run | wall s | client CPU s |');
   console.log('|---|---:|---:|');
   for (const r of rows) console.log(`| ${r.name} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} |`);
-  for (const [label, re] of [['1 GiB', /1 GiB/], [`${smallCount} x 64 KiB`, /64 KiB/]] as const) {
+  for (const [label, re] of [[bigLabel, new RegExp(bigLabel)], [`${smallCount} x 64 KiB`, /64 KiB/]] as const) {
     const ferry = bestOf(new RegExp(`^ferry .*${re.source}`), 'wall');
     for (const peer of ['rclone', 'aws']) {
       const other = bestOf(new RegExp(`^${peer} .*${re.source}`), 'wall');

@@ -122,6 +122,7 @@ export function formatBytes(n: number): string {
 
 export function formatDuration(s: number): string {
   if (!Number.isFinite(s)) return '?';
+  if (s < 10) return `${s.toFixed(1)}s`;
   if (s < 60) return `${Math.round(s)}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;

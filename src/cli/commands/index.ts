@@ -6,7 +6,9 @@ import { register as jobs } from './jobs.ts';
 import { register as dat } from './dat.ts';
 import { register as fibsem } from './fibsem.ts';
 import { register as jump } from './jump.ts';
+import { register as mouselight } from './mouselight.ts';
+import { register as volume } from './volume.ts';
 
 export function registerCommands(program: Command): void {
-  for (const register of [demo, transfer, jobs, dat, fibsem, jump]) register(program);
+  for (const register of [demo, transfer, jobs, dat, fibsem, jump, mouselight, volume]) register(program);
 }

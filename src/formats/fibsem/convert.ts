@@ -27,7 +27,12 @@ export interface InLensResult {
   stats: InLensStats;
 }
 
-export async function convertDatToInLensPng(datPath: string, pngDir: string, logDir: string): Promise<InLensResult> {
+export interface ConvertOptions {
+  /** Leave a PNG or log that is already there untouched (repairs add files, never change them). */
+  keepExisting?: boolean;
+}
+
+export async function convertDatToInLensPng(datPath: string, pngDir: string, logDir: string, opts: ConvertOptions = {}): Promise<InLensResult> {
   const base = coreName(datPath, DAT_SUFFIX) ?? basename(datPath);
   const dat = await openDat(datPath);
   const hist = new Uint32Array(65536);
@@ -43,8 +48,8 @@ export async function convertDatToInLensPng(datPath: string, pngDir: string, log
 
   const pngPath = join(pngDir, base + INLENS_SUFFIX);
   const logPath = join(logDir, base + LOG_SUFFIX);
-  await writeOutput(pngPath, png);
-  await writeOutput(logPath, logText(datPath, pngPath, [ChanNum, height, width], stats));
+  await writeOutput(pngPath, png, opts);
+  await writeOutput(logPath, logText(datPath, pngPath, [ChanNum, height, width], stats), opts);
   return { dat: datPath, png: pngPath, log: logPath, width, height, stats };
 }
 
@@ -70,9 +75,9 @@ function logText(datPath: string, pngPath: string, shape: number[], s: InLensSta
   ].join('\n');
 }
 
-async function writeOutput(path: string, data: Uint8Array | string): Promise<void> {
+async function writeOutput(path: string, data: Uint8Array | string, opts: ConvertOptions): Promise<void> {
   try {
-    await writeFileAtomic(path, data);
+    await writeFileAtomic(path, data, opts);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new FerryError(`cannot write ${path}: ${code ?? (e as Error).message}`, {

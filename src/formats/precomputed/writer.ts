@@ -4,7 +4,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { FerryError } from '../../errors.ts';
-import { copyRegion, nonzeroFraction } from './block.ts';
+import { copyRegion, hasNonzeroFraction } from './block.ts';
 import { allocateVoxels } from './dtype.ts';
 import type { VoxelArray } from './dtype.ts';
 import { encodeChunk } from './encoding.ts';
@@ -129,7 +129,7 @@ async function encodeIfWanted(
   const voxels = allocateVoxels(info.data_type, shape[0] * shape[1] * shape[2] * info.num_channels);
   copyRegion(data, box, voxels, chunk.box, chunk.box, info.num_channels);
   const threshold = opts.nonzeroThreshold ?? 0;
-  if (threshold > 0 && nonzeroFraction(voxels) < threshold) {
+  if (threshold > 0 && !hasNonzeroFraction(voxels, threshold)) {
     result.skipped.push(chunkKey(scale, chunk.box));
     return undefined;
   }

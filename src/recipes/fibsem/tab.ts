@@ -7,17 +7,20 @@
 //     host: jeiss8.hhmi.org                 # as ssh reaches it (~/.ssh/config aliases work)
 //     datRoot: /cygdrive/e/Images/Fly Brain # holds Y2021/M08/D23/<name>.dat
 //     listing: Z0720-07m_VNC_Sec26_jeiss8.hhmi.org_scope_dat.txt   # optional: a saved listing
+//     sshConfig: ~/.ssh/config_flyem        # optional: ssh -F; default is ssh's own ~/.ssh/config
 //   folders:
 //     transferredDat: /groups/flyem/data/Z0720-07m_VNC_Sec26/dat
 //     archiveDat: /nearline/flyem2/data/Z0720-07m_VNC_Sec26/dat
 //     inLensPng: /groups/flyem/data/Z0720-07m_VNC_Sec26/InLens
 //     logs: /groups/flyem/data/Z0720-07m_VNC_Sec26/logs
+//     quarantine: /nearline/flyem2/data/Z0720-07m_VNC_Sec26/dat_bad   # optional, default: dat_bad beside archiveDat
 //   expected:                               # optional, from the microscope operator
 //     firstDat: Merlin-6285_21-08-23_084156_0-0-0.dat
 //     lastDat: Merlin-6285_21-09-02_170314_0-0-3.dat
 //     count: 119208
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { FerryError } from '../../errors.ts';
@@ -31,12 +34,14 @@ const TabSchema = z.strictObject({
     host: z.string().trim().min(1, 'must not be empty'),
     datRoot: path,
     listing: path.optional(),
+    sshConfig: path.optional(),
   }),
   folders: z.strictObject({
     transferredDat: path,
     archiveDat: path,
     inLensPng: path,
     logs: path,
+    quarantine: path.optional(),
   }),
   expected: z
     .strictObject({
@@ -47,7 +52,11 @@ const TabSchema = z.strictObject({
     .optional(),
 });
 
-export type Tab = z.infer<typeof TabSchema> & {
+type TabFields = z.infer<typeof TabSchema>;
+
+export type Tab = Omit<TabFields, 'folders'> & {
+  /** Every folder absolute, the quarantine's default filled in. */
+  folders: Required<TabFields['folders']>;
   /** The YAML file the tab was read from. */
   source: string;
 };
@@ -78,7 +87,7 @@ export function parseTab(text: string, file: string): Tab {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => describeIssue(i));
     throw new FerryError(`${file}: ${problems.join('; ')}`, {
-      hint: 'a tab needs tab, scope.host, scope.datRoot and folders.transferredDat, .archiveDat, .inLensPng, .logs; scope.listing and expected.firstDat, .lastDat, .count are optional',
+      hint: 'a tab needs tab, scope.host, scope.datRoot and folders.transferredDat, .archiveDat, .inLensPng, .logs; scope.listing, scope.sshConfig, folders.quarantine and expected.firstDat, .lastDat, .count are optional',
     });
   }
   const base = dirname(resolve(file));
@@ -87,14 +96,25 @@ export function parseTab(text: string, file: string): Tab {
   return {
     ...t,
     source: resolve(file),
-    scope: { ...t.scope, listing: t.scope.listing === undefined ? undefined : abs(t.scope.listing) },
+    scope: {
+      ...t.scope,
+      listing: t.scope.listing === undefined ? undefined : abs(t.scope.listing),
+      sshConfig: t.scope.sshConfig === undefined ? undefined : abs(expandHome(t.scope.sshConfig)),
+    },
     folders: {
       transferredDat: abs(t.folders.transferredDat),
       archiveDat: abs(t.folders.archiveDat),
       inLensPng: abs(t.folders.inLensPng),
       logs: abs(t.folders.logs),
+      // As 03_fetch_missing_dat.sh keeps them: bad dats in dat_bad/ next to the archive's dat/.
+      quarantine: abs(t.folders.quarantine ?? join(dirname(abs(t.folders.archiveDat)), 'dat_bad')),
     },
   };
+}
+
+// ssh config paths are habitually written with ~, as ssh itself accepts them.
+function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

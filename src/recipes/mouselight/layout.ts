@@ -116,7 +116,7 @@ export function parseLayout(text: string, file: string): MouselightLayout {
   }
   const r = MouselightLayout.safeParse(raw ?? {});
   if (!r.success) {
-    const problems = r.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
+    const problems = r.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${/received undefined$/.test(i.message) ? 'is missing' : i.message}`);
     throw new FerryError(`${file}: ${problems.join('; ')}`, { hint: 'see examples/mouselight.yaml for every field' });
   }
   return r.data;

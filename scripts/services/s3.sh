@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# A real S3 server for the tests and benchmarks: throw-away single-node Ceph (one mon, one OSD on a
+# sparse bluestore file, RADOS Gateway) from Debian packages, listening on 127.0.0.1 only. No
+# systemd, no cephadm; everything lives under $FERRY_SERVICES_DIR/s3 and is wiped on each start.
+# Daemons talk to each other without auth; S3 clients still sign every request with SigV4.
+#
+#   s3.sh packages      Debian packages it needs, one per line
+#   s3.sh install       apt-get install them (run 'apt-get update' once before)
+#   s3.sh start         fresh cluster, started and proven ready by a signed S3 round trip
+#   s3.sh stop          stop every daemon started from the data folder (by pid file)
+#   s3.sh restart-rgw   stop and start radosgw only (the data stays), for the server-restart tests
+#   s3.sh env           export lines the tests read (FERRY_TEST_S3_*)
+#   s3.sh status        ceph -s
+# Env: FERRY_S3_PORT (7480; the mon uses port+10), FERRY_S3_STORE (bluestore|memstore),
+#      FERRY_S3_SIZE (bytes of the sparse bluestore file or the memstore RAM cap).
+set -euo pipefail
+PORT=${FERRY_S3_PORT:-7480}
+DIR=${FERRY_SERVICES_DIR:-${TMPDIR:-/tmp}/ferry-services}/s3
+STORE=${FERRY_S3_STORE:-bluestore}
+if [ "$STORE" = memstore ]; then SIZE=${FERRY_S3_SIZE:-8589934592}; else SIZE=${FERRY_S3_SIZE:-53687091200}; fi
+MON_PORT=$((PORT + 10))
+AK=ferrytestkey SK=ferrytestsecret
+C=$DIR/ceph.conf
+export CEPH_CONF=$C
+
+packages() { printf '%s\n' ceph-mon ceph-osd radosgw ceph-common ceph-base curl iproute2; }
+
+install() {
+  # shellcheck disable=SC2046
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $(packages)
+}
+
+configure() {
+  rm -rf "$DIR"; mkdir -p "$DIR"/{mon.a,osd.0,rgw.a,run,log}
+  local fsid; fsid=$(cat /proc/sys/kernel/random/uuid)
+  cat > "$C" <<EOF
+[global]
+fsid = $fsid
+mon host = v1:127.0.0.1:$MON_PORT
+public network = 127.0.0.0/8
+auth cluster required = none
+auth service required = none
+auth client required = none
+auth allow insecure global id reclaim = true
+run dir = $DIR/run
+admin socket = $DIR/run/\$name.asok
+log file = $DIR/log/\$name.log
+pid file = $DIR/run/\$name.pid
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd pool default pg autoscale mode = off
+osd crush chooseleaf type = 0
+mon allow pool size one = true
+mon warn on pool no redundancy = false
+mon allow pool delete = true
+mon max pg per osd = 1000
+mon data avail warn = 1
+mon data avail crit = 0
+ms bind ipv4 = true
+ms bind ipv6 = false
+debug ms = 0
+[mon]
+mon data = $DIR/mon.\$id
+mon initial members = a
+mon cluster log file = $DIR/log/cluster.log
+[osd]
+osd data = $DIR/osd.\$id
+osd objectstore = $STORE
+memstore device bytes = $SIZE
+bluestore block path = $DIR/osd.\$id/block.file
+bluestore block create = true
+bluestore block size = $SIZE
+bluestore fsck on mount = false
+osd class dir = /usr/lib/x86_64-linux-gnu/rados-classes
+[client.rgw.a]
+rgw data = $DIR/rgw.a
+rgw frontends = beast endpoint=127.0.0.1:$PORT
+rgw dns name = localhost
+rgw enable usage log = false
+rgw thread pool size = 64
+debug rgw = 0
+EOF
+  monmaptool --create --clobber --fsid "$fsid" --addv a "[v1:127.0.0.1:$MON_PORT]" "$DIR/monmap" >/dev/null
+  ceph-mon --mkfs -i a --monmap "$DIR/monmap" -c "$C"
+}
+
+# A SigV4-signed request with plain curl, so that readiness needs no S3 client.
+s3curl() {
+  curl -fsS -o /dev/null --aws-sigv4 "aws:amz:us-east-1:s3" -u "$AK:$SK" \
+    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X "$1" "http://127.0.0.1:$PORT/$2"
+}
+
+start_rgw() {
+  local i
+  radosgw -n client.rgw.a -c "$C"
+  for i in $(seq 1 240); do curl -fsS "http://127.0.0.1:$PORT/" >/dev/null 2>&1 && return 0; sleep 0.25; done
+  echo "radosgw did not answer on port $PORT, see $DIR/log" >&2; return 1
+}
+
+wait_s3_ready() {
+  local i
+  for i in $(seq 1 120); do
+    if s3curl PUT ready-probe 2>/dev/null && s3curl DELETE ready-probe 2>/dev/null; then return 0; fi
+    sleep 0.5
+  done
+  echo "radosgw not ready, see $DIR/log" >&2; return 1
+}
+
+start() {
+  # Start-up races between mon and OSD are rare but real on a loaded 2-core machine: retry the
+  # whole cluster from scratch (in a child process so that set -e applies inside).
+  local attempt
+  stop   # daemons left over from an earlier run in the same folder (a crash, a killed script)
+  for attempt in 1 2 3; do
+    if bash "$0" start-once; then return 0; fi
+    echo "ceph start attempt $attempt failed (logs: $DIR/log); retrying from scratch" >&2
+    stop; sleep 1
+  done
+  return 1
+}
+
+start_once() {
+  local p i try up=0
+  for p in "$PORT" "$MON_PORT"; do
+    if ss -Hltn "sport = :$p" | grep -q .; then echo "port $p already in use" >&2; return 1; fi
+  done
+  configure
+  ceph-mon -i a -c "$C"
+  ceph --connect-timeout 30 -s >/dev/null
+  local uuid; uuid=$(cat /proc/sys/kernel/random/uuid)
+  ceph osd new "$uuid" >/dev/null
+  ceph-osd -i 0 --mkfs --osd-uuid "$uuid" -c "$C" 2>>"$DIR/log/mkfs.log"
+  for try in 1 2 3; do   # the OSD can lose a start-up race with the mon ("wrong fsid"): retry it
+    ceph-osd -i 0 -c "$C" 2>>"$DIR/log/osd-start.log"
+    for i in $(seq 1 60); do ceph osd stat -f json 2>/dev/null | grep -q '"num_up_osds":1' && { up=1; break; }; sleep 0.5; done
+    [ $up = 1 ] && break
+    echo "osd.0 not up after 30 s, restarting it (try $try)" >&2
+    kill -9 "$(cat "$DIR/run/osd.0.pid" 2>/dev/null)" 2>/dev/null || true; sleep 1
+  done
+  [ $up = 1 ] || { echo "osd.0 failed to start, see $DIR/log/osd.0.log" >&2; return 1; }
+  start_rgw
+  radosgw-admin user create --uid=ferry-test --display-name=ferry-test --access-key="$AK" --secret="$SK" >/dev/null
+  wait_s3_ready
+  echo "ceph radosgw ($STORE) ready on http://127.0.0.1:$PORT"
+}
+
+# Sends SIGTERM to the pids, waits up to ~3 s, then SIGKILL: the data is throw-away.
+stop_pids() {
+  local p i
+  [ -n "$*" ] || return 0
+  kill "$@" 2>/dev/null || true
+  for i in $(seq 1 12); do
+    for p in "$@"; do kill -0 "$p" 2>/dev/null && break; p=""; done
+    [ -z "$p" ] && return 0
+    sleep 0.25
+  done
+  kill -9 "$@" 2>/dev/null || true
+}
+
+stop() {
+  local f pids=()
+  [ -d "$DIR/run" ] || return 0
+  for f in "$DIR"/run/*.pid; do [ -f "$f" ] && pids+=("$(cat "$f")"); rm -f "$f"; done
+  stop_pids "${pids[@]}"
+}
+
+restart_rgw() {
+  local f=$DIR/run/client.rgw.a.pid i
+  [ -f "$f" ] || { echo "radosgw is not running from $DIR" >&2; return 1; }
+  stop_pids "$(cat "$f")"; rm -f "$f"
+  for i in $(seq 1 40); do ss -Hltn "sport = :$PORT" | grep -q . || break; sleep 0.25; done
+  start_rgw
+  wait_s3_ready
+}
+
+envvars() {
+  echo "export FERRY_TEST_S3_ENDPOINT=http://127.0.0.1:$PORT FERRY_TEST_S3_ACCESS_KEY=$AK FERRY_TEST_S3_SECRET_KEY=$SK FERRY_TEST_S3_DIR=$DIR"
+}
+
+case "${1:-}" in
+  packages) packages ;; install) install ;; start) start ;; start-once) start_once ;; stop) stop ;;
+  restart-rgw) restart_rgw ;; env) envvars ;; status) ceph -s ;;
+  *) echo "usage: $0 packages|install|start|stop|restart-rgw|env|status" >&2; exit 2 ;;
+esac

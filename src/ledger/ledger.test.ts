@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Ledger } from './ledger.ts';
+import { migrator } from './migrations.ts';
+import { openLedger } from './open.ts';
+import type { LedgerSchema } from './schema.ts';
+import { freshLedger, runCli, tempDir } from './test-support.ts';
+import type { TestLedger } from './test-support.ts';
+
+for (const engine of ['sqlite', 'postgres'] as const) {
+  describe(`ledger on ${engine}`, () => {
+    let t: TestLedger;
+    let ledger: Ledger;
+    before(async () => {
+      t = await freshLedger(engine);
+      ledger = await openLedger(t.url);
+    });
+    after(async () => {
+      await ledger?.close();
+      await t?.dispose();
+    });
+
+    test('runs are idempotent by name and planning the same keys twice adds nothing', async () => {
+      const a = await ledger.createRun({ name: 'plates', labels: { source: 'source_8' } });
+      const b = await ledger.createRun({ name: 'plates' });
+      assert.equal(a.id, b.id);
+      assert.deepEqual(b.labels, { source: 'source_8' });
+      const jobs = (n: number) => Array.from({ length: n }, (_, i) => ({ kind: 'noop', key: `plate-${i}`, params: { i } }));
+      assert.equal(await ledger.addJobs(a.id, jobs(50)), 50);
+      assert.equal(await ledger.addJobs(a.id, jobs(60)), 10);
+      const other = await ledger.createRun({ name: 'other' });
+      assert.equal(await ledger.addJobs(other.id, jobs(5)), 5, 'keys are unique per run, not globally');
+      const [st] = await ledger.status({ runIds: [a.id] });
+      assert.equal(st.counts.total, 60);
+      assert.equal(st.counts.todo, 60);
+    });
+
+    test('a claimed job is not claimed again while its lease holds; an expired lease is taken over', async () => {
+      const run = await ledger.createRun({ name: 'lease' });
+      await ledger.addJobs(run.id, [{ kind: 'noop', key: 'only', maxAttempts: 2 }]);
+      const [first] = await ledger.cycle({ owner: 'w1', leaseMs: 300, limit: 5, runIds: [run.id], finished: [] });
+      assert.equal(first.attempt, 1);
+      assert.deepEqual(await ledger.cycle({ owner: 'w2', leaseMs: 300, limit: 5, runIds: [run.id], finished: [] }), []);
+      await new Promise((r) => setTimeout(r, 400));
+      const [again] = await ledger.cycle({ owner: 'w2', leaseMs: 300, limit: 5, runIds: [run.id], finished: [] });
+      assert.equal(again.id, first.id);
+      assert.equal(again.attempt, 2);
+      // The first worker comes back late: its outcome no longer counts.
+      await ledger.cycle({ owner: 'w1', leaseMs: 300, limit: 0, finished: [{ id: first.id, state: 'success' }] });
+      assert.equal((await ledger.getJob(first.id)).state, 'ongoing');
+      // Second lease expires too, on the last attempt: the job ends in error by itself.
+      await new Promise((r) => setTimeout(r, 400));
+      await ledger.cycle({ owner: 'w3', leaseMs: 300, limit: 5, runIds: [run.id], finished: [] });
+      const job = await ledger.getJob(first.id);
+      assert.equal(job.state, 'error');
+      assert.match(job.lastError ?? '', /lease expired/);
+      const types = (await ledger.events(first.id)).map((e) => e.type);
+      assert.deepEqual(types, ['claimed', 'claimed', 'error']);
+      // ... and stays there until someone retries it.
+      assert.deepEqual(await ledger.retry({ ids: [first.id] }), [first.id]);
+      const [fresh] = await ledger.cycle({ owner: 'w3', leaseMs: 5_000, limit: 5, runIds: [run.id], finished: [] });
+      assert.equal(fresh.attempt, 1);
+    });
+
+    test('a job state carried over from an old tool, once and never over Ferry’s own work', async () => {
+      const run = await ledger.createRun({ name: 'imported' });
+      await ledger.addJobs(run.id, [{ kind: 'noop', key: 'old-success' }, { kind: 'noop', key: 'touched' }]);
+      const [a, b] = await ledger.listJobs({ runId: run.id });
+      const imp = { state: 'success' as const, events: [{ at: 1_000, type: 'imported-log', message: 'uploaded 2023' }] };
+      assert.equal(await ledger.importJobState(a.id, imp), true);
+      assert.equal(await ledger.importJobState(a.id, imp), false, 'a second import changes nothing');
+      assert.equal((await ledger.getJob(a.id)).state, 'success');
+      assert.deepEqual((await ledger.events(a.id)).map((e) => [e.at, e.message]), [[1_000, 'uploaded 2023']]);
+      await ledger.cycle({ owner: 'w', leaseMs: 10_000, limit: 1, runIds: [run.id], finished: [] });
+      assert.equal(await ledger.importJobState(b.id, { state: 'error', lastError: 'old', events: [] }), false, 'claimed by Ferry: left alone');
+      assert.equal((await ledger.getJob(b.id)).state, 'ongoing');
+    });
+
+    test('outcomes, renewals, release and cancel', async () => {
+      const run = await ledger.createRun({ name: 'flow' });
+      await ledger.addJobs(run.id, [1, 2, 3, 4].map((i) => ({ kind: 'noop', key: `k${i}` })));
+      const got = await ledger.cycle({ owner: 'w', leaseMs: 10_000, limit: 4, runIds: [run.id], finished: [] });
+      assert.equal(got.length, 4);
+      const [a, b, c, d] = got.map((j) => j.id);
+      assert.deepEqual((await ledger.renewLeases('w', [a, b], 10_000)).sort(), [a, b].sort());
+      assert.deepEqual(await ledger.renewLeases('someone-else', [a], 10_000), []);
+      await ledger.cycle({
+        owner: 'w',
+        leaseMs: 10_000,
+        limit: 0,
+        finished: [
+          { id: a, state: 'success', result: { files: 3 }, progress: { done: 3, total: 3, unit: 'files', bytesDone: 30, bytesTotal: 30 } },
+          { id: b, state: 'todo', error: 'timeout', notBefore: Date.now() + 60_000 },
+        ],
+      });
+      assert.deepEqual((await ledger.getJob(a)).result, { files: 3 });
+      const jb = await ledger.getJob(b);
+      assert.equal(jb.state, 'todo');
+      assert.equal(jb.lastError, 'timeout');
+      assert.deepEqual(await ledger.cycle({ owner: 'w', leaseMs: 10_000, limit: 4, runIds: [run.id], finished: [] }), [], 'back-off respected');
+      await ledger.release('w', [{ id: c, started: false }], 'stopping');
+      const jc = await ledger.getJob(c);
+      assert.equal(jc.state, 'todo');
+      assert.equal(jc.attempts, 0, 'a job that never started gets its attempt back');
+      assert.deepEqual(await ledger.cancel({ ids: [d] }), [d]);
+      assert.deepEqual(await ledger.renewLeases('w', [d], 10_000), [], 'a cancelled job loses its lease');
+      const [st] = await ledger.status({ runIds: [run.id] });
+      assert.deepEqual(st.counts, { total: 4, todo: 2, ongoing: 0, success: 1, error: 0, cancelled: 1 });
+      assert.deepEqual(st.progress, [{ unit: 'files', done: 3, total: 3 }]);
+      assert.deepEqual(st.bytes, { done: 30, total: 30 });
+    });
+  });
+}
+
+describe('ledger schema checks', () => {
+  test('an older ledger is refused with the upgrade command, which then works', async () => {
+    const dir = await tempDir();
+    try {
+      const file = path.join(dir, 'old.sqlite');
+      const db = new Kysely<LedgerSchema>({ dialect: new SqliteDialect({ database: new Database(file) }) });
+      const { error } = await migrator(db, 'sqlite').migrateTo('0001_runs_jobs');
+      assert.ifError(error);
+      await db.destroy();
+      const refused = await runCli(['status', '--ledger', file]);
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /older schema \(missing 0002_job_events\)/);
+      assert.match(refused.stderr, /ferry ledger migrate --ledger/);
+      assert.doesNotMatch(refused.stderr, /at .*\.ts:\d+/, 'no stack trace');
+      const migrated = await runCli(['ledger', 'migrate', '--ledger', file]);
+      assert.equal(migrated.code, 0, migrated.stderr);
+      assert.match(migrated.stdout, /applied 0002_job_events/);
+      assert.equal((await runCli(['status', '--ledger', file])).code, 0);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a database of something else, or not a database at all, is named as such', async () => {
+    const dir = await tempDir();
+    try {
+      const foreign = path.join(dir, 'foreign.sqlite');
+      const raw = new Database(foreign);
+      raw.exec('CREATE TABLE jobs (name TEXT)');
+      raw.close();
+      const r1 = await runCli(['jobs', 'list', '--ledger', foreign]);
+      assert.equal(r1.code, 2);
+      assert.match(r1.stderr, /is not a Ferry ledger: it has tables named jobs/);
+      const junk = path.join(dir, 'junk.sqlite');
+      await fs.writeFile(junk, 'this is a text file, not SQLite '.repeat(100));
+      const r2 = await runCli(['status', '--ledger', junk]);
+      assert.equal(r2.code, 2);
+      assert.match(r2.stderr, /not a Ferry ledger \(not a SQLite database\)/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('reading a ledger that does not exist says so and creates nothing', async () => {
+    const dir = await tempDir();
+    try {
+      const r = await runCli(['status'], { cwd: dir, env: { FERRY_LEDGER: '' } });
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /there is no ledger at .*\.ferry\/ledger\.sqlite/);
+      assert.deepEqual(await fs.readdir(dir), []);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an unreachable PostgreSQL ledger is one clear line, exit 2', async () => {
+    const r = await runCli(['status', '--ledger', 'postgres://ferry:secret@127.0.0.1:1/ferry']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^ferry: cannot reach the ledger at postgres:\/\/ferry:\*\*\*@127\.0\.0\.1:1\/ferry \(ECONNREFUSED\)/);
+    assert.doesNotMatch(r.stderr, /secret/);
+    assert.equal(r.stderr.trim().split('\n').length, 2, 'message and hint only');
+  });
+});

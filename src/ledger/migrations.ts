@@ -1,0 +1,94 @@
+// Versioned schema changes, applied in name order by Kysely's migrator. A migration is never edited
+// once released: a change to the schema is a new entry at the end of the list.
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import type { LedgerSchema } from './schema.ts';
+
+export type EngineKind = 'sqlite' | 'postgres';
+
+export const MIGRATION_TABLE = 'ferry_migration';
+
+export function migrations(engine: EngineKind): Record<string, Migration> {
+  const id = engine === 'postgres' ? 'bigserial' : 'integer';
+  const ms = engine === 'postgres' ? 'bigint' : 'integer';
+  const num = engine === 'postgres' ? 'double precision' : 'real';
+  return {
+    '0001_runs_jobs': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('runs')
+          .addColumn('id', id, (c) => (engine === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('labels', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('jobs')
+          .addColumn('id', id, (c) => (engine === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          // No foreign key: its per-row check triples the time to plan a million jobs on PostgreSQL,
+          // and jobs are only ever added through a run the ledger just returned.
+          .addColumn('run_id', ms, (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('params', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addColumn('state', 'text', (c) =>
+            c.notNull().check(sql`state in ('todo', 'ongoing', 'success', 'error', 'cancelled')`),
+          )
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('max_attempts', 'integer', (c) => c.notNull().defaultTo(3))
+          .addColumn('not_before', ms, (c) => c.notNull().defaultTo(0))
+          .addColumn('lease_owner', 'text')
+          .addColumn('lease_expires_at', ms)
+          .addColumn('heartbeat_at', ms)
+          .addColumn('progress_done', num)
+          .addColumn('progress_total', num)
+          .addColumn('progress_unit', 'text')
+          .addColumn('bytes_done', num)
+          .addColumn('bytes_total', num)
+          .addColumn('result', 'text')
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .addColumn('started_at', ms)
+          .addColumn('finished_at', ms)
+          .addColumn('updated_at', ms, (c) => c.notNull())
+          .addUniqueConstraint('jobs_run_key', ['run_id', 'key'])
+          .execute();
+        // The two claim paths: the oldest todo jobs, and ongoing jobs whose lease ran out. Partial,
+        // so they hold only the jobs still in play and planning a million jobs touches one of them.
+        await db.schema.createIndex('jobs_todo').on('jobs').column('id').where(sql.ref('state'), '=', sql.lit('todo')).execute();
+        await db.schema
+          .createIndex('jobs_ongoing_lease')
+          .on('jobs')
+          .column('lease_expires_at')
+          .where(sql.ref('state'), '=', sql.lit('ongoing'))
+          .execute();
+        await db.schema.createIndex('jobs_run_state').on('jobs').columns(['run_id', 'state']).execute();
+      },
+    },
+    '0002_job_events': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('job_events')
+          .addColumn('id', id, (c) => (engine === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('job_id', ms, (c) => c.notNull())
+          .addColumn('at', ms, (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('message', 'text', (c) => c.notNull().defaultTo(''))
+          .execute();
+        await db.schema.createIndex('job_events_job').on('job_events').columns(['job_id', 'id']).execute();
+      },
+    },
+  };
+}
+
+export function migrator(db: Kysely<LedgerSchema>, engine: EngineKind): Migrator {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(engine) };
+  return new Migrator({
+    db,
+    provider,
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: `${MIGRATION_TABLE}_lock`,
+  });
+}

@@ -1,0 +1,54 @@
+// Table shapes of the ledger, shared by both engines. Times are epoch milliseconds (integers on
+// both engines, so no time-zone or driver date conversion can differ); JSON is stored as text.
+import type { Generated } from 'kysely';
+
+export const JOB_STATES = ['todo', 'ongoing', 'success', 'error', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export interface RunsTable {
+  id: Generated<number>;
+  name: string;
+  labels: string;
+  created_at: number;
+}
+
+export interface JobsTable {
+  id: Generated<number>;
+  run_id: number;
+  kind: string;
+  key: string;
+  params: string;
+  state: JobState;
+  attempts: number;
+  max_attempts: number;
+  /** Earliest time a retried job may be claimed again (back-off). */
+  not_before: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  heartbeat_at: number | null;
+  progress_done: number | null;
+  progress_total: number | null;
+  progress_unit: string | null;
+  bytes_done: number | null;
+  bytes_total: number | null;
+  result: string | null;
+  last_error: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  updated_at: number;
+}
+
+export interface JobEventsTable {
+  id: Generated<number>;
+  job_id: number;
+  at: number;
+  type: string;
+  message: string;
+}
+
+export interface LedgerSchema {
+  runs: RunsTable;
+  jobs: JobsTable;
+  job_events: JobEventsTable;
+}

@@ -1,0 +1,74 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, rm, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadLayout, parseLayout } from './layout.ts';
+import { neuronMap } from './neuronbrowser.ts';
+import { planUpload } from './plan.ts';
+import { sampleLayout, writeSampleFacility } from './sample-tree.ts';
+
+let root: string;
+const layout = () => parseLayout(sampleLayout(root, 's3://bucket/prefix'), 'layout.yaml');
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'ferry-ml-plan-'));
+  await writeSampleFacility(root, ['2023-05-10', '2019-01-23']);
+});
+
+after(() => rm(root, { recursive: true, force: true }));
+
+test('the first image folder that holds the sample wins', async () => {
+  await cp(join(root, 'nrs/mouselight/SAMPLES/2023-05-10'), join(root, 'nearline/mouselight/data/RENDER_archive/2023-05-10'), { recursive: true });
+  const plan = await planUpload(layout(), { date: '2023-05-10', products: ['images'] });
+  assert.deepEqual(plan.ops, [
+    { product: 'images', key: 'images/ktx', src: join(root, 'nrs/mouselight/SAMPLES/2023-05-10/ktx'), dst: 's3://bucket/prefix/images/2023-05-10/ktx/', cluster: false },
+    {
+      product: 'images', key: 'images/files', src: join(root, 'nrs/mouselight/SAMPLES/2023-05-10'), dst: 's3://bucket/prefix/images/2023-05-10/',
+      files: ['default.0.tif', 'default.1.tif', 'tilebase.cache.yml', 'transform.txt'], cluster: false,
+    },
+  ]);
+  assert.deepEqual(plan.warnings, []);
+});
+
+test('an absent single image file or one absent source of a product is a warning, the rest is planned', async () => {
+  await unlink(join(root, 'nearline/mouselight/data/RENDER_archive/2019-01-23/default.1.tif'));
+  await rm(join(root, 'groups/shared_tracing/Finished_Neurons/2019-01-23'), { recursive: true });
+  const plan = await planUpload(layout(), { date: '2019-01-23', products: ['tracings', 'images'] });
+  assert.deepEqual(plan.ops.map((o) => [o.key, o.files ?? 'all', o.cluster]), [
+    ['images/ktx', 'all', false],
+    ['images/files', ['default.0.tif', 'tilebase.cache.yml', 'transform.txt'], false],
+    ['tracings/tracing_complete', 'all', true],
+  ]);
+  assert.equal(plan.warnings.length, 2);
+  assert.match(plan.warnings[0], /RENDER_archive\/2019-01-23\/default\.1\.tif does not exist; not uploaded/);
+  assert.match(plan.warnings[1], /Finished_Neurons\/2019-01-23 does not exist; that part of tracings is not uploaded/);
+});
+
+test('a sub-folder outside the sample is refused', async () => {
+  await assert.rejects(planUpload(layout(), { date: '2023-05-10', products: ['segmentation'], subfolders: ['../2019-01-23/stitching-output'] }), /is not a sub-folder name/);
+});
+
+test('sample dates come from epoch milliseconds in the configured time zone', () => {
+  const answer = {
+    data: {
+      injections: [
+        { sample: { sampleDate: Date.parse('2014-06-24T02:00:00Z') }, neurons: [{ idString: 'AA0230', tag: 'G-001' }], brainArea: { name: 'Somatomotor areas' } },
+        { sample: { sampleDate: String(Date.parse('2014-06-25T12:00:00Z')) }, neurons: [{ idString: 'AA0231', tag: 'G-002' }], brainArea: null },
+      ],
+    },
+  };
+  const utc = neuronMap(answer, 'test', 'UTC');
+  assert.deepEqual([...utc.keys()], ['2014-06-24', '2014-06-25']);
+  const virginia = neuronMap(answer, 'test', 'America/New_York');
+  assert.deepEqual([...virginia.keys()], ['2014-06-23', '2014-06-25']);
+  assert.deepEqual(virginia.get('2014-06-23')?.get('G-001'), { id: 'AA0230', injectionLocation: 'Somatomotor areas' });
+  assert.deepEqual(virginia.get('2014-06-25')?.get('G-002'), { id: 'AA0231', injectionLocation: undefined });
+});
+
+test('the example layout of the seed is valid', async () => {
+  const l = await loadLayout(new URL('../../../examples/mouselight.yaml', import.meta.url).pathname);
+  assert.equal(l.bucket, 's3://janelia-mouselight-imagery');
+  assert.deepEqual(Object.keys(l.products), ['registration', 'segmentation', 'tracings', 'carveouts']);
+  assert.equal(l.neurons.timeZone, 'America/New_York');
+});

@@ -1,0 +1,114 @@
+// Bad input to `ferry volume plan` / `ferry work`: a clear message and exit code, no jobs for a
+// plan that cannot work, and never an `info` over a volume that is not whole.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { scaleBox } from '../../formats/precomputed/grid.ts';
+import { readBox, readInfo } from '../../formats/precomputed/reader.ts';
+import { openStore } from '../../storage/open.ts';
+import { runFerry } from '../../testing/cli.ts';
+import { tempDir } from '../../testing/tree.ts';
+import { ingest, sameVoxels, writeSection, writeStack } from './test-support.ts';
+
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
+async function planFails(root: string, args: string[], message: RegExp): Promise<void> {
+  const r = await runFerry(['volume', 'plan', ...args, '--ledger', join(root, 'ledger.sqlite')]);
+  assert.equal(r.code, 2, `expected exit 2:\n${r.stdout}\n${r.stderr}`);
+  assert.match(r.stderr, message);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  assert.equal(await exists(join(root, 'ledger.sqlite')), false, 'no ledger, no jobs');
+  assert.equal(await exists(join(root, 'out')), false, 'nothing written to the destination');
+}
+
+test('sections of different sizes, or 8- and 16-bit mixed, are refused at plan time', async () => {
+  const root = await tempDir('ferry-volume-bad-');
+  try {
+    const stack = await writeStack(join(root, 'sections'), [20, 16, 3], 'uint8');
+    await writeSection(join(stack.dir, 'section_0003.png'), 21, 16, 'uint8', new Uint8Array(21 * 16));
+    await planFails(root, [stack.dir, join(root, 'out'), '--voxel-size', '4,4,40'], /section_0003\.png is 21x16, but .*section_0000\.png is 20x16/);
+    await writeSection(join(stack.dir, 'section_0003.png'), 20, 16, 'uint16', new Uint16Array(20 * 16));
+    await planFails(root, [stack.dir, join(root, 'out'), '--voxel-size', '4,4,40'], /section_0003\.png is uint16, but .* is uint8/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('an unreadable section and a task size off the chunk grid are refused at plan time', async () => {
+  const root = await tempDir('ferry-volume-bad-');
+  try {
+    const stack = await writeStack(join(root, 'sections'), [20, 16, 3], 'uint8');
+    await planFails(root, [stack.dir, join(root, 'out'), '--voxel-size', '4,4,40', '--chunk', '16,16,4', '--task-size', '40,32,4'], /task size 40,32,4 is not a multiple of the chunk size 16,16,4/);
+    await writeFile(join(stack.dir, 'section_0001.png'), 'not a png at all');
+    await planFails(root, [stack.dir, join(root, 'out'), '--voxel-size', '4,4,40'], /section .*section_0001\.png is not a readable image/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a gap in the z numbering is an error, or zeros with --fill-gaps', async () => {
+  const root = await tempDir('ferry-volume-bad-');
+  try {
+    const stack = await writeStack(join(root, 'sections'), [20, 16, 5], 'uint8', { firstNumber: 10 });
+    await rm(join(stack.dir, 'section_0012.png'));
+    await planFails(root, [stack.dir, join(root, 'out'), '--voxel-size', '4,4,40'], /skip number\(s\) 12 between 10 and 14/);
+    await ingest(join(root, 'ledger.sqlite'), [stack.dir, join(root, 'out'), '--voxel-size', '4,4,40', '--chunk', '16,16,4', '--fill-gaps', '--nonzero-threshold', '0']);
+    const store = await openStore(join(root, 'out'));
+    try {
+      const info = await readInfo(store);
+      const expected = stack.voxels.slice();
+      (expected as Uint8Array).fill(0, 2 * 20 * 16, 3 * 20 * 16);
+      sameVoxels(await readBox(store, info, info.scales[0].key, scaleBox(info.scales[0])), expected, 'section 12 reads as zeros');
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a destination whose info disagrees with the plan: refused when planning, and tasks of the old plan fail without touching it', async () => {
+  const root = await tempDir('ferry-volume-bad-');
+  try {
+    const stack = await writeStack(join(root, 'sections'), [32, 32, 4], 'uint8');
+    const out = join(root, 'out');
+    const ledger = join(root, 'ledger.sqlite');
+    // Plan A is made but not run; plan B with other chunks finishes first.
+    const a = await runFerry(['volume', 'plan', stack.dir, out, '--voxel-size', '4,4,40', '--chunk', '16,16,4', '--run', 'a', '--ledger', ledger]);
+    assert.equal(a.code, 0, a.stderr);
+    await ingest(ledger, [stack.dir, out, '--voxel-size', '4,4,40', '--chunk', '32,32,4', '--run', 'b']);
+    const info = await readFile(join(out, 'info'));
+    const again = await runFerry(['volume', 'plan', stack.dir, out, '--voxel-size', '4,4,40', '--chunk', '16,16,4', '--run', 'c', '--ledger', ledger]);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /the info at .* disagrees with the plan \(scales\.0\.chunk_sizes\.0\.0: 32 there, 16 planned\)/);
+    const work = await runFerry(['work', '--ledger', ledger, '--run', 'a', '--until-empty', '--retry-backoff', '0']);
+    assert.equal(work.code, 1, work.stderr);
+    const log = await runFerry(['jobs', 'list', '--ledger', ledger, '--json']);
+    assert.match(log.stdout, /disagrees with the plan/);
+    assert.ok((await readFile(join(out, 'info'))).equals(info), 'the finished volume is untouched');
+    assert.deepEqual((await readdir(join(out, '4_4_40'))).sort(), ['0-32_0-32_0-4']);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a section that turns unreadable after planning fails its task and no info appears', async () => {
+  const root = await tempDir('ferry-volume-bad-');
+  try {
+    const stack = await writeStack(join(root, 'sections'), [32, 32, 8], 'uint8');
+    const out = join(root, 'out');
+    const ledger = join(root, 'ledger.sqlite');
+    const plan = await runFerry(['volume', 'plan', stack.dir, out, '--voxel-size', '4,4,40', '--chunk', '16,16,4', '--task-size', '32,32,4', '--ledger', ledger]);
+    assert.equal(plan.code, 0, plan.stderr);
+    await writeFile(join(stack.dir, 'section_0006.png'), Buffer.alloc(100, 7));
+    const work = await runFerry(['work', '--ledger', ledger, '--until-empty', '--retry-backoff', '0']);
+    assert.equal(work.code, 1);
+    assert.equal(await exists(join(out, 'info')), false, 'a half-written volume has no info');
+    assert.ok(await exists(join(out, '4_4_40', '0-16_0-16_0-4')), 'the other task did its part');
+    const jobs = await runFerry(['jobs', 'list', '--ledger', ledger, '--json']);
+    assert.match(jobs.stdout, /section_0006\.png is not a readable image/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,55 @@
+// The same round trip to the real S3 server: raw chunks gzipped under Content-Encoding with their
+// plain names, shards without it; read back by Ferry's reader and by TensorStore's S3 driver.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { scaleBox } from '../../formats/precomputed/grid.ts';
+import { readBox, readInfo } from '../../formats/precomputed/reader.ts';
+import { openStore } from '../../storage/open.ts';
+import { adminClient, createBucket, dropBucket, s3TestServer, useServerKeys } from '../../storage/s3-test-support.ts';
+import { tempDir } from '../../testing/tree.ts';
+import { expectedScales, ingest, requireTensorStore, sameVoxels, tensorStoreKvstore, tensorStoreRead, writeStack } from './test-support.ts';
+
+test('sections to S3, unsharded (gzip Content-Encoding) and sharded: every voxel of every scale, by Ferry and by TensorStore', async () => {
+  requireTensorStore();
+  const server = s3TestServer();
+  useServerKeys(server);
+  const client = adminClient(server);
+  const bucket = await createBucket(client, 'ferry-volume');
+  const root = await tempDir('ferry-volume-s3-');
+  const s3 = ['--endpoint-url', server.endpoint, '--path-style', '--region', 'us-east-1'];
+  try {
+    const stack = await writeStack(join(root, 'sections'), [130, 100, 12], 'uint8');
+    for (const sharded of [false, true]) {
+      const prefix = sharded ? 'sharded' : 'plain';
+      const url = `s3://${bucket}/${prefix}`;
+      await ingest(join(root, 'ledger.sqlite'), [
+        stack.dir, url, ...s3, '--voxel-size', '4,4,40', '--offset', '3,-5,2', '--chunk', '16,16,4', '--task-size', '64,64,8', '--scales', '3', '--nonzero-threshold', '0', '--run', prefix,
+        ...(sharded ? ['--sharded'] : []),
+      ]);
+      const store = await openStore(url, { endpoint: server.endpoint, pathStyle: true, region: 'us-east-1' });
+      try {
+        const info = await readInfo(store);
+        const keys: string[] = [];
+        for await (const o of store.list(`${info.scales[0].key}/`)) keys.push(o.key);
+        assert.ok(keys.length > 0 && keys.every((k) => !k.endsWith('.gz')), 'no .gz names');
+        const first = await store.stat(keys[0]);
+        assert.equal(first?.contentEncoding, sharded ? undefined : 'gzip', `${keys[0]} Content-Encoding`);
+        if (sharded) assert.ok(keys.every((k) => k.endsWith('.shard')));
+        const expected = expectedScales(info, stack.voxels, [2, 2, 1]);
+        for (let k = 0; k < info.scales.length; k++) {
+          const s = info.scales[k];
+          sameVoxels(await readBox(store, info, s.key, scaleBox(s)), expected[k], `Ferry reading ${prefix} scale ${s.key} from S3`);
+        }
+        const viaTs = await tensorStoreRead(tensorStoreKvstore({ bucket, path: `${prefix}/`, endpoint: server.endpoint }), info);
+        for (let k = 0; k < info.scales.length; k++) sameVoxels(viaTs[k], expected[k], `TensorStore reading ${prefix} scale ${info.scales[k].key} from S3`);
+      } finally {
+        await store.close();
+      }
+    }
+  } finally {
+    await dropBucket(client, bucket);
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,113 @@
+// Neuroglancer's own viewer, in headless Chromium, opens what `ferry volume plan` + `ferry work`
+// wrote, served by `ferry volume serve`: the values the viewer decodes under the mouse are the
+// section voxels there, for an unsharded raw volume and a sharded gzip one (Range reads).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { jsonLines, startFerry } from '../../testing/cli.ts';
+import { tempDir } from '../../testing/tree.ts';
+import { serveFolder } from '../../volume/serve.ts';
+import { ingest, stackVoxel, writeStack } from './test-support.ts';
+
+function requireEnv(name: string, script: string): string {
+  const v = process.env[name];
+  if (!v) assert.fail(`${name} is not set: run \`bash scripts/services/${script} start && eval "$(bash scripts/services/${script} env)"\` (or scripts/test-all.sh)`);
+  return v;
+}
+
+async function serveDataset(dir: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = startFerry(['--json', 'volume', 'serve', dir]);
+  let out = '';
+  const url = await new Promise<string>((ok, fail) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const ev = out.includes('\n') ? jsonLines(out).find((e) => e.type === 'serving') : undefined;
+      if (ev) ok(ev.url as string);
+    });
+    child.on('exit', (code) => fail(new Error(`ferry volume serve exited with ${code}: ${out}`)));
+  });
+  return { url, stop: () => new Promise((ok) => (child.once('exit', () => ok()), child.kill('SIGTERM'))) };
+}
+
+/**
+ * Moves the mouse over `(fx, fy)` of the slice panel; returns the voxel under it and the value
+ * the layer shows for it, once both have held still for two polls (the value follows the mouse
+ * a frame later, and only after the chunk has arrived).
+ */
+async function valueUnderMouse(page: Page, fx: number, fy: number): Promise<{ voxel: number[]; value: string }> {
+  const panel = (await page.locator('.neuroglancer-rendered-data-panel').first().boundingBox())!;
+  await page.mouse.move(panel.x + panel.width * fx, panel.y + panel.height * fy);
+  let last = '';
+  for (let i = 0; i < 100; i++) {
+    await page.waitForTimeout(200);
+    const now = await page.evaluate(() => {
+      // Runs in the page, where Neuroglancer puts its viewer on the global object.
+      const page = globalThis as any;
+      const v = page.viewer;
+      const value: string = page.document.querySelector('.neuroglancer-layer-item-value')?.textContent ?? '';
+      return { voxel: v.mouseState.active ? Array.from(v.mouseState.position as Float32Array).map(Math.floor) : [], value };
+    });
+    const key = JSON.stringify(now);
+    if (now.value !== '' && now.voxel.length === 3 && key === last) return now;
+    last = key;
+  }
+  assert.fail(`no steady value under the mouse at ${fx},${fy}: ${last}`);
+}
+
+test('Neuroglancer in Chromium shows the voxel values Ferry wrote, unsharded and sharded, served by ferry volume serve', async () => {
+  const chromiumPath = requireEnv('FERRY_TEST_CHROMIUM', 'chromium.sh');
+  const appDir = requireEnv('FERRY_TEST_NEUROGLANCER_DIR', 'neuroglancer.sh');
+  const root = await tempDir('ferry-ng-');
+  const app = await serveFolder(appDir);
+  const context = await chromium.launchPersistentContext(await mkdtemp(join(root, 'profile-')), {
+    executablePath: chromiumPath,
+    headless: true,
+    // Without the background-networking flags Chromium waits on services the closed network lacks.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 800, height: 600 },
+  });
+  try {
+    const size: [number, number, number] = [150, 130, 10];
+    const stack = await writeStack(join(root, 'sections'), size, 'uint8');
+    for (const sharded of [false, true]) {
+      const out = join(root, sharded ? 'sharded' : 'plain');
+      await ingest(join(root, 'ledger.sqlite'), [
+        stack.dir, out, '--voxel-size', '4,4,40', '--chunk', '32,32,4', '--task-size', '64,64,8', '--scales', '2', '--nonzero-threshold', '0', '--run', out,
+        ...(sharded ? ['--sharded'] : []),
+      ]);
+      const data = await serveDataset(out);
+      try {
+        const page = await context.newPage();
+        const failed: string[] = [];
+        page.on('response', (r) => {
+          if (r.status() >= 400 && r.url().startsWith(data.url)) failed.push(`${r.status()} ${r.url()}`);
+        });
+        // 1 nm per screen pixel: each 4 nm voxel is 4 pixels wide, so the mouse lands on whole voxels.
+        const state = { layers: [{ type: 'image', source: `precomputed://${data.url.replace(/\/$/, '')}`, name: 'ferry' }], position: [75.5, 65.5, 4.5], crossSectionScale: 1e-9, layout: 'xy' };
+        await page.goto(`${app.url}#!${encodeURIComponent(JSON.stringify(state))}`);
+        const seen = new Set<string>();
+        for (const [fx, fy] of [[0.5, 0.5], [0.3, 0.35], [0.7, 0.6], [0.45, 0.8], [0.62, 0.22]]) {
+          const { voxel, value } = await valueUnderMouse(page, fx, fy);
+          const [x, y, z] = voxel;
+          assert.ok(x >= 0 && x < size[0] && y >= 0 && y < size[1] && z === 4, `mouse over voxel ${voxel}`);
+          assert.equal(Number(value), stackVoxel(x, y, z, 251), `${sharded ? 'sharded' : 'unsharded'}: value at voxel ${voxel}`);
+          seen.add(voxel.join(','));
+        }
+        assert.ok(seen.size >= 4, `the mouse visited different voxels: ${[...seen]}`);
+        assert.deepEqual(failed, [], 'every request for the dataset succeeded');
+        await page.screenshot({ path: join(root, `${sharded ? 'sharded' : 'plain'}.png`) });
+        await page.close();
+      } finally {
+        await data.stop();
+      }
+    }
+  } finally {
+    await context.close();
+    await app.close();
+    if (process.env.FERRY_KEEP_SCREENSHOTS) console.log(`screenshots kept in ${root}`);
+    else await rm(root, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,149 @@
+// `ferry volume plan`: from a source and the layout asked for, the info of the finished volume
+// (every scale, sharding chosen so that tasks own whole shards) and one ledger job per task.
+// Nothing is written to the destination; the last task to finish writes `info` there.
+import { basename } from 'node:path';
+import { FerryError } from '../../errors.ts';
+import { bytesPerVoxel } from '../../formats/precomputed/dtype.ts';
+import { checkTaskSize } from '../../formats/precomputed/grid.ts';
+import type { Vec3 } from '../../formats/precomputed/grid.ts';
+import { buildInfo, downsampledScale, parseInfo } from '../../formats/precomputed/info.ts';
+import type { Info, Scale } from '../../formats/precomputed/info.ts';
+import type { JobSpec } from '../../ledger/engine.ts';
+import type { Ledger, Run } from '../../ledger/ledger.ts';
+import { openStore, parseStoreUrl } from '../../storage/open.ts';
+import type { StoreOptions } from '../../storage/open.ts';
+import { checkDestinationInfo, planId } from '../../volume/commit.ts';
+import type { IngestTaskParams } from '../../volume/ingest-task.ts';
+import { openSource, sourceSpecFor } from '../../volume/source.ts';
+import type { SourceSpec } from '../../volume/source.ts';
+import { checkScalesFit, ingestTasks, shardingForTasks, taskCounts } from '../../volume/task-grid.ts';
+import type { IngestTask } from '../../volume/task-grid.ts';
+
+export const INGEST_JOB = 'volume.ingest-task';
+
+export interface VolumePlanInput {
+  src: string;
+  dst: string;
+  /** nm per voxel. */
+  voxelSize: Vec3;
+  /** Default: the source's own (0 for sections). */
+  offset?: Vec3;
+  chunk: Vec3;
+  taskSize: Vec3;
+  nonzeroThreshold: number;
+  encoding: 'raw' | 'png' | 'jpeg';
+  jpegQuality?: number;
+  /** Scales in all, full resolution included. */
+  scales: number;
+  factor: Vec3;
+  sharded: boolean;
+  fillGaps?: boolean;
+  store?: StoreOptions;
+}
+
+export interface VolumePlan {
+  source: SourceSpec;
+  info: Info;
+  tasks: IngestTask[];
+  /** Whether the destination already holds this very info (a finished or re-planned run). */
+  destination: 'absent' | 'same';
+  contentEncodingGzip: boolean;
+  input: VolumePlanInput;
+}
+
+function buildScales(input: VolumePlanInput, type: Info['type'], dataType: Info['data_type'], size: Vec3, offset: Vec3): Info {
+  const info = buildInfo({
+    type,
+    dataType,
+    resolution: input.voxelSize,
+    size,
+    voxelOffset: offset,
+    chunkSize: input.chunk,
+    encoding: input.encoding,
+    jpegQuality: input.encoding === 'jpeg' ? (input.jpegQuality ?? 85) : undefined,
+  });
+  const scales: Scale[] = [info.scales[0]];
+  for (let k = 1; k < input.scales; k++) scales.push(downsampledScale(scales[k - 1], input.factor));
+  if (input.sharded) {
+    const counts = taskCounts(scales[0], input.taskSize);
+    scales.forEach((s, k) => {
+      const taskChunks = [0, 1, 2].map((d) => input.taskSize[d] / input.factor[d] ** k / input.chunk[d]) as Vec3;
+      s.sharding = shardingForTasks(s, taskChunks, counts, {
+        voxelBytes: bytesPerVoxel(dataType),
+        // png and jpeg chunks are compressed already.
+        dataEncoding: input.encoding === 'raw' ? 'gzip' : 'raw',
+      });
+    });
+  }
+  return parseInfo({ ...info, scales }, 'planned info');
+}
+
+export async function planVolume(input: VolumePlanInput): Promise<VolumePlan> {
+  if (!(input.nonzeroThreshold >= 0 && input.nonzeroThreshold <= 1)) {
+    throw new FerryError(`--nonzero-threshold ${input.nonzeroThreshold} is not a fraction`, { hint: 'use a number from 0 (write every chunk) to 1' });
+  }
+  if (!Number.isInteger(input.scales) || input.scales < 1) throw new FerryError(`--scales ${input.scales} is not a whole number of at least 1`);
+  const spec = await sourceSpecFor(input.src, { fillGaps: input.fillGaps });
+  if (spec.kind === 'precomputed' && spec.url.replace(/\/?$/, '/') === input.dst.replace(/\/?$/, '/')) {
+    throw new FerryError('the source and destination are the same volume', { hint: 'write the new layout to another destination' });
+  }
+  const source = await openSource(spec, input.store);
+  let info: Info;
+  try {
+    info = buildScales(input, source.type, source.dataType, source.size, input.offset ?? source.voxelOffset);
+  } finally {
+    await source.close();
+  }
+  checkTaskSize(info.scales[0], input.taskSize);
+  checkScalesFit(info.scales[0], input.taskSize, input.factor, input.scales);
+  const store = await openStore(input.dst, input.store);
+  let destination: VolumePlan['destination'];
+  try {
+    destination = await checkDestinationInfo(store, info);
+  } finally {
+    await store.close();
+  }
+  const tasks = [...ingestTasks(info.scales[0], input.taskSize, input.factor, input.scales)];
+  const contentEncodingGzip = parseStoreUrl(input.dst).scheme !== 'file' && input.encoding === 'raw' && !input.sharded;
+  return { source: spec, info, tasks, destination, contentEncodingGzip, input };
+}
+
+function jobStoreOptions(o: StoreOptions = {}): StoreOptions {
+  const { journalDir: _journal, ...rest } = o;
+  return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+}
+
+export function ingestJobs(plan: VolumePlan): JobSpec[] {
+  return plan.tasks.map((task) => {
+    const params: IngestTaskParams = {
+      source: plan.source,
+      dst: plan.input.dst,
+      store: jobStoreOptions(plan.input.store),
+      info: plan.info,
+      factor: plan.input.factor,
+      taskCount: plan.tasks.length,
+      nonzeroThreshold: plan.input.nonzeroThreshold,
+      contentEncodingGzip: plan.contentEncodingGzip,
+      task,
+    };
+    return { kind: INGEST_JOB, key: task.key, params };
+  });
+}
+
+export function defaultRunName(dst: string): string {
+  const parsed = parseStoreUrl(dst);
+  const name = basename(parsed.path.replace(/\/+$/, '')) || parsed.bucket;
+  return `volume-${name}`;
+}
+
+/** Creates (or finds) the run and adds the task jobs it does not have yet. */
+export async function enqueueVolume(ledger: Ledger, plan: VolumePlan, runName: string): Promise<{ run: Run; added: number }> {
+  const id = planId(plan.info);
+  const run = await ledger.createRun({ name: runName, labels: { recipe: 'volume', src: plan.input.src, dst: plan.input.dst, plan: id } });
+  if (run.labels.plan && run.labels.plan !== id) {
+    throw new FerryError(`run ${runName} was planned with other settings (plan ${run.labels.plan}, now ${id})`, {
+      hint: 'use the settings of the first plan, or another --run name and destination',
+    });
+  }
+  return { run, added: await ledger.addJobs(run.id, ingestJobs(plan)) };
+}

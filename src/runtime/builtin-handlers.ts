@@ -1,0 +1,50 @@
+// Kinds that ship with the runtime: `noop` (benchmarks, smoke tests) and the `test.*` family that
+// the runtime's own tests run through real worker processes (a cluster job runs `ferry work`, so
+// the kinds must be there in the real binary).
+import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FerryError } from '../errors.ts';
+import { registerHandler } from './registry.ts';
+
+registerHandler('noop', { run: async () => null });
+
+interface SleepParams {
+  ms: number;
+  /** When set, every invocation appends "key attempt pid" to this file (the tests count them). */
+  trace?: string;
+}
+
+registerHandler<SleepParams>('test.sleep', {
+  validate(p) {
+    const v = p as Partial<SleepParams>;
+    if (typeof v?.ms !== 'number' || v.ms < 0) throw new FerryError('test.sleep needs {"ms": a number >= 0}');
+    return v as SleepParams;
+  },
+  async run(ctx, p) {
+    if (p.trace) fs.appendFileSync(p.trace, `${ctx.key} ${ctx.attempt} ${process.pid}\n`);
+    ctx.progress({ done: 0, total: 1, unit: 'files', bytesDone: 0, bytesTotal: 100 });
+    await sleep(p.ms, undefined, { signal: ctx.signal });
+    ctx.progress({ done: 1, total: 1, unit: 'files', bytesDone: 100, bytesTotal: 100 });
+    return { slept: p.ms };
+  },
+});
+
+registerHandler<{ message: string }>('test.fail', {
+  async run(ctx, p) {
+    await ctx.log(`about to fail on attempt ${ctx.attempt}`);
+    throw new Error(p.message ?? 'test.fail failed as asked');
+  },
+});
+
+registerHandler<{ count: number }>('test.validated', {
+  validate(p) {
+    const count = (p as { count?: unknown })?.count;
+    if (!Number.isInteger(count) || (count as number) < 1) {
+      throw new FerryError(`"count" must be a positive integer, got ${JSON.stringify(count)}`);
+    }
+    return { count: count as number };
+  },
+  async run(_ctx, p) {
+    return { doubled: p.count * 2 };
+  },
+});

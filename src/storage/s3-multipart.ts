@@ -1,0 +1,259 @@
+// A large object in parallel parts that survives being killed: the upload id and each confirmed
+// part go to a journal, and a re-run of the same key with the same source sends only the parts the
+// server does not already hold (checked with ListParts). Every part carries Content-MD5 (the server
+// rejects corrupted bytes) and CRC32C; the finished object's ETag must equal the MD5 of the part
+// MD5s, else the object is removed and the write fails.
+import { createHash } from 'node:crypto';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListPartsCommand,
+  UploadPartCommand,
+  type CreateMultipartUploadCommandInput,
+} from '@aws-sdk/client-s3';
+import { FerryError } from '../errors.ts';
+import { crc32cOf, crc32cOfParts, crc32cToBase64 } from './checksum.ts';
+import { isNoSuchUpload } from './s3-errors.ts';
+import type { S3Requests } from './s3-requests.ts';
+import type { RangeSource } from './store.ts';
+import type { JournaledPart, UploadJournal, UploadRecord } from './upload-journal.ts';
+
+export const MAX_PARTS = 10_000;
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+const MIB = 1024 * 1024;
+
+/** The requested part size, raised to S3's minimum and grown (in whole MiB) so no object needs over 10,000 parts. */
+export function choosePartSize(size: number, requested: number): number {
+  let partSize = Math.max(requested, MIN_PART_SIZE);
+  if (Math.ceil(size / partSize) > MAX_PARTS) partSize = Math.ceil(size / MAX_PARTS / MIB) * MIB;
+  return partSize;
+}
+
+/** The ETag S3 gives a multipart object: MD5 of the concatenated binary part MD5s, dash, part count. */
+function multipartEtag(partMd5Hex: string[]): string {
+  const h = createHash('md5');
+  for (const m of partMd5Hex) h.update(Buffer.from(m, 'hex'));
+  return `${h.digest('hex')}-${partMd5Hex.length}`;
+}
+
+export function unquote(etag: string | undefined): string {
+  return (etag ?? '').replace(/^(W\/)?"|"$/g, '');
+}
+
+export interface MultipartUpload {
+  requests: S3Requests;
+  key: string;
+  body: RangeSource;
+  partSize: number;
+  concurrency: number;
+  journal: UploadJournal;
+  /** Headers and metadata of the object, given when the upload is created. */
+  create: Omit<CreateMultipartUploadCommandInput, 'Bucket' | 'Key'>;
+  mtimeMs?: number;
+  onBytes?: (n: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface MultipartResult {
+  etag: string;
+  crc32c: number;
+  partsSent: number;
+  partsReused: number;
+}
+
+interface Resumable {
+  record: UploadRecord;
+  /** Part number -> ETag the server holds for it. */
+  onServer: Map<number, { etag: string; size: number }>;
+}
+
+export async function uploadMultipart(u: MultipartUpload): Promise<MultipartResult> {
+  const { requests, key, body } = u;
+  const bucket = requests.bucket;
+  const client = requests.conn.client;
+  const send = <T>(op: string, fn: (abortSignal?: AbortSignal) => Promise<T>, signal = u.signal) =>
+    requests.call(op, key, () => fn(signal), signal);
+
+  const abortUpload = async (uploadId: string) => {
+    try {
+      await send('abort upload of', (abortSignal) => client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), { abortSignal }));
+    } catch (e) {
+      if (!isNoSuchUpload(e)) throw e;
+    }
+  };
+
+  const resumable = await findResumable(u, abortUpload);
+  const partSize = resumable?.record.partSize ?? choosePartSize(body.size, u.partSize);
+  const partCount = Math.max(1, Math.ceil(body.size / partSize));
+  let record: UploadRecord;
+  if (resumable) {
+    record = resumable.record;
+  } else {
+    const created = await send('start multipart upload of', (abortSignal) => client.send(new CreateMultipartUploadCommand({
+      ...u.create,
+      Bucket: bucket,
+      Key: key,
+      ChecksumAlgorithm: 'CRC32C',
+      ChecksumType: 'FULL_OBJECT',
+    }), { abortSignal }));
+    record = {
+      version: 1,
+      endpoint: requests.conn.endpointLabel,
+      bucket,
+      key,
+      uploadId: created.UploadId!,
+      sourceSize: body.size,
+      sourceMtimeMs: u.mtimeMs ?? null,
+      partSize,
+      startedAt: new Date().toISOString(),
+      parts: [],
+    };
+    try {
+      await u.journal.save(record);
+    } catch (e) {
+      // An upload nobody can find again would cost storage forever: abort it instead.
+      await abortUpload(record.uploadId);
+      throw new FerryError(`cannot write the upload journal ${u.journal.file}: ${(e as Error).message}`, {
+        hint: 'free space or choose a writable journal folder',
+        code: 'JournalWrite',
+        exitCode: 1,
+        cause: e,
+      });
+    }
+  }
+  const uploadId = record.uploadId;
+
+  const done = new Map<number, JournaledPart>();
+  const reusable = new Map<number, JournaledPart>();
+  for (const p of record.parts) {
+    const held = resumable?.onServer.get(p.partNumber);
+    if (held && held.etag === p.etag && held.size === p.size) reusable.set(p.partNumber, p);
+  }
+  const saveProgress = () => u.journal.save({ ...record, parts: [...done.values()].sort((a, b) => a.partNumber - b.partNumber) });
+
+  let partsSent = 0;
+  let partsReused = 0;
+  const stop = new AbortController();
+  const signal = u.signal ? AbortSignal.any([u.signal, stop.signal]) : stop.signal;
+  let next = 1;
+  const worker = async () => {
+    while (!signal.aborted && next <= partCount) {
+      const partNumber = next++;
+      const start = (partNumber - 1) * partSize;
+      const end = Math.min(body.size, start + partSize);
+      const bytes = await body.readRange({ start, end }, signal);
+      const crc = crc32cOf(bytes);
+      const earlier = reusable.get(partNumber);
+      // A reused part is still read: the CRC proves the source holds the same bytes as before.
+      if (earlier && earlier.crc32c === crc) {
+        done.set(partNumber, earlier);
+        partsReused++;
+        continue;
+      }
+      const md5 = createHash('md5').update(bytes).digest();
+      const answer = await send('upload part of', (abortSignal) => client.send(new UploadPartCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        PartNumber: partNumber,
+        Body: bytes,
+        ContentLength: bytes.length,
+        ContentMD5: md5.toString('base64'),
+        ChecksumCRC32C: crc32cToBase64(crc),
+      }), { abortSignal }), signal);
+      const etag = unquote(answer.ETag);
+      const md5Hex = md5.toString('hex');
+      if (/^[0-9a-f]{32}$/i.test(etag) && etag.toLowerCase() !== md5Hex) {
+        throw new FerryError(`part ${partNumber} of s3://${bucket}/${key} was stored with ETag ${etag}, expected MD5 ${md5Hex}`, { hint: 'run the copy again', exitCode: 1, code: 'ChecksumMismatch' });
+      }
+      done.set(partNumber, { partNumber, size: bytes.length, etag, md5: md5Hex, crc32c: crc });
+      partsSent++;
+      u.onBytes?.(bytes.length);
+      await saveProgress();
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(u.concurrency, partCount) }, async () => {
+    try {
+      await worker();
+    } catch (e) {
+      stop.abort(e);
+      throw e;
+    }
+  }));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    // The upload stays journaled (not aborted): a re-run resumes it instead of starting over.
+    await saveProgress();
+    throw u.signal?.aborted ? u.signal.reason : stop.signal.reason ?? failed.reason;
+  }
+  u.signal?.throwIfAborted();
+
+  const parts = [...done.values()].sort((a, b) => a.partNumber - b.partNumber);
+  const crc = crc32cOfParts(parts.map((p) => ({ crc: p.crc32c, size: p.size })));
+  const expectedEtag = multipartEtag(parts.map((p) => p.md5));
+  let completedEtag = '';
+  try {
+    const completed = await send('complete multipart upload of', (abortSignal) => client.send(new CompleteMultipartUploadCommand({
+      Bucket: bucket,
+      Key: key,
+      UploadId: uploadId,
+      ChecksumCRC32C: crc32cToBase64(crc),
+      ChecksumType: 'FULL_OBJECT',
+      MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: `"${p.etag}"`, ChecksumCRC32C: crc32cToBase64(p.crc32c) })) },
+    }), { abortSignal }));
+    completedEtag = unquote(completed.ETag);
+  } catch (e) {
+    // A retried Complete whose first attempt succeeded answers NoSuchUpload: the HEAD below decides.
+    if (!isNoSuchUpload(e)) throw e;
+  }
+  // Ceph answers Complete with an empty ETag; HEAD always tells the truth about what is stored.
+  const head = await send('check', (abortSignal) => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }));
+  const storedEtag = unquote(head.ETag) || completedEtag;
+  const etagComparable = /^[0-9a-f]{32}-\d+$/i.test(storedEtag);
+  if (head.ContentLength !== body.size || (etagComparable && storedEtag !== expectedEtag)) {
+    await send('remove corrupted', (abortSignal) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }));
+    await u.journal.remove();
+    throw new FerryError(
+      `s3://${bucket}/${key} does not match what was sent (size ${head.ContentLength} vs ${body.size}, ETag ${storedEtag} vs ${expectedEtag}); it was removed`,
+      { hint: 'run the copy again', exitCode: 1, code: 'ChecksumMismatch' },
+    );
+  }
+  await u.journal.remove();
+  return { etag: storedEtag, crc32c: crc, partsSent, partsReused };
+}
+
+async function findResumable(u: MultipartUpload, abortUpload: (id: string) => Promise<void>): Promise<Resumable | undefined> {
+  const record = await u.journal.load();
+  if (!record) return undefined;
+  const sameSource = record.bucket === u.requests.bucket && record.key === u.key && record.sourceSize === u.body.size &&
+    record.sourceMtimeMs === (u.mtimeMs ?? null) && Math.ceil(record.sourceSize / record.partSize) <= MAX_PARTS;
+  if (!sameSource) {
+    await abortUpload(record.uploadId);
+    await u.journal.remove();
+    return undefined;
+  }
+  const onServer = new Map<number, { etag: string; size: number }>();
+  const client = u.requests.conn.client;
+  let marker: string | undefined;
+  try {
+    do {
+      const page = await u.requests.call('list parts of', u.key, () => client.send(new ListPartsCommand({
+        Bucket: u.requests.bucket,
+        Key: u.key,
+        UploadId: record.uploadId,
+        PartNumberMarker: marker,
+      }), { abortSignal: u.signal }), u.signal);
+      for (const p of page.Parts ?? []) onServer.set(p.PartNumber!, { etag: unquote(p.ETag), size: p.Size ?? -1 });
+      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+    } while (marker);
+  } catch (e) {
+    if (!isNoSuchUpload(e)) throw e;
+    // The upload was completed or aborted elsewhere: start afresh.
+    await u.journal.remove();
+    return undefined;
+  }
+  return { record, onServer };
+}

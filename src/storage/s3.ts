@@ -1,0 +1,280 @@
+// The s3:// driver: any S3-compatible endpoint through the AWS SDK v3. Every write is verified
+// before it returns (Content-MD5 checked by the server, the ETag checked by us, CRC32C sent for
+// servers that keep it); large writes go in parallel, resumable parts (s3-multipart.ts).
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type HeadObjectCommandOutput,
+  type ObjectCannedACL,
+  type StorageClass,
+} from '@aws-sdk/client-s3';
+import { FerryError } from '../errors.ts';
+import { crc32cOf, crc32cToBase64 } from './checksum.ts';
+import type { StoreOptions } from './open.ts';
+import { connectS3 } from './s3-client.ts';
+import { statusOf } from './s3-errors.ts';
+import { uploadMultipart, unquote } from './s3-multipart.ts';
+import { DEFAULT_RETRY, S3Requests, type RetryPolicy } from './s3-requests.ts';
+import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, WriteOptions, WriteResult } from './store.ts';
+import { UploadJournal } from './upload-journal.ts';
+import { workdir } from '../workdir.ts';
+
+const MIB = 1024 * 1024;
+/** Defaults measured against Ceph on 2 cores (bench/s3-driver.ts). */
+export const S3_DEFAULTS = { partSize: 16 * MIB, partConcurrency: 4, multipartThreshold: 32 * MIB };
+
+export interface S3StoreOptions extends StoreOptions {
+  /** How long to ride out connection failures; tests shorten it. */
+  retry?: Partial<RetryPolicy>;
+  /** HTTP sockets per host. */
+  maxSockets?: number;
+}
+
+function rangeHeader(r: ByteRange): string {
+  return `bytes=${r.start}-${r.end - 1}`;
+}
+
+function isMd5Etag(etag: string): boolean {
+  return /^[0-9a-f]{32}$/i.test(etag);
+}
+
+/** The CRC32C the store vouches for: the server's full-object checksum, else the one we stored as metadata. */
+function storedCrc32c(head: HeadObjectCommandOutput): string | undefined {
+  if (head.ChecksumCRC32C && (head.ChecksumType === 'FULL_OBJECT' || !head.ChecksumCRC32C.includes('-'))) return head.ChecksumCRC32C;
+  return head.Metadata?.crc32c;
+}
+
+class S3Store implements Store {
+  readonly url: string;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly requests: S3Requests;
+  private readonly opts: S3StoreOptions;
+  private bucketChecked: Promise<void> | undefined;
+
+  constructor(bucket: string, prefix: string, requests: S3Requests, opts: S3StoreOptions) {
+    this.bucket = bucket;
+    this.prefix = prefix;
+    this.requests = requests;
+    this.opts = opts;
+    this.url = `s3://${bucket}/${prefix}`;
+  }
+
+  private get client() {
+    return this.requests.conn.client;
+  }
+
+  private fullKey(key: string): string {
+    return this.prefix + key;
+  }
+
+  /** A 404 on an object may mean the bucket is missing: asked once per store, only then. */
+  private checkBucket(): Promise<void> {
+    this.bucketChecked ??= this.requests.call('open bucket', undefined, async () => {
+      try {
+        await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      } catch (e) {
+        if (statusOf(e) === 404) {
+          throw new FerryError(`bucket ${this.bucket} does not exist at ${this.requests.conn.endpointLabel}`, {
+            hint: 'check the bucket name and the endpoint, or create the bucket first',
+            code: 'NoSuchBucket',
+          });
+        }
+        throw e;
+      }
+    });
+    return this.bucketChecked;
+  }
+
+  async *list(prefix = '', opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    let token: string | undefined;
+    do {
+      const page = await this.requests.call('list', this.fullKey(prefix), () => this.client.send(new ListObjectsV2Command({
+        Bucket: this.bucket,
+        Prefix: this.fullKey(prefix),
+        Delimiter: opts.delimiter ? '/' : undefined,
+        ContinuationToken: token,
+      }), { abortSignal: opts.signal }), opts.signal);
+      for (const o of page.Contents ?? []) {
+        yield {
+          key: o.Key!.slice(this.prefix.length),
+          size: o.Size ?? 0,
+          mtimeMs: o.LastModified?.getTime() ?? 0,
+          etag: unquote(o.ETag) || undefined,
+        };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async stat(key: string): Promise<ObjectInfo | undefined> {
+    let head: HeadObjectCommandOutput;
+    try {
+      head = await this.requests.call('stat', this.fullKey(key), () => this.client.send(new HeadObjectCommand({
+        Bucket: this.bucket,
+        Key: this.fullKey(key),
+        ChecksumMode: 'ENABLED',
+      })));
+    } catch (e) {
+      if ((e as FerryError).code !== 'NoSuchKey') throw e;
+      await this.checkBucket();
+      return undefined;
+    }
+    const mtime = Number(head.Metadata?.mtime);
+    return {
+      key,
+      size: head.ContentLength ?? 0,
+      mtimeMs: head.LastModified?.getTime() ?? 0,
+      etag: unquote(head.ETag) || undefined,
+      crc32c: storedCrc32c(head),
+      sourceMtimeMs: Number.isFinite(mtime) && head.Metadata?.mtime ? mtime * 1000 : undefined,
+      contentEncoding: head.ContentEncoding,
+    };
+  }
+
+  async read(key: string, range?: ByteRange): Promise<Readable> {
+    const got = await this.requests.call('read', this.fullKey(key), () => this.client.send(new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: this.fullKey(key),
+      Range: range ? rangeHeader(range) : undefined,
+    })));
+    return got.Body as Readable;
+  }
+
+  async readBytes(key: string, range?: ByteRange): Promise<Buffer> {
+    return this.getBytes(key, range);
+  }
+
+  private getBytes(key: string, range?: ByteRange, ifMatch?: string, signal?: AbortSignal): Promise<Buffer> {
+    if (range && range.end <= range.start) return Promise.resolve(Buffer.alloc(0));
+    // The body is read inside the retried call, so a connection lost mid-body is retried too.
+    return this.requests.call('read', this.fullKey(key), async () => {
+      const got = await this.client.send(new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: this.fullKey(key),
+        Range: range ? rangeHeader(range) : undefined,
+        IfMatch: ifMatch,
+      }), { abortSignal: signal });
+      return Buffer.from(await got.Body!.transformToByteArray());
+    }, signal);
+  }
+
+  async openRange(key: string, size?: number): Promise<RangeSource> {
+    const info = await this.stat(key);
+    if (!info) throw new FerryError(`${this.url}${key} does not exist`, { code: 'NoSuchKey', exitCode: 1 });
+    const etag = info.etag ? `"${info.etag}"` : undefined;
+    return {
+      size: size ?? info.size,
+      // If-Match: a concurrent overwrite fails the read instead of mixing two versions' bytes.
+      readRange: (range, signal) => this.getBytes(key, range, etag, signal),
+    };
+  }
+
+  async write(key: string, body: Buffer | RangeSource, opts: WriteOptions = {}): Promise<WriteResult> {
+    const threshold = this.opts.multipartThreshold ?? S3_DEFAULTS.multipartThreshold;
+    const metadata: Record<string, string> = {};
+    if (opts.mtimeMs !== undefined) metadata.mtime = String(opts.mtimeMs / 1000);
+    const headers = {
+      ACL: this.opts.acl as ObjectCannedACL | undefined,
+      StorageClass: this.opts.storageClass as StorageClass | undefined,
+      ContentType: opts.contentType,
+      ContentEncoding: opts.contentEncoding,
+      CacheControl: opts.cacheControl,
+    };
+    if (Buffer.isBuffer(body) || body.size < threshold) {
+      const bytes = Buffer.isBuffer(body) ? body : await body.readRange({ start: 0, end: body.size }, opts.signal);
+      return this.putSingle(key, bytes, headers, metadata, opts);
+    }
+    const journal = new UploadJournal(
+      this.opts.journalDir ?? workdir('uploads'),
+      this.requests.conn.endpointLabel,
+      this.bucket,
+      this.fullKey(key),
+    );
+    const result = await uploadMultipart({
+      requests: this.requests,
+      key: this.fullKey(key),
+      body,
+      partSize: this.opts.partSize ?? S3_DEFAULTS.partSize,
+      concurrency: this.opts.partConcurrency ?? S3_DEFAULTS.partConcurrency,
+      journal,
+      create: { ...headers, Metadata: metadata },
+      mtimeMs: opts.mtimeMs,
+      onBytes: opts.onBytes,
+      signal: opts.signal,
+    });
+    return {
+      key,
+      size: body.size,
+      crc32c: crc32cToBase64(result.crc32c),
+      etag: result.etag,
+      partsSent: result.partsSent,
+      partsReused: result.partsReused,
+    };
+  }
+
+  private async putSingle(
+    key: string,
+    bytes: Buffer,
+    headers: Record<string, string | undefined>,
+    metadata: Record<string, string>,
+    opts: WriteOptions,
+  ): Promise<WriteResult> {
+    const md5 = createHash('md5').update(bytes).digest();
+    const crc = crc32cToBase64(crc32cOf(bytes));
+    const put = await this.requests.call('write', this.fullKey(key), () => this.client.send(new PutObjectCommand({
+      ...headers,
+      Bucket: this.bucket,
+      Key: this.fullKey(key),
+      Body: bytes,
+      ContentLength: bytes.length,
+      ContentMD5: md5.toString('base64'),
+      ChecksumCRC32C: crc,
+      // Kept as metadata too, because most S3-compatible servers drop x-amz-checksum-*.
+      Metadata: { ...metadata, crc32c: crc },
+    }), { abortSignal: opts.signal }), opts.signal);
+    const etag = unquote(put.ETag);
+    const md5Hex = md5.toString('hex');
+    if (isMd5Etag(etag) && etag.toLowerCase() !== md5Hex) {
+      await this.delete(key);
+      throw new FerryError(`${this.url}${key} was stored with ETag ${etag} but the bytes sent have MD5 ${md5Hex}; it was removed`, {
+        hint: 'run the copy again',
+        code: 'ChecksumMismatch',
+        exitCode: 1,
+      });
+    }
+    opts.onBytes?.(bytes.length);
+    return { key, size: bytes.length, crc32c: crc, etag: etag || undefined, partsSent: 0, partsReused: 0 };
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.requests.call('delete', this.fullKey(key), () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) })));
+  }
+
+  async checksum(key: string): Promise<string> {
+    const info = await this.stat(key);
+    if (!info) throw new FerryError(`${this.url}${key} does not exist`, { code: 'NoSuchKey', exitCode: 1 });
+    if (info.crc32c) return info.crc32c;
+    let crc = 0;
+    const body = await this.read(key);
+    for await (const chunk of body) crc = crc32cOf(chunk as Buffer, crc);
+    return crc32cToBase64(crc);
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}
+
+export async function openS3Store(bucket: string, prefix: string, opts: S3StoreOptions = {}): Promise<Store> {
+  const conn = await connectS3(opts, { maxSockets: opts.maxSockets });
+  const requests = new S3Requests(conn, bucket, { ...DEFAULT_RETRY, ...opts.retry });
+  return new S3Store(bucket, prefix, requests, opts);
+}

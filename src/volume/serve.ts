@@ -1,0 +1,163 @@
+// A static server for a precomputed dataset in a folder, with what Neuroglancer needs from one:
+// CORS on every answer (a failed CORS request looks like a missing, black chunk), HEAD and Range
+// (for shard files), and Content-Encoding: gzip for unsharded raw chunks stored gzipped, which
+// only a server that knows the format can tell apart from raw voxels.
+import { createReadStream } from 'node:fs';
+import { open, readFile, stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, relative, resolve, sep } from 'node:path';
+import { bytesPerVoxel } from '../formats/precomputed/dtype.ts';
+import { parseInfoBytes } from '../formats/precomputed/info.ts';
+
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': '*',
+  'access-control-allow-headers': '*',
+  'access-control-allow-methods': 'GET, HEAD, OPTIONS',
+};
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+};
+
+export interface StaticServer {
+  server: Server;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** `<x0>-<x1>_<y0>-<y1>_<z0>-<z1>` as the last path segment: an unsharded chunk. */
+const CHUNK_NAME = /^(\d+)-(\d+)_(\d+)-(\d+)_(\d+)-(\d+)$/;
+
+/**
+ * Whether the file at `rel` is an unsharded raw chunk stored gzipped: its name is a chunk box of a
+ * raw scale of the dataset's info, it starts with the gzip magic and is not the raw length.
+ */
+async function isGzippedRawChunk(root: string, rel: string, size: number): Promise<boolean> {
+  const parts = rel.split('/');
+  const m = CHUNK_NAME.exec(parts[parts.length - 1]);
+  if (!m) return false;
+  const infoBytes = await readFile(join(root, ...parts.slice(0, -2), 'info')).catch(() => undefined);
+  if (!infoBytes) return false;
+  let info;
+  try {
+    info = parseInfoBytes(infoBytes);
+  } catch {
+    return false;
+  }
+  const scale = info.scales.find((s) => s.key === parts[parts.length - 2]);
+  if (!scale || scale.encoding !== 'raw' || scale.sharding) return false;
+  const n = [1, 3, 5].reduce((v, i) => v * (Number(m[i + 1]) - Number(m[i])), 1);
+  if (size === n * info.num_channels * bytesPerVoxel(info.data_type)) return false;
+  const fh = await open(join(root, ...parts), 'r');
+  try {
+    const head = Buffer.alloc(2);
+    await fh.read(head, 0, 2, 0);
+    return head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'invalid' | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return 'invalid';
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start > end || start >= size) return 'invalid';
+  return { start, end };
+}
+
+async function handle(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, { ...CORS, 'access-control-max-age': '86400' }).end();
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { ...CORS, allow: 'GET, HEAD, OPTIONS' }).end();
+    return;
+  }
+  const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  let file = resolve(root, '.' + path);
+  if (file !== root && !file.startsWith(root + sep)) {
+    res.writeHead(403, CORS).end();
+    return;
+  }
+  let st = await stat(file).catch(() => undefined);
+  if (st?.isDirectory()) {
+    file = join(file, 'index.html');
+    st = await stat(file).catch(() => undefined);
+  }
+  if (!st?.isFile()) {
+    res.writeHead(404, { ...CORS, 'content-type': 'text/plain' }).end('not found\n');
+    return;
+  }
+  const rel = relative(root, file).split(sep).join('/');
+  const headers: Record<string, string | number> = {
+    ...CORS,
+    'accept-ranges': 'bytes',
+    'content-type': TYPES[extname(file)] ?? (rel.endsWith('info') ? 'application/json' : 'application/octet-stream'),
+    'cache-control': rel === 'info' || rel.endsWith('/info') ? 'no-cache' : 'max-age=3600',
+  };
+  if (await isGzippedRawChunk(root, rel, st.size)) headers['content-encoding'] = 'gzip';
+  const range = headers['content-encoding'] ? undefined : parseRange(req.headers.range, st.size);
+  if (range === 'invalid') {
+    res.writeHead(416, { ...headers, 'content-range': `bytes */${st.size}` }).end();
+    return;
+  }
+  if (range) {
+    res.writeHead(206, { ...headers, 'content-length': range.end - range.start + 1, 'content-range': `bytes ${range.start}-${range.end}/${st.size}` });
+  } else {
+    res.writeHead(200, { ...headers, 'content-length': st.size });
+  }
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  createReadStream(file, range ?? {}).pipe(res);
+}
+
+/** Serves `folder` on 127.0.0.1 (port 0: any free port). */
+export async function serveFolder(folder: string, port = 0): Promise<StaticServer> {
+  const root = resolve(folder);
+  const server = createServer((req, res) => {
+    handle(root, req, res).catch((e: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { ...CORS, 'content-type': 'text/plain' });
+      res.end(`${(e as Error).message}\n`);
+    });
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', () => ok());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port: actual,
+    url: `http://127.0.0.1:${actual}/`,
+    close: () => new Promise((ok) => server.close(() => ok())),
+  };
+}
+
+/** A link to the public Neuroglancer viewer showing the dataset at `dataUrl`. */
+export function neuroglancerLink(dataUrl: string, type: 'image' | 'segmentation', viewer = 'https://neuroglancer-demo.appspot.com/'): string {
+  const state = { layers: [{ type, source: `precomputed://${dataUrl.replace(/\/$/, '')}`, name: 'ferry' }], layout: 'xy' };
+  return `${viewer}#!${encodeURIComponent(JSON.stringify(state))}`;
+}

@@ -1,0 +1,98 @@
+// What an ingest reads from: a stack of sections (folder or registry file) or an existing
+// precomputed volume (to re-chunk, shard, or copy with scales). Both read boxes in 0-based
+// coordinates of the source, so the plan's voxel offset is applied only on the writing side.
+import { stat } from 'node:fs/promises';
+import { FerryError } from '../errors.ts';
+import type { DataType, VoxelArray } from '../formats/precomputed/dtype.ts';
+import type { Box, Vec3 } from '../formats/precomputed/grid.ts';
+import { readBox, readInfo } from '../formats/precomputed/reader.ts';
+import { openStore, parseStoreUrl } from '../storage/open.ts';
+import type { StoreOptions } from '../storage/open.ts';
+import { listSectionFolder, listSectionRegistry, probeStack, readSections } from './sections.ts';
+import type { SectionStack } from './sections.ts';
+
+export type SourceSpec =
+  | { kind: 'sections'; folder: string; fillGaps?: boolean }
+  | { kind: 'registry'; file: string }
+  | { kind: 'precomputed'; url: string; scale?: string };
+
+export interface VolumeSource {
+  readonly spec: SourceSpec;
+  readonly type: 'image' | 'segmentation';
+  readonly dataType: DataType;
+  readonly size: Vec3;
+  /** Where the source itself says it starts (a precomputed volume's voxel_offset). */
+  readonly voxelOffset: Vec3;
+  /** Voxels of `box` (0-based source coordinates), x fastest. */
+  read(box: Box): Promise<VoxelArray>;
+  close(): Promise<void>;
+}
+
+/** Tells a section folder, a registry file and a precomputed volume apart by what is there. */
+export async function sourceSpecFor(src: string, opts: { fillGaps?: boolean } = {}): Promise<SourceSpec> {
+  if (parseStoreUrl(src).scheme !== 'file') return { kind: 'precomputed', url: src };
+  const path = parseStoreUrl(src).path;
+  const st = await stat(path).catch(() => undefined);
+  if (!st) throw new FerryError(`source ${src} does not exist`, { hint: 'give a folder of sections, a registry file or a precomputed volume' });
+  if (st.isFile()) return { kind: 'registry', file: path };
+  if (await stat(`${path}/info`).catch(() => undefined)) return { kind: 'precomputed', url: src };
+  return { kind: 'sections', folder: path, fillGaps: opts.fillGaps };
+}
+
+/** What the plan saw; a task passes it so that it need not read every section's header again. */
+export interface PlannedSource {
+  size: Vec3;
+  dataType: DataType;
+}
+
+export async function openSource(spec: SourceSpec, storeOptions: StoreOptions = {}, planned?: PlannedSource): Promise<VolumeSource> {
+  if (spec.kind === 'precomputed') return openPrecomputedSource(spec, storeOptions);
+  const files = spec.kind === 'sections' ? await listSectionFolder(spec.folder, { fillGaps: spec.fillGaps }) : await listSectionRegistry(spec.file);
+  if (!planned) return sectionSource(spec, await probeStack(files));
+  if (files.length !== planned.size[2] || (planned.dataType !== 'uint8' && planned.dataType !== 'uint16')) {
+    throw new FerryError(`the source now has ${files.length} sections; the plan was made for ${planned.size[2]}`, {
+      hint: 'the sections changed since planning: plan again into a new destination',
+    });
+  }
+  // Each section read is checked against this header (readSections), so a changed file still fails.
+  return sectionSource(spec, { files, width: planned.size[0], height: planned.size[1], dataType: planned.dataType });
+}
+
+function sectionSource(spec: SourceSpec, stack: SectionStack): VolumeSource {
+  return {
+    spec,
+    type: 'image',
+    dataType: stack.dataType,
+    size: [stack.width, stack.height, stack.files.length],
+    voxelOffset: [0, 0, 0],
+    read: (box) => readSections(stack, box),
+    close: async () => {},
+  };
+}
+
+async function openPrecomputedSource(spec: Extract<SourceSpec, { kind: 'precomputed' }>, storeOptions: StoreOptions): Promise<VolumeSource> {
+  const store = await openStore(spec.url, storeOptions);
+  try {
+    const info = await readInfo(store);
+    const scale = spec.scale ? info.scales.find((s) => s.key === spec.scale) : info.scales[0];
+    if (!scale) throw new FerryError(`no scale ${spec.scale} in ${spec.url}`, { hint: `scales are ${info.scales.map((s) => s.key).join(', ')}` });
+    if (info.num_channels !== 1) throw new FerryError(`${spec.url} has ${info.num_channels} channels; Ferry ingests one`, { hint: 'use a single-channel volume' });
+    const off = scale.voxel_offset;
+    return {
+      spec,
+      type: info.type,
+      dataType: info.data_type,
+      size: scale.size,
+      voxelOffset: off,
+      read: (box) =>
+        readBox(store, info, scale.key, {
+          start: [box.start[0] + off[0], box.start[1] + off[1], box.start[2] + off[2]],
+          end: [box.end[0] + off[0], box.end[1] + off[1], box.end[2] + off[2]],
+        }),
+      close: () => store.close(),
+    };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
