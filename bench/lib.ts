@@ -17,6 +17,8 @@ export const endpoint = process.env.FERRY_TEST_S3_ENDPOINT;
 const access = process.env.FERRY_TEST_S3_ACCESS_KEY ?? 'testkey';
 const secret = process.env.FERRY_TEST_S3_SECRET_KEY ?? 'testsecret';
 export const AWS = '/usr/bin/aws'; // Debian's AWS CLI v2 (the image's `aws` on PATH is v1)
+/** An aws-cli v2 command line; 2.9 ignores AWS_ENDPOINT_URL, so the endpoint goes on the command. */
+export const aws = (...args: string[]) => [AWS, '--endpoint-url', endpoint ?? '', ...args];
 
 export const root = await tempDir('ferry-bench-');
 const home = join(root, 'home');
@@ -50,7 +52,8 @@ export function timed(tool: string, cmd: string[], opts: { env?: NodeJS.ProcessE
 let bucketSeq = 0;
 export function freshBucket(): string {
   const b = `bench-${process.pid}-${bucketSeq++}`;
-  execFileSync(AWS, ['s3', 'mb', `s3://${b}`], { env, stdio: 'ignore' });
+  const [cmd, ...args] = aws('s3', 'mb', `s3://${b}`);
+  execFileSync(cmd, args, { env, stdio: 'ignore' });
   return b;
 }
 

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { content, makeTree } from '../src/testing/tree.ts';
-import { AWS, awsBest, awsDefault, cleanup, ferry, freshBucket, report, requireS3, root, timed } from './lib.ts';
+import { aws, awsBest, awsDefault, cleanup, ferry, freshBucket, report, requireS3, root, timed } from './lib.ts';
 import type { Result } from './lib.ts';
 
 const cases = (process.env.CASES ?? 'abcd').split('');
@@ -28,9 +28,9 @@ if (cases.includes('a')) {
   rs.push(timed('ferry cp (default)', ferry('cp', file, `s3://${freshBucket()}/`)));
   rs.push(timed('ferry cp --part-concurrency 16 --part-size 32M', ferry('cp', file, `s3://${freshBucket()}/`, '--part-concurrency', '16', '--part-size', '32M')));
   awsDefault();
-  rs.push(timed('aws s3 cp (default)', [AWS, 's3', 'cp', file, `s3://${freshBucket()}/`, '--only-show-errors']));
+  rs.push(timed('aws s3 cp (default)', aws('s3', 'cp', file, `s3://${freshBucket()}/`, '--only-show-errors')));
   awsBest();
-  rs.push(timed('aws s3 cp (64 requests, 64 MB parts)', [AWS, 's3', 'cp', file, `s3://${freshBucket()}/`, '--only-show-errors']));
+  rs.push(timed('aws s3 cp (64 requests, 64 MB parts)', aws('s3', 'cp', file, `s3://${freshBucket()}/`, '--only-show-errors')));
   awsDefault();
   rs.push(timed('rclone copy (default)', ['rclone', 'copy', file, `bench:${freshBucket()}/`]));
   rs.push(timed('rclone copy (16 streams, 64M chunks)', ['rclone', 'copy', file, `bench:${freshBucket()}/`, '--s3-upload-concurrency', '16', '--s3-chunk-size', '64M']));
@@ -47,10 +47,10 @@ if (cases.includes('b') || cases.includes('c')) {
   rs.push(timed('ferry cp --transfers 64', ferry('cp', small, `s3://${freshBucket()}/`, '--transfers', '64')));
   awsDefault();
   const ab = freshBucket();
-  rs.push(timed('aws s3 sync (default)', [AWS, 's3', 'sync', small, `s3://${ab}/`, '--only-show-errors']));
-  resync.push(timed('aws s3 sync (default)', [AWS, 's3', 'sync', small, `s3://${ab}/`, '--only-show-errors']));
+  rs.push(timed('aws s3 sync (default)', aws('s3', 'sync', small, `s3://${ab}/`, '--only-show-errors')));
+  resync.push(timed('aws s3 sync (default)', aws('s3', 'sync', small, `s3://${ab}/`, '--only-show-errors')));
   awsBest();
-  rs.push(timed('aws s3 sync (64 requests)', [AWS, 's3', 'sync', small, `s3://${freshBucket()}/`, '--only-show-errors']));
+  rs.push(timed('aws s3 sync (64 requests)', aws('s3', 'sync', small, `s3://${freshBucket()}/`, '--only-show-errors')));
   awsDefault();
   const rb = freshBucket();
   rs.push(timed('rclone copy (default)', ['rclone', 'copy', small, `bench:${rb}/`]));

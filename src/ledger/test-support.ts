@@ -1,14 +1,14 @@
 // Shared by the ledger and runtime tests: throw-away ledgers on both engines and a CLI runner.
 // The PostgreSQL tests need scripts/services/pg.sh started and its `env` evaluated.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import fs from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { FERRY_BIN, runFerry } from '../testing/cli.ts';
+import { tempDir } from '../testing/tree.ts';
 
-export const FERRY_BIN = fileURLToPath(new URL('../../bin/ferry.js', import.meta.url));
+export { FERRY_BIN, tempDir };
 export const REPO = path.dirname(path.dirname(FERRY_BIN));
 
 export function pgUrl(): string {
@@ -30,8 +30,8 @@ export interface TestLedger {
 /** A new, empty ledger location: a SQLite file in a temp folder, or a new PostgreSQL database. */
 export async function freshLedger(engine: 'sqlite' | 'postgres'): Promise<TestLedger> {
   if (engine === 'sqlite') {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-ledger-'));
-    return { engine, url: path.join(dir, 'ledger.sqlite'), dispose: () => fs.rm(dir, { recursive: true, force: true }) };
+    const dir = await tempDir('ferry-ledger-');
+    return { engine, url: path.join(dir, 'ledger.sqlite'), dispose: () => rm(dir, { recursive: true, force: true }) };
   }
   const base = new URL(pgUrl());
   const name = `ferry_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
@@ -51,23 +51,15 @@ async function adminQuery(base: URL, sql: string): Promise<void> {
   }
 }
 
-export async function tempDir(prefix = 'ferry-test-'): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
-}
-
 export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [FERRY_BIN, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env } }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+export async function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  const r = await runFerry(args, opts);
+  return { code: r.code ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** A `ferry work` process; its output is kept for failure messages. */

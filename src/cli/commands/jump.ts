@@ -1,4 +1,5 @@
 // ferry jump plan | import-joblist: JUMP Cell Painting plate uploads (seed 002).
+import { Option } from 'commander';
 import type { Command } from 'commander';
 import { basename, resolve } from 'node:path';
 import { EXIT_OK, EXIT_PARTIAL, FerryError } from '../../errors.ts';
@@ -8,7 +9,7 @@ import { importOldJobs } from '../../recipes/jump/import.ts';
 import { DEFAULT_KEY_TEMPLATE, planPlates } from '../../recipes/jump/plan.ts';
 import { parseStoreUrl } from '../../storage/open.ts';
 import { Output } from '../output.ts';
-import { addStoreOptions, storeOptionsFrom } from '../store-options.ts';
+import { addStoreOptions, parseCount, storeOptionsFrom } from '../store-options.ts';
 
 const LEDGER_HELP = 'ledger location: a SQLite file path or postgres://... URL (default: $FERRY_LEDGER, else .ferry/ledger.sqlite)';
 
@@ -19,6 +20,7 @@ function addPlanOptions(cmd: Command): Command {
       .option('--run <name>', 'run name in the ledger (default: jump-<results folder name>)')
       .option('--key-template <template>', 'destination path of a plate under --dest; {gallery_path} {source} {batch} {plate}', DEFAULT_KEY_TEMPLATE)
       .option('--dataset <name>', 'gallery dataset folder that {gallery_path} starts from', 'cpg0016-jump')
+      .addOption(new Option('--transfers <n>', 'files of one plate in flight at once').argParser(parseCount('--transfers')))
       .option('--ledger <url>', LEDGER_HELP),
   );
 }
@@ -58,7 +60,7 @@ export function register(program: Command): void {
     }
     const ledger = await openLedger(o.ledger);
     try {
-      const { added } = await planPlates(ledger, runName, found.plates, { dest: o.dest, keyTemplate: o.keyTemplate, store: storeOptionsFrom(o) }, { results });
+      const { added } = await planPlates(ledger, runName, found.plates, { dest: o.dest, keyTemplate: o.keyTemplate, transfers: o.transfers, store: storeOptionsFrom(o) }, { results });
       out.line(`Created ${added} job(s) in run '${runName}' (${found.plates.length - added} already planned).`);
       out.line(`Next: ferry work --run ${runName}   or   ferry submit --scheduler slurm --workers 8 --run ${runName}`);
       out.event('planned', { run: runName, plates: found.plates.length, added, skipped: found.skipped.length });
@@ -78,7 +80,7 @@ export function register(program: Command): void {
     const runName = o.run ?? `jump-${basename(resolve(dir))}`;
     const ledger = await openLedger(o.ledger);
     try {
-      const r = await importOldJobs(ledger, resolve(dir), runName, { dest: o.dest, keyTemplate: o.keyTemplate, store: storeOptionsFrom(o) }, o.dataset);
+      const r = await importOldJobs(ledger, resolve(dir), runName, { dest: o.dest, keyTemplate: o.keyTemplate, transfers: o.transfers, store: storeOptionsFrom(o) }, o.dataset);
       out.line(`Read ${r.read} job file(s): imported ${r.added} into run '${runName}' (${r.read - r.added} were already there).`);
       for (const [state, n] of Object.entries(r.states)) out.line(`  ${state}: ${n}`);
       if (r.problems.length) {

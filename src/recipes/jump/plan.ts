@@ -11,6 +11,8 @@ export const DEFAULT_KEY_TEMPLATE = '{gallery_path}';
 export interface PlanOptions {
   dest: string;
   keyTemplate?: string;
+  /** Files of one plate in flight at once. */
+  transfers?: number;
   store?: StoreOptions;
 }
 
@@ -26,7 +28,7 @@ export function plateDestination(p: Plate, opts: PlanOptions): string {
 }
 
 export function plateJob(p: Plate, opts: PlanOptions) {
-  const params: TransferJobParams = { src: p.dir, dst: plateDestination(p, opts), store: compact(opts.store) };
+  const params: TransferJobParams = { src: p.dir, dst: plateDestination(p, opts), transfers: opts.transfers, store: compact(opts.store) };
   return { kind: TRANSFER_JOB, key: plateKey(p), params };
 }
 
