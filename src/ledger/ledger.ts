@@ -282,6 +282,17 @@ export class Ledger {
     }));
   }
 
+  /** Queues finished work again, e.g. a sync whose source has gained files since it succeeded. */
+  rerun(sel: { ids?: number[]; runId?: number }): Promise<number[]> {
+    return this.transition(sel, ['success'], 'rerun-requested', (now) => ({
+      state: 'todo',
+      attempts: 0,
+      not_before: 0,
+      finished_at: null,
+      updated_at: now,
+    }));
+  }
+
   cancel(sel: { ids?: number[]; runId?: number }): Promise<number[]> {
     return this.transition(sel, ['todo', 'ongoing', 'error'], 'cancelled', (now) => ({
       state: 'cancelled',

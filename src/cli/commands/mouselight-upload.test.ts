@@ -43,9 +43,9 @@ const env = () => ({
   FERRY_LEDGER: join(dir, 'ledger.sqlite'),
 });
 
-const upload = (date: string) =>
+const upload = (date: string, ...extra: string[]) =>
   runFerry(['--json', 'mouselight', 'upload', '--config', 'layout.yaml', '--sample', date,
-    '--products', 'images,registration,segmentation,tracings,carveouts', '--subfolder', 'stitching-output'], { cwd: dir, env: env() });
+    '--products', 'images,registration,segmentation,tracings,carveouts', '--subfolder', 'stitching-output', ...extra], { cwd: dir, env: env() });
 
 async function bucketObjects(): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
@@ -96,6 +96,21 @@ test('uploading a sample again plans nothing new: the same verified jobs answer'
     assert.equal(j.id, firstJobs.get(`${DATES[0]} ${j.key}`));
   }
   assert.deepEqual(await bucketObjects(), before);
+});
+
+test('--resync sends what the sources of a finished sample gained since, in the same jobs', async () => {
+  const added = join(dir, 'facility', 'groups/registration/Database', DATES[0], 'late.csv');
+  await writeFile(added, 'added after the first upload\n');
+  const plain = await upload(DATES[0]);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.equal((await bucketObjects()).has(`registration/${DATES[0]}/late.csv`), false, 'without --resync, finished jobs answer from the ledger');
+  const r = await upload(DATES[0], '--resync');
+  assert.equal(r.code, 0, r.stderr);
+  const jobs = jsonLines(r.stdout).filter((l) => l.type === 'job');
+  assert.ok(jobs.every((j) => j.state === 'success' && j.id === firstJobs.get(`${DATES[0]} ${j.key}`)));
+  const objects = await bucketObjects();
+  assert.equal(objects.get(`registration/${DATES[0]}/late.csv`)?.toString(), 'added after the first upload\n');
+  await rm(added);
 });
 
 test('ferry status shows each sample run with every job done', async () => {

@@ -43,6 +43,7 @@ export function register(program: Command): void {
       .option('--products <list>', 'comma-separated products (chosen from a list on a terminal; e.g. images,registration)', list)
       .option('--subfolder <list>', 'segmentation sub-folder(s) of the sample, comma-separated (e.g. stitching-output)', list)
       .option('--dry-run', 'print every operation; plan and copy nothing')
+      .option('--resync', 'sync products that were already verified again (their sources gained or changed files)')
       .option('--emit-script [dir]', 'write the equivalent aws s3 / bsub shell scripts into dir (default: here) instead of running')
       .addOption(new Option('--submit <scheduler>', 'run the cluster products on Slurm or LSF workers (the rest here)').choices(['slurm', 'lsf']))
       .addOption(new Option('--workers <n>', 'cluster workers to start with --submit (default: one per cluster job)').argParser(parseCount('--workers')))
@@ -106,8 +107,11 @@ async function upload(cmd: Command): Promise<void> {
     const mine = async (run?: Run) => (run ? (await ledger.listJobs({ runId: run.id })).filter((j) => plan.ops.some((op) => op.key === j.key)) : []);
     // A job that failed before is tried again now: the user asked for the product again.
     for (const run of [runs.local, runs.cluster]) {
-      const failed = (await mine(run)).filter((j) => j.state === 'error').map((j) => j.id);
+      const jobs = await mine(run);
+      const failed = jobs.filter((j) => j.state === 'error').map((j) => j.id);
       if (failed.length) await ledger.retry({ ids: failed });
+      const done = jobs.filter((j) => j.state === 'success').map((j) => j.id);
+      if (o.resync && done.length) await ledger.rerun({ ids: done });
     }
     out.event('planned', { sample: date, runs: [runs.local?.name, runs.cluster?.name].filter(Boolean), added: runs.added });
     out.line(`sample ${date}: ${plan.ops.length} operation(s), ${runs.added} new job(s) in ${[runs.local?.name, runs.cluster?.name].filter(Boolean).join(' and ')}`);

@@ -97,6 +97,7 @@ export function register(program: Command): void {
       store: storeOptionsFrom(o),
     };
     const plan = await planVolume(input);
+    for (const w of plan.warnings) out.warn(w);
     const runName = o.run ?? file.run ?? defaultRunName(input.dst);
     const s0 = plan.info.scales[0];
     out.line(`Source: ${s0.size.join(' x ')} ${plan.info.data_type} (${plan.source.kind} ${input.src})`);

@@ -49,6 +49,8 @@ export interface VolumePlan {
   destination: 'absent' | 'same';
   contentEncodingGzip: boolean;
   input: VolumePlanInput;
+  /** Things that work but that the user probably did not want. */
+  warnings: string[];
 }
 
 function buildScales(input: VolumePlanInput, type: Info['type'], dataType: Info['data_type'], size: Vec3, offset: Vec3): Info {
@@ -105,7 +107,15 @@ export async function planVolume(input: VolumePlanInput): Promise<VolumePlan> {
   }
   const tasks = [...ingestTasks(info.scales[0], input.taskSize, input.factor, input.scales)];
   const contentEncodingGzip = parseStoreUrl(input.dst).scheme !== 'file' && input.encoding === 'raw' && !input.sharded;
-  return { source: spec, info, tasks, destination, contentEncodingGzip, input };
+  const warnings: string[] = [];
+  const s0 = info.scales[0];
+  if (s0.sharding && s0.sharding.preshift_bits + s0.sharding.minishard_bits === 0 && tasks.length > 1) {
+    warnings.push(
+      `each shard of scale ${s0.key} holds one chunk, because a task is one chunk deep or wide: give --task-size more chunks per axis ` +
+        '(a power of two), or ingest unsharded first and plan again from that volume with --sharded',
+    );
+  }
+  return { source: spec, info, tasks, destination, contentEncodingGzip, input, warnings };
 }
 
 function jobStoreOptions(o: StoreOptions = {}): StoreOptions {
