@@ -1,7 +1,8 @@
 // JUMP plate uploads end to end, against the real S3 server (Ceph RGW), through the `ferry` command.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -207,4 +208,23 @@ test('bad input: clear messages, the affected plates error with the reason, the 
   assert.equal(wc.code, 1);
   assert.ok((await jobsOf(t.env, 'badcreds')).every((j) => j.state === 'error' && /\/bin\/false/.test(j.lastError)));
   assert.deepEqual(await keysIn(b), []);
+});
+
+test('permission denied on some files: that plate errors with the reason, the others succeed', async () => {
+  assert.equal(process.getuid?.(), 0, 'this test runs as root to hand the tree to an unprivileged user (CI does)');
+  const t = await resultsTree(4);
+  const b = await bucket();
+  const locked = join(t.results, GALLERY, 'source_1', OBJECTS, 'B2', 'P1B21', 'P1B21.zarr');
+  execFileSync('chown', ['-R', 'nobody', t.dir]);
+  const asNobody = { env: t.env, asUser: 'nobody', cwd: t.dir };
+  assert.equal((await runFerry(['jump', 'plan', '--results', t.results, '--dest', `s3://${b}/LAB`, '--run', 'perm'], asNobody)).code, 0);
+  const victim = (await readdir(locked, { recursive: true, withFileTypes: true })).find((e) => e.isFile())!;
+  await chmod(join(victim.parentPath, victim.name), 0o000);
+  const w = await runFerry(['work', '--run', 'perm', '--until-empty', '--retry-backoff', '0'], asNobody);
+  assert.equal(w.code, 1);
+  const jobs = await jobsOf(t.env, 'perm');
+  const bad = jobs.filter((j) => j.state === 'error');
+  assert.deepEqual(bad.map((j) => j.key), ['source_1__B2__P1B21']);
+  assert.match(bad[0].lastError, /permission denied/);
+  assert.equal(jobs.filter((j) => j.state === 'success').length, 11);
 });
