@@ -4,6 +4,9 @@ import type { Command } from 'commander';
 import { FerryError } from '../errors.ts';
 import type { StoreOptions } from '../storage/open.ts';
 
+/** Help for the --ledger option every command that plans or runs jobs takes. */
+export const LEDGER_HELP = 'ledger location: a SQLite file path or postgres://... URL (default: $FERRY_LEDGER, else .ferry/ledger.sqlite)';
+
 export function parseBytes(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
   if (!m) throw new FerryError(`"${text}" is not a size`, { hint: 'write a number of bytes with an optional K, M, G or T suffix, e.g. 64M' });

@@ -12,6 +12,7 @@ import { formatTabReport } from '../../recipes/fibsem/report.ts';
 import { loadTab } from '../../recipes/fibsem/tab.ts';
 import type { Tab } from '../../recipes/fibsem/tab.ts';
 import { Output } from '../output.ts';
+import { LEDGER_HELP } from '../store-options.ts';
 
 interface ScopeOpts {
   scopeListing?: string;
@@ -121,7 +122,7 @@ export function register(program: Command): void {
     .argument('<tab>', 'tab description (YAML)')
     .option('--batch <n>', 'tiles per job', positiveInt, 50)
     .option('--run <name>', 'run to plan the jobs in (default: fibsem-<tab>-inlens)')
-    .option('--ledger <url>', 'ledger location (default: $FERRY_LEDGER, else .ferry/ledger.sqlite)')
+    .option('--ledger <url>', LEDGER_HELP)
     .action(async (tabFile: string, opts: { batch: number; run?: string; ledger?: string }, cmd: Command) => {
       const out = new Output({ json: cmd.optsWithGlobals().json });
       const tab = await loadTab(tabFile);

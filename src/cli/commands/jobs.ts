@@ -13,8 +13,8 @@ import { buildSubmission, describe, submit } from '../../runtime/submit.ts';
 import type { SchedulerName } from '../../runtime/submit.ts';
 import { Worker } from '../../runtime/worker.ts';
 import { Output, formatBytes, formatDuration } from '../output.ts';
+import { LEDGER_HELP } from '../store-options.ts';
 
-const LEDGER_HELP = 'ledger location: a SQLite file path or postgres://... URL (default: $FERRY_LEDGER, else .ferry/ledger.sqlite)';
 
 export function register(program: Command): void {
   program

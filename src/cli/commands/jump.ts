@@ -9,9 +9,8 @@ import { importOldJobs } from '../../recipes/jump/import.ts';
 import { DEFAULT_KEY_TEMPLATE, planPlates } from '../../recipes/jump/plan.ts';
 import { parseStoreUrl } from '../../storage/open.ts';
 import { Output } from '../output.ts';
-import { addStoreOptions, parseCount, storeOptionsFrom } from '../store-options.ts';
+import { addStoreOptions, parseCount, storeOptionsFrom, LEDGER_HELP } from '../store-options.ts';
 
-const LEDGER_HELP = 'ledger location: a SQLite file path or postgres://... URL (default: $FERRY_LEDGER, else .ferry/ledger.sqlite)';
 
 function addPlanOptions(cmd: Command): Command {
   return addStoreOptions(

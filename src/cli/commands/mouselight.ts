@@ -27,7 +27,7 @@ import { openStore } from '../../storage/open.ts';
 import type { StoreOptions } from '../../storage/open.ts';
 import { workdir } from '../../workdir.ts';
 import { Output } from '../output.ts';
-import { addStoreOptions, parseCount, storeOptionsFrom } from '../store-options.ts';
+import { addStoreOptions, parseCount, storeOptionsFrom, LEDGER_HELP } from '../store-options.ts';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -49,7 +49,7 @@ export function register(program: Command): void {
       .addOption(new Option('--workers <n>', 'cluster workers to start with --submit (default: one per cluster job)').argParser(parseCount('--workers')))
       .option('--time <limit>', 'time limit per cluster worker with --submit: minutes, H:MM, 2h...')
       .addOption(new Option('--concurrency <n>', 'jobs run at once here').default(4).argParser(parseCount('--concurrency')))
-      .option('--ledger <url>', 'ledger location (default: $FERRY_LEDGER, else .ferry/ledger.sqlite)'),
+      .option('--ledger <url>', LEDGER_HELP),
   ).action(async (_o, cmd: Command) => upload(cmd));
 
   addStoreOptions(

@@ -13,9 +13,8 @@ import { readTaskFile } from '../../recipes/volume/task-file.ts';
 import { openStore, parseStoreUrl } from '../../storage/open.ts';
 import { neuroglancerLink, serveFolder } from '../../volume/serve.ts';
 import { Output } from '../output.ts';
-import { addStoreOptions, storeOptionsFrom } from '../store-options.ts';
+import { addStoreOptions, storeOptionsFrom, LEDGER_HELP } from '../store-options.ts';
 
-const LEDGER_HELP = 'ledger location: a SQLite file path or postgres://... URL (default: $FERRY_LEDGER, else .ferry/ledger.sqlite)';
 
 function vec3(name: string, positive: boolean) {
   return (text: string): Vec3 => {
