@@ -2,6 +2,7 @@
 // gcs-test-support.ts (no GCS-compatible server installs from Debian or npm).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { storeContract } from './store-contract.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { FerryError } from '../errors.ts';
@@ -54,26 +55,7 @@ describe('objects', () => {
     await store.close();
   });
 
-  test('keys with spaces, plus signs and non-ASCII letters survive write, list, stat and read', async () => {
-    const store = await open('names/');
-    const key = 'plate 1/Zellkern+Färbung #2 (ü).tif';
-    await store.write(key, Buffer.from('odd name'));
-    const listed: string[] = [];
-    for await (const o of store.list()) listed.push(o.key);
-    assert.deepEqual(listed, [key]);
-    assert.equal((await store.stat(key))?.size, 8);
-    assert.deepEqual(await store.readBytes(key), Buffer.from('odd name'));
-    await store.close();
-  });
-
-  test('stat of a missing key is undefined; delete removes a key', async () => {
-    const store = await open();
-    assert.equal(await store.stat('never'), undefined);
-    await store.write('gone', Buffer.from('x'));
-    await store.delete('gone');
-    assert.equal(await store.stat('gone'), undefined);
-    await store.close();
-  });
+  storeContract((prefix) => open(prefix));
 
   test('a large body goes as a resumable upload in chunks', async () => {
     const store = await open('big/', { partSize: 8 * MIB, multipartThreshold: 8 * MIB });

@@ -1,6 +1,7 @@
 // The s3:// driver against the real Ceph RADOS Gateway from scripts/services/s3.sh.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { storeContract } from './store-contract.ts';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -80,26 +81,7 @@ describe('small objects', () => {
     await store.close();
   });
 
-  test('keys with spaces, plus signs and non-ASCII letters survive write, list, stat and read', async () => {
-    const store = await open('names/');
-    const key = 'plate 1/Zellkern+Färbung #2 (ü).tif';
-    await store.write(key, Buffer.from('odd name'));
-    const listed: string[] = [];
-    for await (const o of store.list()) listed.push(o.key);
-    assert.deepEqual(listed, [key]);
-    assert.equal((await store.stat(key))?.size, 8);
-    assert.deepEqual(await store.readBytes(key), Buffer.from('odd name'));
-    await store.close();
-  });
-
-  test('stat of a missing key is undefined; delete removes a key', async () => {
-    const store = await open('missing/');
-    assert.equal(await store.stat('never-written'), undefined);
-    await store.write('gone', Buffer.from('x'));
-    await store.delete('gone');
-    assert.equal(await store.stat('gone'), undefined);
-    await store.close();
-  });
+  storeContract((prefix) => open(prefix));
 
   test('checksum of an object written by another tool is computed from its bytes', async () => {
     const data = patternBytes(300_000, 3);

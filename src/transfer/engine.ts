@@ -120,7 +120,7 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions = {
       }
     };
 
-    for await (const e of sourceListing(src, opts)) {
+    for await (const e of sourceListing(src, opts, include)) {
       if (fatal) break;
       opts.signal?.throwIfAborted();
       const dkey = toKey(e.key);
@@ -158,8 +158,7 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions = {
   }
 }
 
-async function* sourceListing(src: Store, opts: TransferOptions): AsyncIterable<ObjectInfo> {
-  const include = makeFilter(opts);
+async function* sourceListing(src: Store, opts: TransferOptions, include: (key: string) => boolean): AsyncIterable<ObjectInfo> {
   if (opts.onlyKeys) {
     for (const k of opts.onlyKeys) {
       const info = await src.stat(k);
