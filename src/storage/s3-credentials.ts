@@ -2,7 +2,6 @@
 // credential_process, IMDS) through the SDK, or a user command printing short-lived keys that are
 // refreshed before they expire, so a transfer of many hours never meets an ExpiredToken.
 import { execFile } from 'node:child_process';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { FerryError } from '../errors.ts';
 
@@ -89,12 +88,26 @@ export function credentialsFromCommand(command: string): S3Credentials {
   };
 }
 
+/** Keys in the environment, which the chain would take first; reading them needs no SDK module. */
+function environmentKeys(profile: string | undefined): AwsCredentialIdentity | undefined {
+  const env = process.env;
+  // As the SDK's chain: a named profile (option or AWS_PROFILE) takes precedence over env keys.
+  if (profile || env.AWS_PROFILE || !env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY) return undefined;
+  const expiration = env.AWS_CREDENTIAL_EXPIRATION ? new Date(env.AWS_CREDENTIAL_EXPIRATION) : undefined;
+  return { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined, expiration };
+}
+
 export function credentialsFromChain(profile: string | undefined): S3Credentials {
-  let chain = fromNodeProviderChain(profile ? { profile } : {});
+  const fromEnv = environmentKeys(profile);
+  // The SDK's provider modules cost ~30 ms to load: only when the environment has no keys.
+  const newChain = async () => (await import('@aws-sdk/credential-providers')).fromNodeProviderChain(profile ? { profile } : {});
+  let chain: Promise<AwsCredentialIdentityProvider> | undefined;
   let last: AwsCredentialIdentity | undefined;
   const provider = async (): Promise<AwsCredentialIdentity> => {
+    if (fromEnv) return (last = fromEnv);
     try {
-      last = await chain();
+      chain ??= newChain();
+      last = await (await chain)();
       return last;
     } catch (e) {
       if (e instanceof FerryError) throw e;
@@ -108,7 +121,7 @@ export function credentialsFromChain(profile: string | undefined): S3Credentials
   };
   return {
     provider,
-    invalidate() { chain = fromNodeProviderChain(profile ? { profile } : {}); },
+    invalidate() { chain = undefined; },
     describe() {
       const key = last ? ` (access key ${last.accessKeyId})` : '';
       if (profile) return `profile "${profile}"${key}`;

@@ -17,6 +17,7 @@ import {
 import { FerryError } from '../errors.ts';
 import { crc32cOf, crc32cOfParts, crc32cToBase64 } from './checksum.ts';
 import { isNoSuchUpload } from './s3-errors.ts';
+import { unquote } from './s3-http.ts';
 import type { S3Requests } from './s3-requests.ts';
 import type { RangeSource } from './store.ts';
 import type { JournaledPart, UploadJournal, UploadRecord } from './upload-journal.ts';
@@ -37,10 +38,6 @@ function multipartEtag(partMd5Hex: string[]): string {
   const h = createHash('md5');
   for (const m of partMd5Hex) h.update(Buffer.from(m, 'hex'));
   return `${h.digest('hex')}-${partMd5Hex.length}`;
-}
-
-export function unquote(etag: string | undefined): string {
-  return (etag ?? '').replace(/^(W\/)?"|"$/g, '');
 }
 
 export interface MultipartUpload {
@@ -73,7 +70,7 @@ interface Resumable {
 export async function uploadMultipart(u: MultipartUpload): Promise<MultipartResult> {
   const { requests, key, body } = u;
   const bucket = requests.bucket;
-  const client = requests.conn.client;
+  const { client } = await requests.conn.sdk();
   const send = <T>(op: string, fn: (abortSignal?: AbortSignal) => Promise<T>, signal = u.signal) =>
     requests.call(op, key, () => fn(signal), signal);
 
@@ -236,7 +233,7 @@ async function findResumable(u: MultipartUpload, abortUpload: (id: string) => Pr
     return undefined;
   }
   const onServer = new Map<number, { etag: string; size: number }>();
-  const client = u.requests.conn.client;
+  const { client } = await u.requests.conn.sdk();
   let marker: string | undefined;
   try {
     do {

@@ -51,6 +51,33 @@ describe('small objects', () => {
     await store.close();
   });
 
+  test('a listing split into ranges returns every key once, whatever the cuts and the alphabet', async () => {
+    const store = await open('ranges/');
+    // Over one page (1,000), keys whose UTF-8 order differs from JavaScript's (U+FF5E vs U+1F600).
+    const keys = Array.from({ length: 1203 }, (_, i) => `k${String(i).padStart(4, '0')}`).concat(['z\uff5e', 'z\u{1f600}', 'a b&<c>']);
+    const pool = new Set<Promise<unknown>>();
+    for (const k of keys) {
+      const p = store.write(k, Buffer.from(k)).finally(() => pool.delete(p));
+      pool.add(p);
+      if (pool.size >= 32) await Promise.race(pool);
+    }
+    await Promise.all(pool);
+    const listed = async (splitKeys?: string[]) => {
+      const out: string[] = [];
+      for await (const o of store.list('', { splitKeys })) out.push(o.key);
+      return out;
+    };
+    const plain = await listed();
+    assert.deepEqual([...plain].sort(), [...keys].sort());
+    // Cuts at existing keys, between keys, past the last key and at the non-BMP key.
+    for (const cuts of [['k0500', 'k1000'], ['k0123x', 'k0999', 'z'], ['z\uff5e'], ['zzzz']]) {
+      const got = await listed(cuts);
+      assert.equal(got.length, keys.length, `cuts ${cuts.join(',')}`);
+      assert.deepEqual(got.sort(), [...keys].sort());
+    }
+    await store.close();
+  });
+
   test('content headers, ACL and storage class reach the server', async () => {
     const store = await open('headers/', { acl: 'bucket-owner-full-control', storageClass: 'STANDARD' });
     await store.write('h.json.gz', Buffer.from('{}'), { contentType: 'application/json', contentEncoding: 'gzip', cacheControl: 'no-cache' });

@@ -4,23 +4,17 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type HeadObjectCommandOutput,
-  type ObjectCannedACL,
-  type StorageClass,
+import type {
+  HeadObjectCommandOutput,
+  ObjectCannedACL,
+  StorageClass,
 } from '@aws-sdk/client-s3';
 import { FerryError } from '../errors.ts';
 import { crc32cOf, crc32cToBase64 } from './checksum.ts';
 import type { StoreOptions } from './open.ts';
 import { connectS3 } from './s3-client.ts';
 import { statusOf } from './s3-errors.ts';
-import { uploadMultipart, unquote } from './s3-multipart.ts';
+import { unquote } from './s3-http.ts';
 import { DEFAULT_RETRY, S3Requests, type RetryPolicy } from './s3-requests.ts';
 import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, WriteOptions, WriteResult } from './store.ts';
 import { UploadJournal } from './upload-journal.ts';
@@ -67,8 +61,8 @@ class S3Store implements Store {
     this.url = `s3://${bucket}/${prefix}`;
   }
 
-  private get client() {
-    return this.requests.conn.client;
+  private sdk() {
+    return this.requests.conn.sdk();
   }
 
   private fullKey(key: string): string {
@@ -79,7 +73,8 @@ class S3Store implements Store {
   private checkBucket(): Promise<void> {
     this.bucketChecked ??= this.requests.call('open bucket', undefined, async () => {
       try {
-        await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+        const { client, api } = await this.sdk();
+        await client.send(new api.HeadBucketCommand({ Bucket: this.bucket }));
       } catch (e) {
         if (statusOf(e) === 404) {
           throw new FerryError(`bucket ${this.bucket} does not exist at ${this.requests.conn.endpointLabel}`, {
@@ -93,31 +88,39 @@ class S3Store implements Store {
     return this.bucketChecked;
   }
 
-  async *list(prefix = '', opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
+  list(prefix = '', opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    const cuts = opts.delimiter ? [] : (opts.splitKeys ?? []).filter((k) => k.startsWith(prefix));
+    if (cuts.length === 0) return this.listRange(prefix, undefined, undefined, opts);
+    const bounds = [undefined, ...cuts, undefined];
+    return mergeListings(bounds.slice(1).map((upper, i) => this.listRange(prefix, bounds[i], upper, opts)));
+  }
+
+  /** Keys under `prefix` after `lower` up to and including `upper` (either open when undefined). */
+  private async *listRange(prefix: string, lower: string | undefined, upper: string | undefined, opts: ListOptions): AsyncIterable<ObjectInfo> {
+    // S3 orders keys by their UTF-8 bytes, which JavaScript's string order does not always match.
+    const upperBytes = upper === undefined ? undefined : Buffer.from(upper);
     let token: string | undefined;
     do {
-      const page = await this.requests.call('list', this.fullKey(prefix), () => this.client.send(new ListObjectsV2Command({
-        Bucket: this.bucket,
-        Prefix: this.fullKey(prefix),
-        Delimiter: opts.delimiter ? '/' : undefined,
-        ContinuationToken: token,
-      }), { abortSignal: opts.signal }), opts.signal);
-      for (const o of page.Contents ?? []) {
-        yield {
-          key: o.Key!.slice(this.prefix.length),
-          size: o.Size ?? 0,
-          mtimeMs: o.LastModified?.getTime() ?? 0,
-          etag: unquote(o.ETag) || undefined,
-        };
+      const page = await this.requests.call('list', this.fullKey(prefix), () => this.requests.conn.http.listPage(this.bucket, {
+        prefix: this.fullKey(prefix),
+        delimiter: opts.delimiter ? '/' : undefined,
+        startAfter: lower === undefined ? undefined : this.fullKey(lower),
+        token,
+      }, opts.signal), opts.signal);
+      for (const o of page.objects) {
+        const key = o.key.slice(this.prefix.length);
+        if (upperBytes && Buffer.compare(Buffer.from(key), upperBytes) > 0) return;
+        yield { key, size: o.size, mtimeMs: o.lastModifiedMs, etag: o.etag || undefined };
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      token = page.nextToken;
     } while (token);
   }
 
   async stat(key: string): Promise<ObjectInfo | undefined> {
     let head: HeadObjectCommandOutput;
     try {
-      head = await this.requests.call('stat', this.fullKey(key), () => this.client.send(new HeadObjectCommand({
+      const { client, api } = await this.sdk();
+      head = await this.requests.call('stat', this.fullKey(key), () => client.send(new api.HeadObjectCommand({
         Bucket: this.bucket,
         Key: this.fullKey(key),
         ChecksumMode: 'ENABLED',
@@ -140,7 +143,8 @@ class S3Store implements Store {
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable> {
-    const got = await this.requests.call('read', this.fullKey(key), () => this.client.send(new GetObjectCommand({
+    const { client, api } = await this.sdk();
+    const got = await this.requests.call('read', this.fullKey(key), () => client.send(new api.GetObjectCommand({
       Bucket: this.bucket,
       Key: this.fullKey(key),
       Range: range ? rangeHeader(range) : undefined,
@@ -156,7 +160,8 @@ class S3Store implements Store {
     if (range && range.end <= range.start) return Promise.resolve(Buffer.alloc(0));
     // The body is read inside the retried call, so a connection lost mid-body is retried too.
     return this.requests.call('read', this.fullKey(key), async () => {
-      const got = await this.client.send(new GetObjectCommand({
+      const { client, api } = await this.sdk();
+      const got = await client.send(new api.GetObjectCommand({
         Bucket: this.bucket,
         Key: this.fullKey(key),
         Range: range ? rangeHeader(range) : undefined,
@@ -190,7 +195,13 @@ class S3Store implements Store {
     };
     if (Buffer.isBuffer(body) || body.size < threshold) {
       const bytes = Buffer.isBuffer(body) ? body : await body.readRange({ start: 0, end: body.size }, opts.signal);
-      return this.putSingle(key, bytes, headers, metadata, opts);
+      return this.putSingle(key, bytes, {
+        'x-amz-acl': headers.ACL,
+        'x-amz-storage-class': headers.StorageClass,
+        'content-type': headers.ContentType,
+        'content-encoding': headers.ContentEncoding,
+        'cache-control': headers.CacheControl,
+      }, metadata, opts);
     }
     const journal = new UploadJournal(
       this.opts.journalDir ?? workdir('uploads'),
@@ -198,6 +209,8 @@ class S3Store implements Store {
       this.bucket,
       this.fullKey(key),
     );
+    // Loaded only for large files: it brings in the SDK.
+    const { uploadMultipart } = await import('./s3-multipart.ts');
     const result = await uploadMultipart({
       requests: this.requests,
       key: this.fullKey(key),
@@ -229,18 +242,11 @@ class S3Store implements Store {
   ): Promise<WriteResult> {
     const md5 = createHash('md5').update(bytes).digest();
     const crc = crc32cToBase64(crc32cOf(bytes));
-    const put = await this.requests.call('write', this.fullKey(key), () => this.client.send(new PutObjectCommand({
-      ...headers,
-      Bucket: this.bucket,
-      Key: this.fullKey(key),
-      Body: bytes,
-      ContentLength: bytes.length,
-      ContentMD5: md5.toString('base64'),
-      ChecksumCRC32C: crc,
-      // Kept as metadata too, because most S3-compatible servers drop x-amz-checksum-*.
-      Metadata: { ...metadata, crc32c: crc },
-    }), { abortSignal: opts.signal }), opts.signal);
-    const etag = unquote(put.ETag);
+    const h: Record<string, string> = { 'content-md5': md5.toString('base64'), 'x-amz-checksum-crc32c': crc };
+    for (const [name, value] of Object.entries(headers)) if (value !== undefined) h[name] = value;
+    // Kept as metadata too, because most S3-compatible servers drop x-amz-checksum-*.
+    for (const [name, value] of Object.entries({ ...metadata, crc32c: crc })) h[`x-amz-meta-${name}`] = value;
+    const etag = unquote(await this.requests.call('write', this.fullKey(key), () => this.requests.conn.http.put(this.bucket, this.fullKey(key), bytes, h, opts.signal), opts.signal));
     const md5Hex = md5.toString('hex');
     if (isMd5Etag(etag) && etag.toLowerCase() !== md5Hex) {
       await this.delete(key);
@@ -255,7 +261,8 @@ class S3Store implements Store {
   }
 
   async delete(key: string): Promise<void> {
-    await this.requests.call('delete', this.fullKey(key), () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) })));
+    const { client, api } = await this.sdk();
+    await this.requests.call('delete', this.fullKey(key), () => client.send(new api.DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) })));
   }
 
   async checksum(key: string): Promise<string> {
@@ -269,7 +276,28 @@ class S3Store implements Store {
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
+    this.requests.conn.destroy();
+  }
+}
+
+/** Yields from every listing as pages arrive, so their requests overlap. */
+async function* mergeListings(listings: AsyncIterable<ObjectInfo>[]): AsyncIterable<ObjectInfo> {
+  const iterators = listings.map((l) => l[Symbol.asyncIterator]());
+  const next = (i: number) => iterators[i].next().then((r) => ({ i, r }));
+  const pending = new Map(iterators.map((_, i) => [i, next(i)]));
+  try {
+    while (pending.size > 0) {
+      const { i, r } = await Promise.race(pending.values());
+      if (r.done) {
+        pending.delete(i);
+        continue;
+      }
+      pending.set(i, next(i));
+      yield r.value;
+    }
+  } finally {
+    // Stopped early (an error, or the caller broke off): end the other listings too.
+    await Promise.allSettled([...pending.keys()].map((i) => iterators[i].return?.()));
   }
 }
 

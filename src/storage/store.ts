@@ -64,6 +64,11 @@ export interface WriteResult {
 export interface ListOptions {
   /** Stop at '/' (one folder level) instead of walking the whole tree. Default: recursive. */
   delimiter?: boolean;
+  /**
+   * Sorted keys that cut the key space into ranges a driver may list in parallel (S3 lists one
+   * page at a time per range). Every key is still listed once; the order is then unspecified.
+   */
+  splitKeys?: string[];
   signal?: AbortSignal;
 }
 

@@ -31,7 +31,7 @@ export async function check(src: Store, dst: Store, opts: CheckOptions = {}): Pr
     if (opts.onlyKeys) {
       await manifest.loadDestination(statAll(dst, opts.onlyKeys.map(toKey)));
     } else {
-      await manifest.loadDestination(filtered(dst.list(''), include));
+      await manifest.loadDestination(filtered(dst.list('', { splitKeys: manifest.splitKeys() }), include));
     }
     const sources = opts.onlyKeys ? statAll(src, opts.onlyKeys) : filtered(src.list(''), include);
     for await (const e of sources) {

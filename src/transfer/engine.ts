@@ -10,6 +10,7 @@ import type { FilterRules } from './filters.ts';
 import { Manifest } from './manifest.ts';
 import type { ListedEntry } from './manifest.ts';
 import { Pool } from './pool.ts';
+import { prefetch } from './prefetch.ts';
 
 export interface TransferOptions extends FilterRules {
   /** Compare content (CRC32C) instead of size and modification time. */
@@ -64,6 +65,8 @@ export function newStats(): TransferStats {
 }
 
 const MAX_FAILURES_KEPT = 1000;
+/** Source entries listed ahead while the destination is listed: ~10 MB, bounded whatever the tree. */
+const SOURCE_READ_AHEAD = 50_000;
 
 /**
  * Copies what differs from `src` to `dst`. `stats` is updated live, for progress. Throws a
@@ -79,9 +82,10 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions = {
   const toKey = opts.renameKey ?? ((k: string) => k);
   const pool = new Pool(opts.transfers ?? 32);
   let fatal: unknown;
+  // The source is walked while the destination is listed (into scratch space on disk).
+  const source = prefetch(sourceListing(src, opts, include), SOURCE_READ_AHEAD);
   try {
-    // The destination is listed first (into scratch space on disk), the source as it streams.
-    await manifest.loadDestination(destinationListing(dst, opts));
+    await manifest.loadDestination(destinationListing(dst, opts, manifest.splitKeys()));
 
     const copyOne = async (e: ObjectInfo, dkey: string) => {
       stats.bytesInFlight += e.size;
@@ -120,7 +124,7 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions = {
       }
     };
 
-    for await (const e of sourceListing(src, opts, include)) {
+    for await (const e of source) {
       if (fatal) break;
       opts.signal?.throwIfAborted();
       const dkey = toKey(e.key);
@@ -153,6 +157,7 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions = {
     if (opts.delete) await deleteExtras(dst, manifest, include, stats, opts);
     return stats;
   } finally {
+    await source.return();
     await pool.drain();
     manifest.close();
   }
@@ -170,7 +175,7 @@ async function* sourceListing(src: Store, opts: TransferOptions, include: (key: 
   for await (const e of src.list('', { signal: opts.signal })) if (include(e.key)) yield e;
 }
 
-async function* destinationListing(dst: Store, opts: TransferOptions): AsyncIterable<ListedEntry> {
+async function* destinationListing(dst: Store, opts: TransferOptions, splitKeys: string[]): AsyncIterable<ListedEntry> {
   if (opts.onlyKeys) {
     const toKey = opts.renameKey ?? ((k: string) => k);
     for (const k of opts.onlyKeys) {
@@ -179,15 +184,14 @@ async function* destinationListing(dst: Store, opts: TransferOptions): AsyncIter
     }
     return;
   }
-  for await (const e of dst.list('', { signal: opts.signal })) yield e;
+  for await (const e of dst.list('', { signal: opts.signal, splitKeys })) yield e;
 }
 
 /** Why `e` must be copied, or undefined when the destination already holds it. */
 async function needsCopy(e: ObjectInfo, dkey: string, src: Store, dst: Store, manifest: Manifest, opts: TransferOptions): Promise<string | undefined> {
-  const d = manifest.destination(dkey);
+  const { dest: d, record: m } = manifest.lookup(dkey);
   if (!d) return 'missing at destination';
   if (d.size !== e.size) return `size differs (${e.size} at source, ${d.size} at destination)`;
-  const m = manifest.get(dkey);
   // The record stands for the destination only while the destination still shows the same digest.
   const recordHolds = m !== undefined && m.size === d.size && (m.etag === undefined || d.etag === undefined || m.etag === d.etag);
   if (opts.checksum) {
