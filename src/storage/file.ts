@@ -165,7 +165,7 @@ class FileStore implements Store {
     // One descriptor for the whole multipart write, not one per part.
     return {
       size: total,
-      readRange: (r: ByteRange) => readAt(fh, r.start, r.end - r.start),
+      readRange: (r: ByteRange, _signal?: AbortSignal, into?: Buffer) => readAt(fh, r.start, r.end - r.start, into),
       close: () => fh.close(),
     };
   }
@@ -256,8 +256,8 @@ async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<
   }
 }
 
-async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
+async function readAt(fh: FileHandle, position: number, length: number, into?: Buffer): Promise<Buffer> {
+  const buf = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
   let off = 0;
   while (off < length) {
     const { bytesRead } = await fh.read(buf, off, length - off, position + off);

@@ -126,13 +126,17 @@ export class S3Http {
     return t;
   }
 
-  /** PutObject of `body`; `headers` are lower-case (content-md5, x-amz-meta-*, ...). Returns the ETag as sent. */
-  async put(bucket: string, key: string, body: Buffer, headers: Record<string, string>, signal?: AbortSignal): Promise<string> {
+  /**
+   * PutObject of `body`, or UploadPart with `query` {partNumber, uploadId}; `headers` are
+   * lower-case (content-md5, x-amz-meta-*, ...). Returns the ETag as sent.
+   */
+  async put(bucket: string, key: string, body: Buffer, headers: Record<string, string>, signal?: AbortSignal, query: Record<string, string> = {}): Promise<string> {
     const t = this.target(bucket);
     const path = `${t.base}/${uriEncode(key, true)}`;
+    const q = canonicalQuery(query);
     const h: Record<string, string> = { ...headers, host: t.host, 'content-length': String(body.length) };
-    this.signer.sign('PUT', path, '', h, UNSIGNED_PAYLOAD, await this.cfg.credentials());
-    const res = await this.send(t, 'PUT', path, h, body, signal);
+    this.signer.sign('PUT', path, q, h, UNSIGNED_PAYLOAD, await this.cfg.credentials());
+    const res = await this.send(t, 'PUT', q ? `${path}?${q}` : path, h, body, signal);
     return String(res.headers.etag ?? '');
   }
 

@@ -11,7 +11,6 @@ import {
   DeleteObjectCommand,
   HeadObjectCommand,
   ListPartsCommand,
-  UploadPartCommand,
   type CreateMultipartUploadCommandInput,
 } from '@aws-sdk/client-s3';
 import { FerryError } from '../errors.ts';
@@ -137,11 +136,14 @@ export async function uploadMultipart(u: MultipartUpload): Promise<MultipartResu
   const signal = u.signal ? AbortSignal.any([u.signal, stop.signal]) : stop.signal;
   let next = 1;
   const worker = async () => {
+    // One buffer per part in flight, reused: free again once its part is acknowledged.
+    let buffer: Buffer | undefined;
     while (!signal.aborted && next <= partCount) {
       const partNumber = next++;
       const start = (partNumber - 1) * partSize;
       const end = Math.min(body.size, start + partSize);
-      const bytes = await body.readRange({ start, end }, signal);
+      buffer ??= Buffer.allocUnsafe(partSize);
+      const bytes = await body.readRange({ start, end }, signal, buffer);
       const crc = crc32cOf(bytes);
       const earlier = reusable.get(partNumber);
       // A reused part is still read: the CRC proves the source holds the same bytes as before.
@@ -151,17 +153,9 @@ export async function uploadMultipart(u: MultipartUpload): Promise<MultipartResu
         continue;
       }
       const md5 = createHash('md5').update(bytes).digest();
-      const answer = await send('upload part of', (abortSignal) => client.send(new UploadPartCommand({
-        Bucket: bucket,
-        Key: key,
-        UploadId: uploadId,
-        PartNumber: partNumber,
-        Body: bytes,
-        ContentLength: bytes.length,
-        ContentMD5: md5.toString('base64'),
-        ChecksumCRC32C: crc32cToBase64(crc),
-      }), { abortSignal }), signal);
-      const etag = unquote(answer.ETag);
+      const headers = { 'content-md5': md5.toString('base64'), 'x-amz-checksum-crc32c': crc32cToBase64(crc) };
+      const query = { partNumber: String(partNumber), uploadId };
+      const etag = unquote(await send('upload part of', (abortSignal) => requests.conn.http.put(bucket, key, bytes, headers, abortSignal, query), signal));
       const md5Hex = md5.toString('hex');
       if (/^[0-9a-f]{32}$/i.test(etag) && etag.toLowerCase() !== md5Hex) {
         throw new FerryError(`part ${partNumber} of s3://${bucket}/${key} was stored with ETag ${etag}, expected MD5 ${md5Hex}`, { hint: 'run the copy again', exitCode: 1, code: 'ChecksumMismatch' });

@@ -31,7 +31,12 @@ export interface ByteRange {
  */
 export interface RangeSource {
   readonly size: number;
-  readRange(range: ByteRange, signal?: AbortSignal): Promise<Buffer>;
+  /**
+   * The bytes of `range`. A driver may fill `into` (at least as long as the range) and return a
+   * view of it, so that a multipart write reuses one buffer per part in flight instead of
+   * allocating (and garbage-collecting) one per part; the caller uses what is returned either way.
+   */
+  readRange(range: ByteRange, signal?: AbortSignal, into?: Buffer): Promise<Buffer>;
   /** Releases what the source holds open (a file descriptor, a connection); safe to call twice. */
   close?(): Promise<void>;
 }

@@ -258,9 +258,9 @@ function throttled(src: RangeSource, limit: BandwidthLimit | undefined): RangeSo
   if (!limit) return src;
   return {
     size: src.size,
-    readRange: async (r, signal) => {
+    readRange: async (r, signal, into) => {
       await limit.take(r.end - r.start);
-      return src.readRange(r, signal);
+      return src.readRange(r, signal, into);
     },
     close: () => src.close?.() ?? Promise.resolve(),
   };
