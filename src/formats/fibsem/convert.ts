@@ -2,21 +2,25 @@
 // transfer writes per tile (check_tabs counts both). Both are written atomically and the log only
 // after the PNG, so a log always means a complete PNG. Running it twice gives the same files.
 import { basename, join } from 'node:path';
-import sharp from 'sharp';
+import { constants as zlibConstants } from 'node:zlib';
 import { FerryError } from '../../errors.ts';
 import { writeFileAtomic } from './atomic-file.ts';
-import { inLensFromCodes } from './inlens.ts';
+import { inLensTable, lookupRow } from './inlens.ts';
 import type { InLensStats } from './inlens.ts';
 import { DAT_SUFFIX, INLENS_SUFFIX, LOG_SUFFIX, coreName } from './names.ts';
 import { readDatChannelCodes } from './pixels.ts';
+import { encodeGreyPngRows } from './png-encode.ts';
+import type { PngDeflate } from './png-encode.ts';
 import { openDat } from './read.ts';
 
 /**
- * zlib level for the PNG. On noise-dominated 6,250 x 6,250 tiles (bench/dat-to-png.ts) level 3
- * gives the same size as level 6 in 80% of the time, level 1 gives files larger than the pixels,
- * and adaptive filtering costs 60% more time for 4% smaller files.
+ * zlib settings for the PNG (png-encode.ts). On noise-dominated 6,250 x 6,250 tiles
+ * (bench/dat-to-png.ts) zlib's default strategy at levels 1 to 3 takes 2.6x the time of Z_RLE
+ * searching for matches it hardly finds, for a file no smaller (on the real test tile, 4% larger).
+ * Z_HUFFMAN_ONLY is as fast but would not shrink blank or clipped areas, which Z_RLE does. Z_RLE
+ * uses the level only to tell it from 0 (stored); 3 is the level these files were written with.
  */
-export const INLENS_PNG_COMPRESSION = 3;
+export const INLENS_PNG_DEFLATE: PngDeflate = { level: 3, strategy: zlibConstants.Z_RLE };
 
 export interface InLensResult {
   dat: string;
@@ -43,21 +47,15 @@ export async function convertDatToInLensPng(datPath: string, pngDir: string, log
     await dat.handle.close();
   }
   const { XResolution: width, YResolution: height, ChanNum } = dat.header;
-  const { pixels, stats } = inLensFromCodes(codes, hist);
-  const png = await encodeGreyPng(pixels, width, height);
+  // The table gives every output byte, so rows go from codes straight into the PNG encoder.
+  const { lut, stats } = inLensTable(hist, codes.length);
+  const png = encodeGreyPngRows(width, height, (y, row) => lookupRow(codes, y * width, lut, row), INLENS_PNG_DEFLATE);
 
   const pngPath = join(pngDir, base + INLENS_SUFFIX);
   const logPath = join(logDir, base + LOG_SUFFIX);
   await writeOutput(pngPath, png, opts);
   await writeOutput(logPath, logText(datPath, pngPath, [ChanNum, height, width], stats), opts);
   return { dat: datPath, png: pngPath, log: logPath, width, height, stats };
-}
-
-export async function encodeGreyPng(pixels: Uint8Array, width: number, height: number): Promise<Buffer> {
-  return sharp(pixels, { raw: { width, height, channels: 1 } })
-    .toColourspace('b-w')
-    .png({ compressionLevel: INLENS_PNG_COMPRESSION, adaptiveFiltering: false })
-    .toBuffer();
 }
 
 // The lines the Python port of Compress logs per tile, so operators find the numbers they know.

@@ -52,6 +52,12 @@ export function inLensFromCodes(codes: Uint16Array, hist: Uint32Array): InLensIm
   return { pixels: out, stats };
 }
 
+/** Output values of one row: `row[x] = lut[codes[start + x]]` for every x of `row`. */
+export function lookupRow(codes: Uint16Array, start: number, lut: Uint8Array, row: Uint8Array): void {
+  const n = row.length;
+  for (let x = 0; x < n; x++) row[x] = lut[codes[start + x]];
+}
+
 /** Counts of each sample value, indexed by value + 32768. */
 export function histogram(samples: DatSamples): Uint32Array {
   const hist = new Uint32Array(65536);

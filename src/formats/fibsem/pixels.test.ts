@@ -58,6 +58,29 @@ test('int16 samples keep their sign and channel across read chunks', async () =>
   });
 });
 
+test('offset codes and their histogram are right for every channel count and channel, across read chunks', async () => {
+  // 1, 2 and 4 channels: 2- and 4-byte pixels take the byte loop and the 32-bit word loop (a pixel
+  // of whole words), 8-byte pixels the word loop at an offset; each file is more than one 8 MiB read.
+  for (const [channels, side] of [[1, 2100], [2, 1500], [4, 1100], [2, 7]]) {
+    const value = (i: number, c: number) => ((i * 40503 + c * 7919) % 65536) - 32768;
+    await withDat(syntheticDat({ width: side, height: side, channels, sample: value }), async (path) => {
+      for (let c = 0; c < channels; c++) {
+        const dat = await openDat(path);
+        const hist = new Uint32Array(65536);
+        const codes = await readDatChannelCodes(dat, c, hist);
+        await dat.handle.close();
+        const expected = new Uint32Array(65536);
+        for (let i = 0; i < side * side; i++) {
+          const v = value(i, c) + 32768;
+          expected[v]++;
+          if (codes[i] !== v) assert.fail(`${channels} channel(s), channel ${c}, pixel ${i}: code ${codes[i]}, expected ${v}`);
+        }
+        assert.deepEqual(hist, expected, `${channels} channel(s), channel ${c}: histogram`);
+      }
+    });
+  }
+});
+
 test('8-bit files read as uint8, channels interleaved', async () => {
   const bytes = syntheticDat({ width: 5, height: 4, channels: 2, eightBit: true, sample: (i, c) => (c === 0 ? i : 255 - i) });
   await withDat(bytes, async (path) => {
