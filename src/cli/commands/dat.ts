@@ -1,14 +1,7 @@
-// `ferry dat info` and `ferry dat to-png`: the FIB-SEM `.dat` format from the command line. Each
-// file succeeds or fails on its own; one bad tile among thousands does not stop the others.
+// `ferry dat info` and `ferry dat to-png`: the FIB-SEM `.dat` format from the command line. The
+// readers and the converter load from dat-run.ts when one of them runs.
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { EXIT_PARTIAL, EXIT_USAGE, FerryError, errorMessage } from '../../errors.ts';
-import { convertDatToInLensPng } from '../../formats/fibsem/convert.ts';
-import { MODE_NAMES } from '../../formats/fibsem/header.ts';
-import type { DatHeader } from '../../formats/fibsem/header.ts';
-import { readDatHeader } from '../../formats/fibsem/read.ts';
-import { Output } from '../output.ts';
 
 export function register(program: Command): void {
   const dat = program.command('dat').description('FIB-SEM .dat files: read headers, convert to InLens PNG');
@@ -17,23 +10,7 @@ export function register(program: Command): void {
     .command('info')
     .description('print the header of each .dat file')
     .argument('<files...>', '.dat files')
-    .action(async (files: string[], _opts: unknown, cmd: Command) => {
-      const out = new Output({ json: cmd.optsWithGlobals().json });
-      let failed = 0;
-      for (const [i, file] of files.entries()) {
-        try {
-          const header = await readDatHeader(file);
-          out.event('dat', { path: file, header });
-          if (i > 0) out.line();
-          out.line(file);
-          out.table([['field', 'value'], ...headerRows(header)]);
-        } catch (e) {
-          failed++;
-          report(out, file, e);
-        }
-      }
-      if (failed) process.exitCode = EXIT_PARTIAL;
-    });
+    .action(async (files: string[], _opts: unknown, cmd: Command) => (await import('./dat-run.ts')).datInfo(files, cmd));
 
   dat
     .command('to-png')
@@ -42,57 +19,5 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'folder for <datBase>-InLens.png')
     .option('--logs <dir>', 'folder for <datBase>.log (default: "logs" beside --out, the FlyEM InLens/ + logs/ layout)')
     .option('--jobs <n>', 'files converted at once', String(Math.min(availableParallelism(), 8)))
-    .action(async (files: string[], opts: { out: string; logs?: string; jobs: string }, cmd: Command) => {
-      const out = new Output({ json: cmd.optsWithGlobals().json });
-      const jobs = Number(opts.jobs);
-      if (!Number.isInteger(jobs) || jobs < 1) {
-        throw new FerryError(`--jobs must be a whole number of at least 1, got "${opts.jobs}"`, { exitCode: EXIT_USAGE });
-      }
-      const pngDir = resolve(opts.out);
-      const logDir = opts.logs ? resolve(opts.logs) : join(dirname(pngDir), 'logs');
-      let done = 0;
-      let failed = 0;
-      const stop = out.startProgress(() => ({ unit: 'files', done: done + failed, total: files.length, failed }));
-      let next = 0;
-      const worker = async () => {
-        while (next < files.length) {
-          const file = files[next++];
-          try {
-            const r = await convertDatToInLensPng(file, pngDir, logDir);
-            done++;
-            out.event('converted', { path: file, png: r.png, log: r.log, ...r.stats });
-            out.line(`${file} -> ${r.png}`);
-          } catch (e) {
-            failed++;
-            report(out, file, e);
-          }
-        }
-      };
-      try {
-        await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, worker));
-      } finally {
-        stop();
-      }
-      out.event('summary', { converted: done, failed });
-      out.line(`${done} converted, ${failed} failed`);
-      if (failed) process.exitCode = EXIT_PARTIAL;
-    });
-}
-
-function headerRows(h: DatHeader): (string | number)[][] {
-  const rows: (string | number)[][] = [];
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined) continue;
-    if (k === 'Scaling') (v as number[][]).forEach((row, c) => rows.push([`Scaling[${c}]`, row.join(', ')]));
-    else if (k === 'Mode') rows.push([k, `${v} (${MODE_NAMES[v as number] ?? 'unknown'})`]);
-    else rows.push([k, typeof v === 'number' ? String(v) : v]);
-  }
-  return rows;
-}
-
-// Bugs keep their stack; user-level problems (bad file, unwritable folder) are one line.
-function report(out: Output, file: string, e: unknown): void {
-  if (!(e instanceof FerryError)) throw e;
-  out.event('error', { path: file, code: e.code, message: e.message, hint: e.hint });
-  out.warn(errorMessage(e));
+    .action(async (files: string[], opts: { out: string; logs?: string; jobs: string }, cmd: Command) => (await import('./dat-run.ts')).datToPng(files, opts, cmd));
 }

@@ -1,4 +1,7 @@
-// Each module adds its commands to the program; the list is the whole CLI surface.
+// Each module adds its commands to the program; the list is the whole CLI surface. These modules
+// hold only names, options and help, so that building the program costs next to nothing: each
+// action `import()`s its implementation (the *-run.ts, *-upload.ts... modules beside them) when
+// its command runs, and a command loads only the drivers and libraries it uses.
 import type { Command } from 'commander';
 import { register as transfer } from './transfer.ts';
 import { register as demo } from './demo.ts';

@@ -1,20 +1,13 @@
 // Commands over the job ledger: run workers (work, submit), watch progress (status), inspect and
-// steer jobs (jobs list|show|log|retry|cancel), and upgrade the ledger (ledger migrate).
-import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { EXIT_PARTIAL, FerryError } from '../../errors.ts';
+// steer jobs (jobs list|show|log|retry|cancel), and upgrade the ledger (ledger migrate). The
+// actions, and with them the ledger's database drivers, load from jobs-run.ts when one runs.
+import { InvalidArgumentError, Option } from 'commander';
+import type { Command } from 'commander';
 import { JOB_STATES } from '../../ledger/schema.ts';
 import type { JobState } from '../../ledger/schema.ts';
-import type { Ledger, RunStatus } from '../../ledger/ledger.ts';
-import { resolveLedgerLocation } from '../../ledger/location.ts';
-import { migrateLedger, openLedger } from '../../ledger/open.ts';
-import { loadHandlers } from '../../recipes/handlers.ts';
-import { buildSubmission, describe, submit } from '../../runtime/submit.ts';
-import type { SchedulerName } from '../../runtime/submit.ts';
-import { Worker } from '../../runtime/worker.ts';
-import { Output, formatBytes, formatDuration } from '../output.ts';
 import { LEDGER_HELP } from '../store-options.ts';
 
+const actions = () => import('./jobs-run.ts');
 
 export function register(program: Command): void {
   program
@@ -29,50 +22,7 @@ export function register(program: Command): void {
     .option('--grace <seconds>', 'on SIGTERM, time the running jobs get to finish before they are released', nonNegativeNumber, 30)
     .option('--batch <n>', 'most jobs claimed per transaction (default: grows when jobs are short)', positiveInt)
     .option('--retry-backoff <seconds>', 'wait before the first retry of a failed job, doubling per attempt', nonNegativeNumber, 5)
-    .action(async (opts, cmd: Command) => {
-      const out = output(cmd);
-      const ledger = await openLedger(opts.ledger, { mustExist: true });
-      try {
-        await loadHandlers();
-        const runIds = opts.run ? await Promise.all((opts.run as string[]).map(async (n) => (await ledger.getRun(n)).id)) : undefined;
-        const worker = new Worker(ledger, {
-          runIds,
-          kinds: opts.kinds,
-          concurrency: opts.concurrency,
-          leaseMs: opts.lease * 1000,
-          untilEmpty: Boolean(opts.untilEmpty),
-          batch: opts.batch,
-          retryBackoffMs: opts.retryBackoff * 1000,
-          warn: (m) => out.warn(m),
-        });
-        let signals = 0;
-        const onSignal = (sig: string) => {
-          signals++;
-          out.warn(`${sig}: ${signals > 1 ? 'releasing running jobs now' : `no new jobs; running jobs have ${opts.grace}s to finish`}`);
-          worker.stop(signals > 1 ? 0 : opts.grace * 1000);
-        };
-        process.on('SIGTERM', onSignal);
-        process.on('SIGINT', onSignal);
-        out.line(`worker ${worker.owner} on ${ledger.where}`);
-        const stopProgress = out.startProgress(() => ({
-          unit: 'jobs',
-          done: worker.counts.succeeded,
-          failed: worker.counts.failed,
-        }));
-        const summary = await worker.run().finally(stopProgress);
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-        out.event('worker-finished', { ...summary });
-        out.line(
-          `done: ${summary.succeeded} succeeded, ${summary.failed} failed, ${summary.retried} to retry, ${summary.released} released`,
-        );
-        process.exitCode = summary.failed > 0 ? EXIT_PARTIAL : 0;
-        // A handler that ignores its abort signal must not keep a stopped worker alive.
-        if (signals > 0) setTimeout(() => process.exit(), 2_000).unref();
-      } finally {
-        await ledger.close();
-      }
-    });
+    .action(async (opts, cmd: Command) => (await actions()).runWork(opts, cmd));
 
   program
     .command('status')
@@ -80,20 +30,7 @@ export function register(program: Command): void {
     .option('--ledger <url>', LEDGER_HELP)
     .option('--run <name...>', 'only these runs')
     .option('--watch [seconds]', 'redraw every few seconds until interrupted', positiveNumber)
-    .action(async (opts, cmd: Command) => {
-      const out = output(cmd);
-      await withLedger(opts.ledger, async (ledger) => {
-        const runIds = opts.run ? await Promise.all((opts.run as string[]).map(async (n) => (await ledger.getRun(n)).id)) : undefined;
-        const every = opts.watch === undefined ? 0 : opts.watch === true ? 2 : opts.watch;
-        for (;;) {
-          const status = await ledger.status({ runIds });
-          if (every && out.tty && !out.json) process.stdout.write('\x1b[2J\x1b[H');
-          printStatus(out, status);
-          if (!every) return;
-          await new Promise((r) => setTimeout(r, every * 1000));
-        }
-      });
-    });
+    .action(async (opts, cmd: Command) => (await actions()).runStatus(opts, cmd));
 
   const jobs = program.command('jobs').description('inspect and steer individual jobs');
   jobs
@@ -104,66 +41,21 @@ export function register(program: Command): void {
     .option('--state <states>', `only these states (${JOB_STATES.join(', ')})`, stateList)
     .option('--kind <kind>', 'only this kind')
     .option('--limit <n>', 'at most this many', positiveInt, 1000)
-    .action(async (opts, cmd: Command) => {
-      const out = output(cmd);
-      await withLedger(opts.ledger, async (ledger) => {
-        const runId = opts.run ? (await ledger.getRun(opts.run)).id : undefined;
-        const list = await ledger.listJobs({ runId, states: opts.state, kind: opts.kind, limit: opts.limit });
-        for (const j of list) out.event('job', { ...j });
-        out.table([
-          ['ID', 'RUN', 'KIND', 'KEY', 'STATE', 'ATTEMPTS', 'UPDATED', 'LAST ERROR'],
-          ...list.map((j) => [j.id, j.runId, j.kind, j.key, j.state, `${j.attempts}/${j.maxAttempts}`, iso(j.updatedAt), short(j.lastError)]),
-        ]);
-        if (list.length === 0) out.line('no jobs');
-      });
-    });
+    .action(async (opts, cmd: Command) => (await actions()).listJobs(opts, cmd));
 
   jobs
     .command('show')
     .description('everything the ledger knows about one job')
     .argument('<id>', 'job id', positiveInt)
     .option('--ledger <url>', LEDGER_HELP)
-    .action(async (id: number, opts, cmd: Command) => {
-      const out = output(cmd);
-      await withLedger(opts.ledger, async (ledger) => {
-        const j = await ledger.getJob(id);
-        out.event('job', { ...j });
-        const p = j.progress;
-        const rows: [string, string][] = [
-          ['id', String(j.id)],
-          ['run', String(j.runId)],
-          ['kind', j.kind],
-          ['key', j.key],
-          ['state', j.state],
-          ['attempts', `${j.attempts} of ${j.maxAttempts}`],
-          ['params', JSON.stringify(j.params)],
-          ['lease', j.leaseOwner ? `${j.leaseOwner} until ${iso(j.leaseExpiresAt)}` : '-'],
-          ['heartbeat', iso(j.heartbeatAt)],
-          ['progress', p ? `${p.done}${p.total !== undefined ? '/' + p.total : ''} ${p.unit}${p.bytesDone !== undefined ? `, ${formatBytes(p.bytesDone)}` : ''}` : '-'],
-          ['result', j.result === null ? '-' : JSON.stringify(j.result)],
-          ['last error', j.lastError ?? '-'],
-          ['created', iso(j.createdAt)],
-          ['started', iso(j.startedAt)],
-          ['finished', iso(j.finishedAt)],
-        ];
-        for (const [k, v] of rows) out.line(`${k.padEnd(10)}  ${v}`);
-      });
-    });
+    .action(async (id: number, opts, cmd: Command) => (await actions()).showJob(id, opts, cmd));
 
   jobs
     .command('log')
     .description("a job's event log")
     .argument('<id>', 'job id', positiveInt)
     .option('--ledger <url>', LEDGER_HELP)
-    .action(async (id: number, opts, cmd: Command) => {
-      const out = output(cmd);
-      await withLedger(opts.ledger, async (ledger) => {
-        for (const e of await ledger.events(id)) {
-          out.event('job-event', { ...e });
-          out.line(`${iso(e.at)}  ${e.type.padEnd(15)} ${e.message}`.trimEnd());
-        }
-      });
-    });
+    .action(async (id: number, opts, cmd: Command) => (await actions()).jobLog(id, opts, cmd));
 
   for (const [verb, what] of [
     ['retry', 'jobs in error (or cancelled) back to todo with a fresh attempt budget'],
@@ -175,21 +67,7 @@ export function register(program: Command): void {
       .argument('[ids...]', 'job ids')
       .option('--run <name>', 'every such job of this run')
       .option('--ledger <url>', LEDGER_HELP)
-      .action(async (idArgs: string[], opts, cmd: Command) => {
-        const out = output(cmd);
-        const ids = idArgs.map((s) => {
-          const n = Number(s);
-          if (!Number.isInteger(n) || n < 1) throw new FerryError(`"${s}" is not a job id`, { hint: 'job ids are whole numbers; see ferry jobs list' });
-          return n;
-        });
-        if (ids.length === 0 && !opts.run) throw new FerryError(`say which jobs to ${verb}`, { hint: `ferry jobs ${verb} ID... or --run NAME` });
-        await withLedger(opts.ledger, async (ledger) => {
-          const runId = opts.run ? (await ledger.getRun(opts.run)).id : undefined;
-          const changed = verb === 'retry' ? await ledger.retry({ ids, runId }) : await ledger.cancel({ ids, runId });
-          out.event(verb, { ids: changed });
-          out.line(`${verb === 'retry' ? 'retrying' : 'cancelled'} ${changed.length} job(s)`);
-        });
-      });
+      .action(async (idArgs: string[], opts, cmd: Command) => (await actions()).retryOrCancel(verb, idArgs, opts, cmd));
   }
 
   program
@@ -211,46 +89,7 @@ export function register(program: Command): void {
     .option('--lease <seconds>', 'lease length for the workers', positiveNumber)
     .option('--grace <seconds>', "workers' grace on SIGTERM, below the scheduler's kill delay (default: slurm 20, lsf 5)", nonNegativeNumber)
     .option('--dry-run', 'print the exact command and submit nothing')
-    .action(async (opts, cmd: Command) => {
-      const out = output(cmd);
-      const loc = resolveLedgerLocation(opts.ledger);
-      if (opts.partition && opts.queue && opts.partition !== opts.queue) {
-        throw new FerryError('--partition and --queue name the same thing; give one');
-      }
-      // The scheduler kills a job a while after its SIGTERM (Slurm KillWait 30 s, LSF 10 s by
-      // default): release running jobs before that rather than lose them to the kill.
-      const grace: number | undefined = opts.grace ?? { slurm: 20, lsf: 5, local: undefined }[opts.scheduler as SchedulerName];
-      const workArgs = [
-        ...(opts.run ? (opts.run as string[]).flatMap((r) => ['--run', r]) : []),
-        ...(opts.kinds ? ['--kinds', (opts.kinds as string[]).join(',')] : []),
-        ...(opts.concurrency ? ['--concurrency', String(opts.concurrency)] : []),
-        ...(opts.lease ? ['--lease', String(opts.lease)] : []),
-        ...(grace !== undefined ? ['--grace', String(grace)] : []),
-      ];
-      const sub = {
-        scheduler: opts.scheduler as SchedulerName,
-        workers: opts.workers as number,
-        ledger: loc.url,
-        name: opts.name,
-        queue: opts.partition ?? opts.queue,
-        time: opts.time,
-        mem: opts.mem,
-        project: opts.project,
-        logDir: path.resolve(opts.logDir),
-        workArgs,
-      };
-      const submission = buildSubmission(sub);
-      if (opts.dryRun) {
-        out.event('submit-dry-run', { scheduler: sub.scheduler, argv: submission.argv, workers: sub.workers });
-        out.line(describe(submission, sub.workers));
-        return;
-      }
-      // Fail here, not in N cluster jobs, when the ledger cannot be opened.
-      await withLedger(opts.ledger, async () => {});
-      const id = submit(submission, sub);
-      out.event('submitted', { scheduler: sub.scheduler, jobId: id, workers: sub.workers });
-      out.line(id);
-    });
+    .action(async (opts, cmd: Command) => (await actions()).runSubmit(opts, cmd));
 
   program
     .command('ledger')
@@ -258,61 +97,7 @@ export function register(program: Command): void {
     .command('migrate')
     .description('bring the ledger to the schema this Ferry uses (stop the workers first)')
     .option('--ledger <url>', LEDGER_HELP)
-    .action(async (opts, cmd: Command) => {
-      const out = output(cmd);
-      const { applied, where } = await migrateLedger(opts.ledger);
-      out.event('migrated', { where, applied });
-      out.line(applied.length ? `applied ${applied.join(', ')} to ${where}` : `${where} is already at the current schema`);
-    });
-}
-
-function printStatus(out: Output, status: RunStatus[]): void {
-  for (const s of status) out.event('run-status', { ...s });
-  if (status.length === 0) {
-    out.line('no runs in the ledger');
-    return;
-  }
-  out.table([
-    ['RUN', 'TOTAL', 'TODO', 'ONGOING', 'SUCCESS', 'ERROR', 'CANCELLED', 'RATE', 'ETA', 'PROGRESS'],
-    ...status.map((s) => [
-      s.run.name,
-      s.counts.total,
-      s.counts.todo,
-      s.counts.ongoing,
-      s.counts.success,
-      s.counts.error,
-      s.counts.cancelled,
-      `${(s.rate * 60).toFixed(s.rate * 60 < 10 ? 1 : 0)}/min`,
-      s.etaSeconds === null ? '?' : s.etaSeconds === 0 ? '-' : formatDuration(s.etaSeconds),
-      [
-        ...s.progress.map((p) => `${p.done}/${p.total} ${p.unit}`),
-        ...(s.bytes.total || s.bytes.done ? [`${formatBytes(s.bytes.done)}/${formatBytes(s.bytes.total)}`] : []),
-      ].join(', ') || '-',
-    ]),
-  ]);
-}
-
-async function withLedger(url: string | undefined, fn: (l: Ledger) => Promise<void>): Promise<void> {
-  const ledger = await openLedger(url, { mustExist: true });
-  try {
-    await fn(ledger);
-  } finally {
-    await ledger.close();
-  }
-}
-
-function output(cmd: Command): Output {
-  return new Output({ json: Boolean(cmd.optsWithGlobals().json) });
-}
-
-function iso(ms: number | null): string {
-  return ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-}
-
-function short(s: string | null): string {
-  if (!s) return '';
-  const line = s.split('\n')[0];
-  return line.length > 60 ? line.slice(0, 57) + '...' : line;
+    .action(async (opts, cmd: Command) => (await actions()).runMigrate(opts, cmd));
 }
 
 function positiveInt(v: string): number {

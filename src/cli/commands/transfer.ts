@@ -1,14 +1,9 @@
-// ferry cp | sync | check
+// ferry cp | sync | check. Only the options live here: the actions, and the transfer engine with
+// its SQLite manifest, load from transfer-run.ts once a command runs, so `ferry --help` or any
+// other command never pays for them.
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { EXIT_OK, EXIT_PARTIAL } from '../../errors.ts';
-import { check, checkPassed } from '../../transfer/check.ts';
-import type { CheckReport } from '../../transfer/check.ts';
-import { openEndpoints } from '../../transfer/endpoints.ts';
-import { newStats, transfer } from '../../transfer/engine.ts';
-import type { TransferEvent, TransferStats } from '../../transfer/engine.ts';
-import { Output, formatBytes, formatDuration } from '../output.ts';
-import { addStoreOptions, parseBytes, parseCount, storeOptionsFrom } from '../store-options.ts';
+import { addStoreOptions, parseBytes, parseCount } from '../store-options.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -31,7 +26,7 @@ export function register(program: Command): void {
       .description('copy a file or a tree; files already verified at the destination are not sent again')
       .argument('<src>', 'local path, file://, s3://BUCKET/PREFIX or gs://BUCKET/PREFIX')
       .argument('<dst>', 'destination folder or prefix (or a file name, for one file)'),
-  ).action(async (src: string, dst: string, _o, cmd: Command) => runTransfer(src, dst, cmd, false));
+  ).action(async (src: string, dst: string, _o, cmd: Command) => (await import('./transfer-run.ts')).runTransfer(src, dst, cmd, false));
 
   addTransferOptions(
     program
@@ -40,7 +35,7 @@ export function register(program: Command): void {
       .argument('<src>')
       .argument('<dst>')
       .option('--delete', 'after every copy succeeded, delete destination files the source does not have'),
-  ).action(async (src: string, dst: string, _o, cmd: Command) => runTransfer(src, dst, cmd, true));
+  ).action(async (src: string, dst: string, _o, cmd: Command) => (await import('./transfer-run.ts')).runTransfer(src, dst, cmd, true));
 
   addStoreOptions(
     program
@@ -51,104 +46,5 @@ export function register(program: Command): void {
       .option('--checksum', 'compare content (CRC32C) as well as size')
       .option('--include <glob>', 'check only matching files (repeatable)', collect)
       .option('--exclude <glob>', 'skip matching files (repeatable)', collect),
-  ).action(async (src: string, dst: string, _o, cmd: Command) => {
-    const o = cmd.optsWithGlobals();
-    const out = new Output({ json: o.json });
-    const ends = await openEndpoints(src, dst, storeOptionsFrom(o));
-    let compared = 0;
-    const stop = out.startProgress(() => ({ unit: 'files', done: compared }));
-    let report: CheckReport;
-    try {
-      report = await check(ends.src, ends.dst, {
-        checksum: o.checksum, include: o.include, exclude: o.exclude, onlyKeys: ends.onlyKeys, renameKey: ends.renameKey,
-        onProgress: (n) => (compared = n),
-      });
-    } finally {
-      stop();
-      await Promise.all([ends.src.close(), ends.dst.close()]);
-    }
-    printCheck(out, report);
-    process.exitCode = checkPassed(report) ? EXIT_OK : EXIT_PARTIAL;
-  });
-}
-
-async function runTransfer(src: string, dst: string, cmd: Command, isSync: boolean): Promise<void> {
-  const o = cmd.optsWithGlobals();
-  const out = new Output({ json: o.json });
-  const storeOpts = storeOptionsFrom(o);
-  const ends = await openEndpoints(src, dst, storeOpts);
-  const abort = new AbortController();
-  const onSignal = () => {
-    out.warn('interrupted: stopping; run the same command again to resume');
-    abort.abort();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const stats = newStats();
-  const started = Date.now();
-  const stop = o.dryRun
-    ? () => {}
-    : out.startProgress(() => ({
-        unit: 'files',
-        done: stats.copiedFiles + stats.skippedFiles,
-        total: stats.listingDone ? stats.listed : undefined,
-        bytesDone: stats.copiedBytes + stats.skippedBytes,
-        bytesTotal: stats.listingDone ? stats.bytesTotal : undefined,
-        failed: stats.failedFiles,
-      }));
-  const onEvent = (e: TransferEvent) => {
-    if (out.json) {
-      if (e.type !== 'skip') out.event(e.type, e);
-    } else if (e.type === 'failed') out.warn(`failed: ${e.key}: ${e.error}`);
-    else if (e.type === 'delete-skipped') out.warn(`not deleting anything: ${e.reason}`);
-    else if (o.dryRun && e.type === 'copy') out.line(`would copy ${e.key} (${formatBytes(e.size)}): ${e.reason}`);
-    else if (o.dryRun && e.type === 'delete') out.line(`would delete ${e.key}`);
-  };
-  try {
-    await transfer(ends.src, ends.dst, {
-      checksum: o.checksum, delete: isSync ? o.delete : false, dryRun: o.dryRun, transfers: o.transfers,
-      bwlimit: o.bwlimit, multipartThreshold: storeOpts.multipartThreshold, include: o.include, exclude: o.exclude,
-      onlyKeys: ends.onlyKeys, renameKey: ends.renameKey, signal: abort.signal, onEvent,
-    }, stats);
-  } catch (e) {
-    if (!abort.signal.aborted) throw e;
-  } finally {
-    stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await Promise.all([ends.src.close(), ends.dst.close()]);
-  }
-  printSummary(out, stats, Date.now() - started, Boolean(o.dryRun));
-  process.exitCode = stats.failedFiles > 0 || abort.signal.aborted ? EXIT_PARTIAL : EXIT_OK;
-}
-
-function printSummary(out: Output, s: TransferStats, ms: number, dryRun: boolean): void {
-  const { failures: _f, listingDone: _l, bytesInFlight: _b, ...counts } = s;
-  out.event('summary', { ...counts, seconds: ms / 1000, dryRun });
-  if (dryRun) {
-    out.line(`dry run: ${s.listed} files listed, nothing written`);
-    return;
-  }
-  const rate = s.copiedBytes / Math.max(ms / 1000, 0.001);
-  out.line(`copied   ${s.copiedFiles} files, ${formatBytes(s.copiedBytes)} (${formatBytes(rate)}/s)`);
-  out.line(`skipped  ${s.skippedFiles} files, ${formatBytes(s.skippedBytes)} already verified at the destination`);
-  if (s.deletedFiles) out.line(`deleted  ${s.deletedFiles} files not in the source`);
-  out.line(`failed   ${s.failedFiles} files`);
-  out.line(`verified ${s.verifiedFiles} of ${s.listed} files in ${formatDuration(ms / 1000)}`);
-  if (s.failedFiles) out.line(`${s.failedFiles} file(s) failed: fix the cause and run the same command again; verified files are not sent again`);
-}
-
-function printCheck(out: Output, r: CheckReport): void {
-  out.event('check', { ...r, passed: checkPassed(r) });
-  const list = (title: string, keys: string[]) => {
-    out.line(`${String(keys.length).padStart(8)} ${title}`);
-    for (const k of keys.slice(0, 50)) out.line(`           ${k}`);
-    if (keys.length > 50) out.line(`           ... and ${keys.length - 50} more (--json lists all)`);
-  };
-  out.line(`${String(r.compared).padStart(8)} files compared, ${r.matching} matching`);
-  list('missing on destination', r.missingOnDestination);
-  list('missing on source', r.missingOnSource);
-  list('differing', r.differing.map((d) => `${d.key}: ${d.reason}`));
-  if (r.errors.length) list('could not be read', r.errors.map((d) => `${d.key}: ${d.error}`));
-  out.line(checkPassed(r) ? 'OK: the destination holds every source file, identical' : 'DIFFERENCES FOUND');
+  ).action(async (src: string, dst: string, _o, cmd: Command) => (await import('./transfer-run.ts')).runCheck(src, dst, cmd));
 }

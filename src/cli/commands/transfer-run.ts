@@ -1,0 +1,111 @@
+// The actions of ferry cp | sync | check, loaded only when one of them runs (see transfer.ts).
+import type { Command } from 'commander';
+import { EXIT_OK, EXIT_PARTIAL } from '../../errors.ts';
+import { check, checkPassed } from '../../transfer/check.ts';
+import type { CheckReport } from '../../transfer/check.ts';
+import { openEndpoints } from '../../transfer/endpoints.ts';
+import { newStats, transfer } from '../../transfer/engine.ts';
+import type { TransferEvent, TransferStats } from '../../transfer/engine.ts';
+import { Output, formatBytes, formatDuration } from '../output.ts';
+import { storeOptionsFrom } from '../store-options.ts';
+
+export async function runCheck(src: string, dst: string, cmd: Command): Promise<void> {
+  const o = cmd.optsWithGlobals();
+  const out = new Output({ json: o.json });
+  const ends = await openEndpoints(src, dst, storeOptionsFrom(o));
+  let compared = 0;
+  const stop = out.startProgress(() => ({ unit: 'files', done: compared }));
+  let report: CheckReport;
+  try {
+    report = await check(ends.src, ends.dst, {
+      checksum: o.checksum, include: o.include, exclude: o.exclude, onlyKeys: ends.onlyKeys, renameKey: ends.renameKey,
+      onProgress: (n) => (compared = n),
+    });
+  } finally {
+    stop();
+    await Promise.all([ends.src.close(), ends.dst.close()]);
+  }
+  printCheck(out, report);
+  process.exitCode = checkPassed(report) ? EXIT_OK : EXIT_PARTIAL;
+}
+
+export async function runTransfer(src: string, dst: string, cmd: Command, isSync: boolean): Promise<void> {
+  const o = cmd.optsWithGlobals();
+  const out = new Output({ json: o.json });
+  const storeOpts = storeOptionsFrom(o);
+  const ends = await openEndpoints(src, dst, storeOpts);
+  const abort = new AbortController();
+  const onSignal = () => {
+    out.warn('interrupted: stopping; run the same command again to resume');
+    abort.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const stats = newStats();
+  const started = Date.now();
+  const stop = o.dryRun
+    ? () => {}
+    : out.startProgress(() => ({
+        unit: 'files',
+        done: stats.copiedFiles + stats.skippedFiles,
+        total: stats.listingDone ? stats.listed : undefined,
+        bytesDone: stats.copiedBytes + stats.skippedBytes,
+        bytesTotal: stats.listingDone ? stats.bytesTotal : undefined,
+        failed: stats.failedFiles,
+      }));
+  const onEvent = (e: TransferEvent) => {
+    if (out.json) {
+      if (e.type !== 'skip') out.event(e.type, e);
+    } else if (e.type === 'failed') out.warn(`failed: ${e.key}: ${e.error}`);
+    else if (e.type === 'delete-skipped') out.warn(`not deleting anything: ${e.reason}`);
+    else if (o.dryRun && e.type === 'copy') out.line(`would copy ${e.key} (${formatBytes(e.size)}): ${e.reason}`);
+    else if (o.dryRun && e.type === 'delete') out.line(`would delete ${e.key}`);
+  };
+  try {
+    await transfer(ends.src, ends.dst, {
+      checksum: o.checksum, delete: isSync ? o.delete : false, dryRun: o.dryRun, transfers: o.transfers,
+      bwlimit: o.bwlimit, multipartThreshold: storeOpts.multipartThreshold, include: o.include, exclude: o.exclude,
+      onlyKeys: ends.onlyKeys, renameKey: ends.renameKey, signal: abort.signal, onEvent,
+    }, stats);
+  } catch (e) {
+    if (!abort.signal.aborted) throw e;
+  } finally {
+    stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await Promise.all([ends.src.close(), ends.dst.close()]);
+  }
+  printSummary(out, stats, Date.now() - started, Boolean(o.dryRun));
+  process.exitCode = stats.failedFiles > 0 || abort.signal.aborted ? EXIT_PARTIAL : EXIT_OK;
+}
+
+function printSummary(out: Output, s: TransferStats, ms: number, dryRun: boolean): void {
+  const { failures: _f, listingDone: _l, bytesInFlight: _b, ...counts } = s;
+  out.event('summary', { ...counts, seconds: ms / 1000, dryRun });
+  if (dryRun) {
+    out.line(`dry run: ${s.listed} files listed, nothing written`);
+    return;
+  }
+  const rate = s.copiedBytes / Math.max(ms / 1000, 0.001);
+  out.line(`copied   ${s.copiedFiles} files, ${formatBytes(s.copiedBytes)} (${formatBytes(rate)}/s)`);
+  out.line(`skipped  ${s.skippedFiles} files, ${formatBytes(s.skippedBytes)} already verified at the destination`);
+  if (s.deletedFiles) out.line(`deleted  ${s.deletedFiles} files not in the source`);
+  out.line(`failed   ${s.failedFiles} files`);
+  out.line(`verified ${s.verifiedFiles} of ${s.listed} files in ${formatDuration(ms / 1000)}`);
+  if (s.failedFiles) out.line(`${s.failedFiles} file(s) failed: fix the cause and run the same command again; verified files are not sent again`);
+}
+
+function printCheck(out: Output, r: CheckReport): void {
+  out.event('check', { ...r, passed: checkPassed(r) });
+  const list = (title: string, keys: string[]) => {
+    out.line(`${String(keys.length).padStart(8)} ${title}`);
+    for (const k of keys.slice(0, 50)) out.line(`           ${k}`);
+    if (keys.length > 50) out.line(`           ... and ${keys.length - 50} more (--json lists all)`);
+  };
+  out.line(`${String(r.compared).padStart(8)} files compared, ${r.matching} matching`);
+  list('missing on destination', r.missingOnDestination);
+  list('missing on source', r.missingOnSource);
+  list('differing', r.differing.map((d) => `${d.key}: ${d.reason}`));
+  if (r.errors.length) list('could not be read', r.errors.map((d) => `${d.key}: ${d.error}`));
+  out.line(checkPassed(r) ? 'OK: the destination holds every source file, identical' : 'DIFFERENCES FOUND');
+}
