@@ -18,4 +18,4 @@ timed('ferry jump plan', ferry('jump', 'plan', '--results', results, '--dest', `
 rs.push(timed('ferry work (the plate job, default)', ferry('work', '--run', 'bench', '--until-empty'), { env: jobEnv }));
 rs.push(timed('aws s3 sync (default)', aws('s3', 'sync', plate, `s3://${freshBucket()}/LAB/`, '--only-show-errors', '--acl', 'bucket-owner-full-control')));
 report('One JUMP plate: 20,000 files of 16 KiB to S3', rs, 'at least 3x faster than aws s3 sync');
-cleanup();
+await cleanup();

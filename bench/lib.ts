@@ -50,8 +50,10 @@ export function timed(tool: string, cmd: string[], opts: { env?: NodeJS.ProcessE
 }
 
 let bucketSeq = 0;
+const buckets: string[] = [];
 export function freshBucket(): string {
   const b = `bench-${process.pid}-${bucketSeq++}`;
+  buckets.push(b);
   const [cmd, ...args] = aws('s3', 'mb', `s3://${b}`);
   execFileSync(cmd, args, { env, stdio: 'ignore' });
   return b;
@@ -77,7 +79,25 @@ export function report(title: string, results: Result[], targets: string): void 
   console.log(`\n(ratio = peer / Ferry: above 1 means Ferry is faster. Target: ${targets})`);
 }
 
-export function cleanup(): void {
+/** Empties and removes the buckets made so far, so that runs do not fill the server (memstore keeps all in RAM). */
+export async function dropBuckets(): Promise<void> {
+  if (buckets.length === 0) return;
+  const { DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } = await import('@aws-sdk/client-s3');
+  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: access, secretAccessKey: secret } });
+  for (const Bucket of buckets.splice(0)) {
+    for (;;) {
+      const page = await client.send(new ListObjectsV2Command({ Bucket }));
+      const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+      if (keys.length === 0) break;
+      await client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: keys, Quiet: true } }));
+    }
+    await client.send(new DeleteBucketCommand({ Bucket }));
+  }
+  client.destroy();
+}
+
+export async function cleanup(): Promise<void> {
+  await dropBuckets();
   rmSync(root, { recursive: true, force: true });
 }
 

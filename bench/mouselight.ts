@@ -70,4 +70,4 @@ const awsAgain = timed('facility scripts, again (aws compares every file)', ['sh
 report(`One MouseLight sample, every product: ${files} files, ${(bytes / 1024 / 1024).toFixed(0)} MiB (4,001 ktx tiles of 32 KiB, 2 TIFFs of 48 MiB) to S3`, rs, 'not slower than the aws scripts, with every file verified and every job tracked');
 console.log(`\nRe-running the same upload: Ferry ${again.wall.toFixed(2)} s (${again.ok ? 'ok' : 'FAILED'}), the aws scripts ${awsAgain.wall.toFixed(2)} s (${awsAgain.ok ? 'ok' : 'FAILED'}).`);
 for (const b of buckets) execFileSync(AWS, ['s3', 'rb', `s3://${b}`, '--force', '--endpoint-url', endpoint!], { env, stdio: 'ignore' });
-cleanup();
+await cleanup();

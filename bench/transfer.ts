@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { content, makeTree } from '../src/testing/tree.ts';
-import { aws, awsBest, awsDefault, cleanup, ferry, freshBucket, report, requireS3, root, timed } from './lib.ts';
+import { aws, awsBest, awsDefault, cleanup, dropBuckets, ferry, freshBucket, report, requireS3, root, timed } from './lib.ts';
 import type { Result } from './lib.ts';
 
 const cases = (process.env.CASES ?? 'abcd').split('');
@@ -35,6 +35,7 @@ if (cases.includes('a')) {
   rs.push(timed('rclone copy (default)', ['rclone', 'copy', file, `bench:${freshBucket()}/`]));
   rs.push(timed('rclone copy (16 streams, 64M chunks)', ['rclone', 'copy', file, `bench:${freshBucket()}/`, '--s3-upload-concurrency', '16', '--s3-chunk-size', '64M']));
   report('(a) one 1 GiB file to S3', rs, 'Ferry wall time at most 0.8x the faster peer');
+  await dropBuckets();
 }
 
 if (cases.includes('b') || cases.includes('c')) {
@@ -75,4 +76,4 @@ if (cases.includes('d')) {
   report('(d) 10,000 files of 64 KiB, local folder to local folder', rs, 'none set; Ferry fsyncs every file and checksums it, rsync and cp do neither');
 }
 
-cleanup();
+await cleanup();

@@ -59,18 +59,24 @@ interface Target {
 const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 export function xmlText(s: string): string {
+  if (!s.includes('&')) return s;
   return s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) => {
     if (e[0] === '#') return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
     return XML_ENTITIES[e] ?? m;
   });
 }
 
-function tag(xml: string, name: string): string | undefined {
+function tagRaw(xml: string, name: string): string | undefined {
   const open = xml.indexOf(`<${name}>`);
   if (open < 0) return undefined;
   const from = open + name.length + 2;
   const close = xml.indexOf(`</${name}>`, from);
-  return close < 0 ? undefined : xmlText(xml.slice(from, close));
+  return close < 0 ? undefined : xml.slice(from, close);
+}
+
+function tag(xml: string, name: string): string | undefined {
+  const raw = tagRaw(xml, name);
+  return raw === undefined ? undefined : xmlText(raw);
 }
 
 function blocks(xml: string, name: string): string[] {
@@ -91,7 +97,8 @@ export function parseListPage(xml: string): ListPage {
     key: tag(c, 'Key') ?? '',
     size: Number(tag(c, 'Size') ?? 0),
     lastModifiedMs: Date.parse(tag(c, 'LastModified') ?? '') || 0,
-    etag: unquote(tag(c, 'ETag')),
+    // Servers write the quotes as &quot; or as they are: either way they go.
+    etag: (tagRaw(c, 'ETag') ?? '').replace(/&quot;|"/g, ''),
   }));
   const prefixes = blocks(xml, 'CommonPrefixes').map((p) => tag(p, 'Prefix') ?? '');
   const truncated = tag(xml, 'IsTruncated') === 'true';

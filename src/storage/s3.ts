@@ -88,15 +88,15 @@ class S3Store implements Store {
     return this.bucketChecked;
   }
 
-  list(prefix = '', opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
+  async *list(prefix = '', opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
     const cuts = opts.delimiter ? [] : (opts.splitKeys ?? []).filter((k) => k.startsWith(prefix));
-    if (cuts.length === 0) return this.listRange(prefix, undefined, undefined, opts);
     const bounds = [undefined, ...cuts, undefined];
-    return mergeListings(bounds.slice(1).map((upper, i) => this.listRange(prefix, bounds[i], upper, opts)));
+    const ranges = bounds.slice(1).map((upper, i) => this.listPages(prefix, bounds[i], upper, opts));
+    for await (const page of ranges.length === 1 ? ranges[0] : mergeListings(ranges)) yield* page;
   }
 
-  /** Keys under `prefix` after `lower` up to and including `upper` (either open when undefined). */
-  private async *listRange(prefix: string, lower: string | undefined, upper: string | undefined, opts: ListOptions): AsyncIterable<ObjectInfo> {
+  /** Pages of the keys under `prefix` after `lower` up to and including `upper` (either open when undefined). */
+  private async *listPages(prefix: string, lower: string | undefined, upper: string | undefined, opts: ListOptions): AsyncIterable<ObjectInfo[]> {
     // S3 orders keys by their UTF-8 bytes, which JavaScript's string order does not always match.
     const upperBytes = upper === undefined ? undefined : Buffer.from(upper);
     let token: string | undefined;
@@ -107,11 +107,16 @@ class S3Store implements Store {
         startAfter: lower === undefined ? undefined : this.fullKey(lower),
         token,
       }, opts.signal), opts.signal);
+      const out: ObjectInfo[] = [];
       for (const o of page.objects) {
         const key = o.key.slice(this.prefix.length);
-        if (upperBytes && Buffer.compare(Buffer.from(key), upperBytes) > 0) return;
-        yield { key, size: o.size, mtimeMs: o.lastModifiedMs, etag: o.etag || undefined };
+        if (upperBytes && Buffer.compare(Buffer.from(key), upperBytes) > 0) {
+          yield out;
+          return;
+        }
+        out.push({ key, size: o.size, mtimeMs: o.lastModifiedMs, etag: o.etag || undefined });
       }
+      yield out;
       token = page.nextToken;
     } while (token);
   }
@@ -280,8 +285,8 @@ class S3Store implements Store {
   }
 }
 
-/** Yields from every listing as pages arrive, so their requests overlap. */
-async function* mergeListings(listings: AsyncIterable<ObjectInfo>[]): AsyncIterable<ObjectInfo> {
+/** Yields from every listing as its pages arrive, so their requests overlap. */
+async function* mergeListings<T>(listings: AsyncIterable<T>[]): AsyncIterable<T> {
   const iterators = listings.map((l) => l[Symbol.asyncIterator]());
   const next = (i: number) => iterators[i].next().then((r) => ({ i, r }));
   const pending = new Map(iterators.map((_, i) => [i, next(i)]));

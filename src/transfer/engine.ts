@@ -175,16 +175,16 @@ async function* sourceListing(src: Store, opts: TransferOptions, include: (key: 
   for await (const e of src.list('', { signal: opts.signal })) if (include(e.key)) yield e;
 }
 
-async function* destinationListing(dst: Store, opts: TransferOptions, splitKeys: string[]): AsyncIterable<ListedEntry> {
-  if (opts.onlyKeys) {
-    const toKey = opts.renameKey ?? ((k: string) => k);
-    for (const k of opts.onlyKeys) {
-      const info = await dst.stat(toKey(k));
-      if (info) yield info;
-    }
-    return;
+function destinationListing(dst: Store, opts: TransferOptions, splitKeys: string[]): AsyncIterable<ListedEntry> {
+  return opts.onlyKeys ? statDestination(dst, opts.onlyKeys, opts) : dst.list('', { signal: opts.signal, splitKeys });
+}
+
+async function* statDestination(dst: Store, onlyKeys: string[], opts: TransferOptions): AsyncIterable<ListedEntry> {
+  const toKey = opts.renameKey ?? ((k: string) => k);
+  for (const k of onlyKeys) {
+    const info = await dst.stat(toKey(k));
+    if (info) yield info;
   }
-  for await (const e of dst.list('', { signal: opts.signal, splitKeys })) yield e;
 }
 
 /** Why `e` must be copied, or undefined when the destination already holds it. */

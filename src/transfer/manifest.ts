@@ -86,7 +86,7 @@ export class Manifest {
    * a destination listing can be split to run in parallel (S3 answers ~30 ms a page of 1,000, one
    * page at a time). None for a record of a few pages.
    */
-  splitKeys(n = 8, minPerPart = 1000): string[] {
+  splitKeys(n = 16, minPerPart = 900): string[] {
     const count = (this.db.prepare('SELECT count(*) AS c FROM files').get() as { c: number }).c;
     const parts = Math.min(n, Math.floor(count / minPerPart));
     if (parts < 2) return [];
