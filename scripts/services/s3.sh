@@ -95,6 +95,11 @@ debug buffer = 0/0
 debug timer = 0/0
 debug tp = 0/0
 debug prioritycache = 0/0
+# The server shares 2 cores with the client under test: per-request bookkeeping that a throw-away
+# single-node test server does not need (in-flight op history, CRCs on loopback messages) is off.
+osd enable op tracker = false
+ms crc data = false
+ms crc header = false
 [mon]
 mon data = $DIR/mon.\$id
 mon initial members = a
