@@ -1,19 +1,21 @@
-// One ingest task: read its full-resolution box once, make its coarser scales from that read,
-// write the box it owns in every scale (whole chunks, or whole shards), record what it wrote and
-// skipped, and write `info` if it is the last task of the plan to finish. Running it again
-// rewrites the same objects with the same bytes.
+// One ingest task: read its full-resolution box once, a z-slab at a time, make its coarser
+// scales from each slab, write the box it owns in every scale (whole chunks, or whole shards
+// once all their chunks are in), record what it wrote and skipped, and write `info` if it is
+// the last task of the plan to finish. Running it again rewrites the same objects, same bytes.
 import { FerryError } from '../errors.ts';
-import { copyRegion } from '../formats/precomputed/block.ts';
-import { allocateVoxels } from '../formats/precomputed/dtype.ts';
+import { takeBuffer } from '../formats/precomputed/buffer-pool.ts';
+import { bytesPerVoxel, voxelsFromBytes } from '../formats/precomputed/dtype.ts';
 import type { VoxelArray } from '../formats/precomputed/dtype.ts';
 import { boxVoxels } from '../formats/precomputed/grid.ts';
 import type { Box, Vec3 } from '../formats/precomputed/grid.ts';
 import type { Info } from '../formats/precomputed/info.ts';
-import { writeBlock } from '../formats/precomputed/writer.ts';
+import { openBlockWriter } from '../formats/precomputed/writer.ts';
 import { openStore } from '../storage/open.ts';
 import type { StoreOptions } from '../storage/open.ts';
 import { checkDestinationInfo, recordTaskAndCommit } from './commit.ts';
 import { downsample } from './downsample.ts';
+import { taskSlabs } from './slabs.ts';
+import type { Slab } from './slabs.ts';
 import { openSource } from './source.ts';
 import type { SourceSpec, VolumeSource } from './source.ts';
 import type { IngestTask } from './task-grid.ts';
@@ -43,8 +45,8 @@ export interface IngestTaskResult {
 }
 
 export interface IngestHooks {
-  /** Called after each scale is written, with chunks (or shards) done so far. */
-  progress?(scalesDone: number, scales: number): void;
+  /** Called with the slabs done so far (0 at the start): every scale of a slab is then encoded. */
+  progress?(slabsDone: number, slabs: number): void;
   signal?: AbortSignal;
 }
 
@@ -58,12 +60,9 @@ function checkSource(source: VolumeSource, info: Info): void {
   }
 }
 
-/** The part `box` of `data` (which holds `from`). */
-function crop(data: VoxelArray, from: Box, box: Box, info: Info): VoxelArray {
-  if (from.start.every((v, d) => v === box.start[d]) && from.end.every((v, d) => v === box.end[d])) return data;
-  const out = allocateVoxels(info.data_type, boxVoxels(box));
-  copyRegion(data, from, out, box, box);
-  return out;
+interface HeldSlab {
+  voxels: VoxelArray;
+  release(): void;
 }
 
 export async function runIngestTask(p: IngestTaskParams, hooks: IngestHooks = {}): Promise<IngestTaskResult> {
@@ -73,35 +72,71 @@ export async function runIngestTask(p: IngestTaskParams, hooks: IngestHooks = {}
   try {
     checkSource(source, info);
     await checkDestinationInfo(store, info);
-    const off = info.scales[0].voxel_offset;
-    const read = task.read;
-    const data = await source.read({
-      start: [read.start[0] - off[0], read.start[1] - off[1], read.start[2] - off[2]],
-      end: [read.end[0] - off[0], read.end[1] - off[1], read.end[2] - off[2]],
-    });
-    hooks.signal?.throwIfAborted();
     const levels = task.boxes.length - 1;
-    const pyramid = [{ box: read, data }];
-    if (levels > 0) {
-      pyramid.push(...downsample({ data, box: read, factor: p.factor, levels, method: info.type === 'segmentation' ? 'mode' : 'average' }));
+    const slabs = taskSlabs(task, info.scales, p.factor);
+    const writers = task.boxes.map((box, k) =>
+      openBlockWriter(store, info, info.scales[k].key, box, {
+        contentEncodingGzip: p.contentEncodingGzip,
+        nonzeroThreshold: p.nonzeroThreshold,
+        gzipLevel: p.gzipLevel,
+        concurrency: 32,
+      }),
+    );
+    hooks.progress?.(0, slabs.length);
+    const off = info.scales[0].voxel_offset;
+    const sourceBox = (b: Box): Box => ({
+      start: [b.start[0] - off[0], b.start[1] - off[1], b.start[2] - off[2]],
+      end: [b.end[0] - off[0], b.end[1] - off[1], b.end[2] - off[2]],
+    });
+    // Slabs are read into reused buffers: a fresh one per slab costs page faults and GC.
+    const read = async (slab: Slab): Promise<HeldSlab> => {
+      const buffer = takeBuffer(boxVoxels(slab.read) * bytesPerVoxel(info.data_type));
+      try {
+        const into = voxelsFromBytes(info.data_type, buffer.bytes);
+        const data = await source.read(sourceBox(slab.read), into);
+        // A source that cannot fill the buffer hands back its own array.
+        if (data !== into) buffer.release();
+        return { voxels: data, release: buffer.release };
+      } catch (e) {
+        buffer.release();
+        throw e;
+      }
+    };
+    let next: Promise<HeldSlab> | undefined = read(slabs[0]);
+    try {
+      for (let j = 0; j < slabs.length; j++) {
+        const slab = slabs[j];
+        const held = await next!;
+        next = undefined;
+        try {
+          hooks.signal?.throwIfAborted();
+          // The next slab decodes while this one is cut and compressed: both keep the pool busy.
+          if (j + 1 < slabs.length) {
+            next = read(slabs[j + 1]);
+            next.catch(() => {}); // awaited in its turn, or settled below on failure
+          }
+          const pyramid = [{ box: slab.read, data: held.voxels }];
+          if (levels > 0) {
+            pyramid.push(...downsample({ data: held.voxels, box: slab.read, factor: p.factor, levels, method: info.type === 'segmentation' ? 'mode' : 'average' }));
+          }
+          for (let k = 0; k <= levels; k++) await writers[k].add(pyramid[k].box, pyramid[k].data, slab.regions[k]);
+        } finally {
+          held.release();
+        }
+        hooks.progress?.(j + 1, slabs.length);
+      }
+    } catch (e) {
+      await Promise.allSettled([next?.then((b) => b.release()), ...writers.map((w) => w.abort())]);
+      throw e;
     }
     let written = 0;
     let bytes = 0;
     const skipped: string[] = [];
-    for (let k = 0; k <= levels; k++) {
-      hooks.signal?.throwIfAborted();
-      const box = task.boxes[k];
-      const r = await writeBlock(store, info, info.scales[k].key, box, crop(pyramid[k].data, pyramid[k].box, box, info), {
-        contentEncodingGzip: p.contentEncodingGzip,
-        nonzeroThreshold: p.nonzeroThreshold,
-        gzipLevel: p.gzipLevel,
-        concurrency: 16,
-      });
+    for (const w of writers) {
+      const r = await w.finish();
       written += r.written.length;
-      bytes += r.written.reduce((s, w) => s + w.size, 0);
+      bytes += r.written.reduce((s, x) => s + x.size, 0);
       skipped.push(...r.skipped);
-      pyramid[k].data = new Uint8Array(0); // let the finer level go before the next one is cropped
-      hooks.progress?.(k + 1, levels + 1);
     }
     const { committed, done } = await recordTaskAndCommit(store, info, p.taskCount, { task: task.key, written, bytes, skipped });
     return { task: task.key, written, bytes, skipped: skipped.length, committed, tasksDone: done };

@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { Metadata, OutputInfo } from 'sharp';
 import { FerryError } from '../errors.ts';
-import { allocateVoxels } from '../formats/precomputed/dtype.ts';
+import { allocateVoxels, bytesOfVoxels, bytesPerVoxel } from '../formats/precomputed/dtype.ts';
 import type { VoxelArray } from '../formats/precomputed/dtype.ts';
 import { boxShape } from '../formats/precomputed/grid.ts';
 import type { Box, Vec3 } from '../formats/precomputed/grid.ts';
@@ -136,24 +136,30 @@ export async function probeStack(files: (string | null)[]): Promise<SectionStack
 }
 
 /**
- * Voxels of `box` (0-based stack coordinates: x, y in the image, z the section index), x fastest.
- * Sections decode in parallel on sharp's threads; each is checked against the stack's header.
+ * Voxels of `box` (0-based stack coordinates: x, y in the image, z the section index), x fastest,
+ * into `into` when given (a reused buffer of the box's size) or a new array. Sections decode in
+ * parallel on sharp's threads; each is checked against the stack's header.
  */
-export async function readSections(stack: SectionStack, box: Box): Promise<VoxelArray> {
+export async function readSections(stack: SectionStack, box: Box, into?: VoxelArray): Promise<VoxelArray> {
   const [sx, sy, sz] = boxShape(box);
-  const out = allocateVoxels(stack.dataType, sx * sy * sz);
-  const plane = sx * sy;
+  const out = into ?? allocateVoxels(stack.dataType, sx * sy * sz);
+  if (out.length !== sx * sy * sz) throw new FerryError(`a buffer of ${out.length} voxels cannot hold ${sx}x${sy}x${sz}`);
+  const bytes = bytesOfVoxels(out);
+  const plane = sx * sy * bytesPerVoxel(stack.dataType);
   const zs = Array.from({ length: sz }, (_, i) => box.start[2] + i);
-  await mapLimited(zs, availableParallelism(), async (z) => {
+  // One more decode than cores, so a core is not left idle while a finished one is copied.
+  await mapLimited(zs, availableParallelism() + 1, async (z) => {
+    const at = (z - box.start[2]) * plane;
     const file = stack.files[z];
-    if (file === null) return;
-    const pixels = await readSectionRegion(file, stack, [box.start[0], box.start[1], 0], [sx, sy, 1]);
-    (out as Uint8Array).set(pixels as Uint8Array, (z - box.start[2]) * plane);
+    // A reused buffer holds another slab's voxels: a gap must be zeroed, not skipped.
+    if (file === null) bytes.fill(0, at, at + plane);
+    else bytes.set(await readSectionRegion(file, stack, [box.start[0], box.start[1], 0], [sx, sy, 1]), at);
   });
   return out;
 }
 
-async function readSectionRegion(file: string, stack: SectionStack, start: Vec3, shape: Vec3): Promise<VoxelArray> {
+/** The region's pixels as little-endian bytes (sharp gives 16-bit samples in host order). */
+async function readSectionRegion(file: string, stack: SectionStack, start: Vec3, shape: Vec3): Promise<Buffer> {
   const sixteen = stack.dataType === 'uint16';
   const header = await sectionHeader(file);
   if (header.width !== stack.width || header.height !== stack.height || header.dataType !== stack.dataType) {
@@ -178,8 +184,7 @@ async function readSectionRegion(file: string, stack: SectionStack, start: Vec3,
       hint: 'the file changed since the plan: re-plan, or replace it with a section of the stack\'s size and type',
     });
   }
-  if (!sixteen) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+  return data;
 }
 
 /** Runs fn over items with at most `limit` at once, results in input order. */

@@ -23,8 +23,11 @@ export interface VolumeSource {
   readonly size: Vec3;
   /** Where the source itself says it starts (a precomputed volume's voxel_offset). */
   readonly voxelOffset: Vec3;
-  /** Voxels of `box` (0-based source coordinates), x fastest. */
-  read(box: Box): Promise<VoxelArray>;
+  /**
+   * Voxels of `box` (0-based source coordinates), x fastest: in `into` (a reused buffer of the
+   * box's size) when the source can fill it, else in a new array.
+   */
+  read(box: Box, into?: VoxelArray): Promise<VoxelArray>;
   close(): Promise<void>;
 }
 
@@ -65,7 +68,7 @@ function sectionSource(spec: SourceSpec, stack: SectionStack): VolumeSource {
     dataType: stack.dataType,
     size: [stack.width, stack.height, stack.files.length],
     voxelOffset: [0, 0, 0],
-    read: (box) => readSections(stack, box),
+    read: (box, into) => readSections(stack, box, into),
     close: async () => {},
   };
 }

@@ -70,3 +70,46 @@ export function hasNonzeroFraction(a: VoxelArray, fraction: number): boolean {
   }
   return false;
 }
+
+/**
+ * Copies regions of `src` (holding `srcBox`) that share their y and z extent, such as a run of
+ * chunks along x, each into an array of its own box. Row by row across all of them: each source
+ * row is read once and in order, where one region at a time strides a whole plane per 64 bytes
+ * and spends more time on TLB misses than on copying.
+ */
+export function copyRegionsAlongX(src: VoxelArray, srcBox: Box, targets: { dst: VoxelArray; box: Box }[], channels = 1): void {
+  if (targets.length === 0) return;
+  const ss = boxShape(srcBox);
+  const srcPlane = ss[0] * ss[1];
+  const srcVol = srcPlane * ss[2];
+  const first = targets[0].box;
+  const ny = first.end[1] - first.start[1];
+  const nz = first.end[2] - first.start[2];
+  const offsets = targets.map((t) => t.box.start[0] - srcBox.start[0]);
+  const widths = targets.map((t) => t.box.end[0] - t.box.start[0]);
+  const bpe = src.BYTES_PER_ELEMENT;
+  const aligned =
+    src.byteOffset % 4 === 0 &&
+    (ss[0] * bpe) % 4 === 0 &&
+    targets.every((t, i) => t.dst.BYTES_PER_ELEMENT === bpe && t.dst.byteOffset % 4 === 0 && (widths[i] * bpe) % 4 === 0 && (offsets[i] * bpe) % 4 === 0);
+  // In 32-bit words when every row starts and ends on a word: a 64-voxel uint8 row is 16 copies.
+  const unit = aligned ? bpe / 4 : 1;
+  const from = aligned ? new Int32Array(src.buffer, src.byteOffset, src.byteLength >> 2) : src;
+  const to = targets.map((t) => (aligned ? new Int32Array(t.dst.buffer, t.dst.byteOffset, t.dst.byteLength >> 2) : t.dst));
+  const n = widths.map((w) => w * unit);
+  const x0 = offsets.map((o) => o * unit);
+  for (let c = 0; c < channels; c++) {
+    for (let z = 0; z < nz; z++) {
+      for (let y = 0; y < ny; y++) {
+        const row = (c * srcVol + (first.start[2] - srcBox.start[2] + z) * srcPlane + (first.start[1] - srcBox.start[1] + y) * ss[0]) * unit;
+        for (let i = 0; i < targets.length; i++) {
+          const w = n[i];
+          const d = ((c * nz + z) * ny + y) * w;
+          const s = row + x0[i];
+          const out = to[i];
+          for (let x = 0; x < w; x++) out[d + x] = from[s + x];
+        }
+      }
+    }
+  }
+}

@@ -2,7 +2,7 @@
 // folder. Reading a missing key throws, as real drivers do, so readers must handle absence.
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import type { ByteRange, ObjectInfo, WriteOptions, WriteResult } from '../../storage/store.ts';
+import type { ByteRange, ObjectInfo, RangeSource, WriteOptions, WriteResult } from '../../storage/store.ts';
 import type { VolumeStore } from './store.ts';
 
 export interface StoredObject {
@@ -28,8 +28,8 @@ export class MemoryStore implements VolumeStore {
     return range ? o.body.subarray(range.start, Math.min(range.end, o.body.byteLength)) : o.body;
   }
 
-  async write(key: string, body: Buffer | { size: number }, opts: WriteOptions = {}): Promise<WriteResult> {
-    if (!Buffer.isBuffer(body)) throw new Error('MemoryStore takes Buffer bodies only');
+  async write(key: string, source: Buffer | RangeSource, opts: WriteOptions = {}): Promise<WriteResult> {
+    const body = Buffer.isBuffer(source) ? source : await source.readRange({ start: 0, end: source.size });
     this.objects.set(key, { body: Buffer.from(body), contentEncoding: opts.contentEncoding, cacheControl: opts.cacheControl });
     this.writes.push(key);
     return { key, size: body.byteLength, crc32c: '', partsSent: 0, partsReused: 0 };

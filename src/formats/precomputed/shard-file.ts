@@ -1,9 +1,9 @@
 // One shard file of the sharded format: the shard index (2^minishard_bits pairs of uint64le
 // [start, end) offsets, relative to the end of the index), then each minishard's chunk data
 // followed by its minishard index ([3, n] uint64le: delta-coded ids, delta-coded offsets, sizes).
-import { promisify } from 'node:util';
-import { gunzipSync, gzip, gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { FerryError } from '../../errors.ts';
+import { gzipChunk } from './gzip.ts';
 import type { ShardingSpec } from './info.ts';
 import { shardLocation } from './sharding.ts';
 
@@ -18,16 +18,28 @@ export interface EncodeOptions {
   gzipLevel?: number;
 }
 
-const gzipAsync = promisify(gzip);
-
 /**
  * Builds one shard file from chunks that all belong to the same shard. Chunks are compressed on
  * libuv's thread pool, so a shard's gzip uses more than one core.
  */
 export async function encodeShard(spec: ShardingSpec, chunks: ShardChunk[], opts: EncodeOptions = {}): Promise<Buffer> {
   const level = opts.gzipLevel ?? 6;
-  const bodies = await Promise.all(chunks.map((c) => (spec.data_encoding === 'gzip' ? gzipAsync(c.data, { level }) : c.data)));
-  const bodyOf = new Map(chunks.map((c, i) => [c, bodies[i]]));
+  const bodies = await Promise.all(chunks.map(async (c) => ({ id: c.id, data: spec.data_encoding === 'gzip' ? await gzipChunk(c.data, level) : c.data })));
+  const layout = layoutShard(spec, bodies, level);
+  return Buffer.concat(layout.parts, layout.size);
+}
+
+export interface ShardLayout {
+  /** The file's bytes in order: the shard index, then each minishard's chunks and its index. */
+  parts: Uint8Array[];
+  size: number;
+}
+
+/**
+ * Lays out one shard file from chunks whose data_encoding is already applied, without copying
+ * them: the writer streams the parts, so a shard of hundreds of MiB is never joined in memory.
+ */
+export function layoutShard(spec: ShardingSpec, chunks: ShardChunk[], gzipLevel = 6): ShardLayout {
   const minishards = new Map<number, ShardChunk[]>();
   let shard: bigint | undefined;
   for (const c of chunks) {
@@ -54,24 +66,23 @@ export async function encodeShard(spec: ShardingSpec, chunks: ShardChunk[], opts
     let prevEnd = 0n;
     list.forEach((c, i) => {
       if (i > 0 && c.id === list[i - 1].id) throw new FerryError(`chunk ${c.id} appears twice in one shard`);
-      const body = bodyOf.get(c)!;
       const start = offset;
       table[i] = c.id - prevId;
       table[list.length + i] = start - prevEnd;
-      table[2 * list.length + i] = BigInt(body.byteLength);
+      table[2 * list.length + i] = BigInt(c.data.byteLength);
       prevId = c.id;
-      prevEnd = start + BigInt(body.byteLength);
+      prevEnd = start + BigInt(c.data.byteLength);
       offset = prevEnd;
-      parts.push(body);
+      parts.push(c.data);
     });
     const raw = Buffer.from(table.buffer, table.byteOffset, table.byteLength);
-    const mindex = spec.minishard_index_encoding === 'gzip' ? gzipSync(raw, { level }) : raw;
+    const mindex = spec.minishard_index_encoding === 'gzip' ? gzipSync(raw, { level: gzipLevel }) : raw;
     index.writeBigUInt64LE(offset, m * 16);
     index.writeBigUInt64LE(offset + BigInt(mindex.byteLength), m * 16 + 8);
     offset += BigInt(mindex.byteLength);
     parts.push(mindex);
   }
-  return Buffer.concat(parts);
+  return { parts, size: index.byteLength + Number(offset) };
 }
 
 /** Reads bytes [start, end) of a shard file; undefined when the shard does not exist. */

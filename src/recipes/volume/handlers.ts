@@ -38,9 +38,7 @@ registerHandler<IngestTaskParams>(INGEST_JOB, {
     return { ...parsed.data, info: parseInfo(parsed.data.info, 'planned info') } as IngestTaskParams;
   },
   async run(ctx, p) {
-    const scales = p.task.boxes.length;
-    ctx.progress({ done: 0, total: scales, unit: 'scales' });
-    const r = await runIngestTask(p, { signal: ctx.signal, progress: (done, total) => ctx.progress({ done, total, unit: 'scales' }) });
+    const r = await runIngestTask(p, { signal: ctx.signal, progress: (done, total) => ctx.progress({ done, total, unit: 'slabs' }) });
     await ctx.log(`${r.task}: wrote ${r.written} object(s), ${r.bytes} bytes; skipped ${r.skipped} empty chunk(s)${r.committed ? '; all tasks done, info written' : ''}`);
     return r;
   },
