@@ -4,7 +4,7 @@
 // python3-zarr, 64^3 chunks, gzip), to a folder and to the real S3 server; against Node's zlib
 // alone on the same chunk bytes with the same cores; plus what a downsampled scale and sharding
 // cost. Every tool decodes the PNG sections itself. Needs the s3, tensorstore and neuroglancer
-// services (python3-zarr comes with neuroglancer.sh's packages).
+// services (zarr-python and boto3 come with bench-tools.sh's packages).
 //   node bench/volume.ts            (FERRY_BENCH_VOLUME_Z=64 for a quick, smaller run)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,7 +54,7 @@ async function stack(): Promise<string> {
 }
 
 /**
- * gzip of every 64^3 chunk of the stack, `THREADS` at a time (run with UV_THREADPOOL_SIZE=THREADS).
+ * gzip of every 64^3 chunk of the stack on `THREADS` threads (run with UV_THREADPOOL_SIZE=THREADS).
  * 'ferry' calls zlib as Ferry does: an output buffer for the whole result and Z_FINISH in the one
  * call, so each chunk is one job on the pool; 'defaults' is zlib.gzip as it comes, which returns
  * to the main thread every 16 KiB and joins the pieces. The target is measured against the
@@ -81,7 +81,8 @@ async function zlibChild(): Promise<void> {
   }
   const t0 = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: THREADS }, async () => {
+  // Two chunks per thread in flight, so a thread never waits for the main thread to hand it one.
+  await Promise.all(Array.from({ length: 2 * THREADS }, async () => {
     while (next < chunks.length) await gz(chunks[next++], { level: GZIP_LEVEL });
   }));
   process.stdout.write(JSON.stringify({ seconds: (performance.now() - t0) / 1000 }) + '\n');
@@ -213,7 +214,7 @@ async function main(): Promise<void> {
   for (const r of [['tool', 'wall s', 'cpu s', 'MiB/s'], ...rows]) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
   const ratio = (a: Result, b: Result) => (a.ok && b.ok ? (b.wall / a.wall).toFixed(2) : 'n/a');
   const pct = (seconds: number, r: Result) => (r.ok && Number.isFinite(seconds) ? ((seconds / r.wall) * 100).toFixed(0) : 'n/a');
-  const more = (a: Result, b: Result) => (a.ok && b.ok ? ((a.wall / b.wall - 1) * 100).toFixed(0) : 'n/a');
+  const more = (a: Result, b: Result) => (a.ok && b.ok ? `${a.wall >= b.wall ? '+' : ''}${((a.wall / b.wall - 1) * 100).toFixed(0)}` : 'n/a');
   const fs = by('ferry -> folder, sharded gzip');
   const s3p = by('ferry -> S3, unsharded');
   const s3s = by('ferry -> S3, sharded gzip');
@@ -224,8 +225,8 @@ ferry vs zarr-python, folder gzip:           ${ratio(fs, by('zarr-python -> fold
 ferry vs zarr-python, S3 gzip:               ${ratio(s3p, by('zarr-python -> S3'))}x (target >= 2)
 ferry folder sharded gzip / zlib alone:      ${pct(zlibSeconds, fs)}% (target >= 70%; ${pct(zlibDefaults.seconds, fs)}% of zlib's default call)
 ferry S3 unsharded gzip / zlib alone:        ${pct(zlibSeconds, s3p)}%
-cost of a 2x2x1 scale, unsharded raw folder: +${more(by('ferry -> folder, unsharded raw +'), by('ferry -> folder, unsharded raw ('))}% time
-cost of a 2x2x1 scale, sharded gzip folder:  +${more(by('ferry -> folder, sharded gzip +'), fs)}% time
+cost of a 2x2x1 scale, unsharded raw folder: ${more(by('ferry -> folder, unsharded raw +'), by('ferry -> folder, unsharded raw ('))}% time
+cost of a 2x2x1 scale, sharded gzip folder:  ${more(by('ferry -> folder, sharded gzip +'), fs)}% time
 cost of sharding on S3 (sharded/unsharded):  ${s3s.ok && s3p.ok ? (s3s.wall / s3p.wall).toFixed(2) : 'n/a'}x time`);
 }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Not a service: the Debian tools the benchmarks compare Ferry against (NumPy/Pillow for the InLens
-# conversion, rsync, rclone and the AWS CLI for transfers, GNU time for CPU and memory), listed here
+# conversion, rsync, rclone and the AWS CLI for transfers, zarr-python with boto3 for volume ingest,
+# GNU time for CPU and memory), listed here
 # so that scripts/test-all.sh installs them on a fresh machine. Verbs: packages | install | start | stop | env
 set -euo pipefail
-PACKAGES=(python3-numpy python3-pil rsync rclone awscli time)
+PACKAGES=(python3-numpy python3-pil python3-zarr python3-boto3 rsync rclone awscli time)
 
 case "${1:-}" in
   packages) printf '%s\n' "${PACKAGES[@]}" ;;

@@ -2,12 +2,11 @@
 # The prebuilt Neuroglancer viewer (npm package @janelia-flyem/neuroglancer, folder dist/min) for
 # the browser test, unpacked under $FERRY_SERVICES_DIR/neuroglancer; never committed. `npm
 # install` of the package fails here (a dependency hosted elsewhere), `npm pack` and tar work.
-# Its packages also hold the volume benchmark's peer zarr-python (bench/volume.ts).
 set -euo pipefail
 DIR=${FERRY_SERVICES_DIR:-${TMPDIR:-/tmp}/ferry-services}/neuroglancer
 PACKAGE=@janelia-flyem/neuroglancer@${FERRY_NEUROGLANCER_VERSION:-2.37.5}
 
-packages() { printf '%s\n' python3-zarr; }
+packages() { :; }
 
 start() {
   [ -f "$DIR/package/dist/min/index.html" ] && return

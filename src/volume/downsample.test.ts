@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { boxShape, boxVoxels } from '../formats/precomputed/grid.ts';
 import type { Box, Vec3 } from '../formats/precomputed/grid.ts';
 import { downsampledBounds } from '../formats/precomputed/info.ts';
-import { checkDownsampleBlock, downsample, downsampleBox, footprintBox } from './downsample.ts';
+import { checkDownsampleBlock, downsample, downsampleAsync, downsampleBox, downsampleBoxes, footprintBox } from './downsample.ts';
 
 /** Level-n voxel = rounded mean of every full-resolution voxel under it, computed the slow way. */
 function exactMeans(data: ArrayLike<number>, box: Box, f: Vec3, level: number, round = true): { box: Box; data: number[] } {
@@ -72,6 +72,24 @@ for (const [name, box, f, levels] of [
     });
   });
 }
+
+test('the async form, into given arrays a few planes at a time, gives the same levels as the plain one', async () => {
+  for (const [box, f, method] of [
+    [{ start: [3, -5, 1], end: [40, 18, 9] }, [2, 2, 1], 'average'],
+    [{ start: [-3, 7, 4], end: [30, 26, 21] }, [2, 2, 2], 'mode'],
+  ] as [Box, Vec3, 'average' | 'mode'][]) {
+    const data = Uint16Array.from(random(boxVoxels(box), method === 'mode' ? 5 : 65536, 3));
+    const want = downsample({ data, box, factor: f, levels: 2, method });
+    // Stale values in the arrays handed in must not leak into the result.
+    const into = downsampleBoxes(box, f, 2).map((b) => new Uint16Array(boxVoxels(b)).fill(7));
+    const got = await downsampleAsync({ data, box, factor: f, levels: 2, method }, { into, sliceMs: 0 });
+    assert.deepEqual(got.map((l) => l.box), want.map((l) => l.box));
+    got.forEach((l, i) => assert.equal(l.data, into[i], 'filled in place'));
+    assert.deepEqual(got.map((l) => Array.from(l.data as Uint16Array)), want.map((l) => Array.from(l.data as Uint16Array)));
+  }
+  const wrong = [new Uint16Array(3)];
+  await assert.rejects(downsampleAsync({ data: new Uint16Array(16), box: { start: [0, 0, 0], end: [4, 4, 1] }, factor: [2, 2, 1], levels: 1, method: 'average' }, { into: wrong }), /level 1 needs 4 uint16 voxels/);
+});
 
 test('float32 images are averaged without rounding; channels are averaged separately', () => {
   const box: Box = { start: [0, 0, 0], end: [3, 2, 1] };

@@ -67,8 +67,45 @@ export function checkDownsampleBlock(box: Box, factor: Vec3, levels: number, vol
   }
 }
 
+/** Output boxes of levels 1..levels, in order. */
+export function downsampleBoxes(box: Box, factor: Vec3, levels: number): Box[] {
+  const boxes: Box[] = [];
+  for (let l = 0; l < levels; l++) boxes.push((box = downsampleBox(box, factor)));
+  return boxes;
+}
+
 /** Output boxes and data of levels 1..levels, in order. */
 export function downsample(input: DownsampleInput): DownsampledLevel[] {
+  const out = prepare(input);
+  for (const _ of steps(input, out));
+  return out;
+}
+
+export interface DownsampleAsyncOptions {
+  /** Arrays to fill, one per level, each of its box's size (reused buffers), instead of new ones. */
+  into?: VoxelArray[];
+  /** Longest stretch computed before other work on the main thread gets a turn (default 4 ms). */
+  sliceMs?: number;
+}
+
+/**
+ * downsample(), a z-slab at a time with the event loop let in between: a task downsamples one
+ * slab while it cuts and compresses another, and a long computation in one go would leave the
+ * compressing threads without new chunks.
+ */
+export async function downsampleAsync(input: DownsampleInput, opts: DownsampleAsyncOptions = {}): Promise<DownsampledLevel[]> {
+  const out = prepare(input, opts.into);
+  const slice = opts.sliceMs ?? 4;
+  let since = performance.now();
+  for (const _ of steps(input, out)) {
+    if (performance.now() - since < slice) continue;
+    await new Promise((resolve) => setImmediate(resolve));
+    since = performance.now();
+  }
+  return out;
+}
+
+function prepare(input: DownsampleInput, into?: VoxelArray[]): DownsampledLevel[] {
   const channels = input.channels ?? 1;
   const { factor, levels } = input;
   if (factor.some((f) => !Number.isInteger(f) || f < 1) || !Number.isInteger(levels) || levels < 1) {
@@ -83,12 +120,23 @@ export function downsample(input: DownsampleInput): DownsampledLevel[] {
   if (input.method === 'average' && type === 'uint64') {
     throw new FerryError('averaging uint64 voxels is not supported', { hint: 'downsample uint64 (segmentation) volumes with the mode method' });
   }
-  const boxes: Box[] = [];
-  let box = input.box;
-  for (let l = 0; l < levels; l++) boxes.push((box = downsampleBox(box, factor)));
-  const out = boxes.map((b) => ({ box: b, data: allocateVoxels(type, boxVoxels(b) * channels) }));
+  return downsampleBoxes(input.box, factor, levels).map((b, l) => {
+    const n = boxVoxels(b) * channels;
+    const data = into?.[l];
+    if (data && (data.length !== n || dataTypeOf(data) !== type)) throw new FerryError(`level ${l + 1} needs ${n} ${type} voxels, was given ${data.length} ${dataTypeOf(data)}`);
+    return { box: b, data: data ?? allocateVoxels(type, n) };
+  });
+}
+
+/** Fills `out`, yielding after each z-slab. */
+function* steps(input: DownsampleInput, out: DownsampledLevel[]): Generator<void> {
+  const channels = input.channels ?? 1;
+  const { factor, levels } = input;
+  const type = dataTypeOf(input.data);
   const n0 = boxVoxels(input.box);
   const [sx, sy] = boxShape(input.box);
+  // Running sums, one array per level, reused from slab to slab.
+  const sums: Float64Array[] = [];
   // Footprints never cross a multiple of f_z^levels in z, so the block is done in slabs between
   // them: the running sums stay small enough for the cache, and every output plane of a slab is
   // a contiguous run of its level's array (z is the slowest axis within a channel).
@@ -106,12 +154,12 @@ export function downsample(input: DownsampleInput): DownsampledLevel[] {
         const start = c * nx * ny * nz + (lb.start[2] - level.box.start[2]) * nx * ny;
         return { box: lb, data: level.data.subarray(start, start + boxVoxels(lb)) as VoxelArray };
       });
-      if (input.method === 'average') averageSlab(type, src, slabBox, factor, targets);
+      if (input.method === 'average') averageSlab(type, src, slabBox, factor, targets, sums);
       else modeSlab(src, slabBox, factor, targets);
       z0 = z1;
+      yield;
     }
   }
-  return out;
 }
 
 /** For each index along one axis of `from`, the index along that axis of the box below it. */
@@ -161,14 +209,19 @@ function axisCounts(box: Box, to: Box, F: number, d: number): Float64Array {
   return c;
 }
 
-/** Averages one slab into its part of every level (`out[i].data` holds exactly `out[i].box`). */
-function averageSlab(type: DataType, src: VoxelArray, box: Box, f: Vec3, out: DownsampledLevel[]): void {
+/**
+ * Averages one slab into its part of every level (`out[i].data` holds exactly `out[i].box`),
+ * with `scratch[i]` (grown as needed) for the running sums of level i.
+ */
+function averageSlab(type: DataType, src: VoxelArray, box: Box, f: Vec3, out: DownsampledLevel[], scratch: Float64Array[]): void {
   const round = type !== 'float32';
   let sums: Float64Array | undefined;
   let prev = box;
   const F: Vec3 = [1, 1, 1];
-  for (const level of out) {
-    const next = new Float64Array(boxVoxels(level.box));
+  for (const [l, level] of out.entries()) {
+    const n = boxVoxels(level.box);
+    if (!scratch[l] || scratch[l].length < n) scratch[l] = new Float64Array(n);
+    const next = scratch[l].subarray(0, n).fill(0);
     accumulate(sums ?? (src as ArrayLike<number>), prev, next, level.box, f);
     for (let d = 0; d < 3; d++) F[d] *= f[d];
     const cx = axisCounts(box, level.box, F[0], 0);

@@ -13,7 +13,8 @@ import { openBlockWriter } from '../formats/precomputed/writer.ts';
 import { openStore } from '../storage/open.ts';
 import type { StoreOptions } from '../storage/open.ts';
 import { checkDestinationInfo, recordTaskAndCommit } from './commit.ts';
-import { downsample } from './downsample.ts';
+import { downsampleAsync, downsampleBoxes } from './downsample.ts';
+import { accountExternalMemoryGlobally } from './gc-accounting.ts';
 import { taskSlabs } from './slabs.ts';
 import type { Slab } from './slabs.ts';
 import { openSource } from './source.ts';
@@ -66,6 +67,7 @@ interface HeldSlab {
 }
 
 export async function runIngestTask(p: IngestTaskParams, hooks: IngestHooks = {}): Promise<IngestTaskResult> {
+  accountExternalMemoryGlobally();
   const { info, task } = p;
   const source = await openSource(p.source, p.store, { size: info.scales[0].size, dataType: info.data_type });
   const store = await openStore(p.dst, p.store);
@@ -102,6 +104,25 @@ export async function runIngestTask(p: IngestTaskParams, hooks: IngestHooks = {}
         throw e;
       }
     };
+    // Level 0 is cut and compressed while the coarser levels are computed from the same slab
+    // (into reused buffers); then they are cut and compressed in turn.
+    const writeWithScales = async (slab: Slab, data: VoxelArray) => {
+      const outputs = downsampleBoxes(slab.read, p.factor, levels).map((b) => takeBuffer(boxVoxels(b) * bytesPerVoxel(info.data_type)));
+      try {
+        const into = outputs.map((o) => voxelsFromBytes(info.data_type, o.bytes));
+        const method = info.type === 'segmentation' ? 'mode' : 'average';
+        // Both run to their end before anything is let go: the downsampling writes into `outputs`.
+        const [made, added] = await Promise.allSettled([
+          downsampleAsync({ data, box: slab.read, factor: p.factor, levels, method }, { into }),
+          writers[0].add(slab.read, data, slab.regions[0]),
+        ]);
+        if (made.status === 'rejected') throw made.reason;
+        if (added.status === 'rejected') throw added.reason;
+        for (let k = 1; k <= levels; k++) await writers[k].add(made.value[k - 1].box, made.value[k - 1].data, slab.regions[k]);
+      } finally {
+        for (const o of outputs) o.release();
+      }
+    };
     let next: Promise<HeldSlab> | undefined = read(slabs[0]);
     try {
       for (let j = 0; j < slabs.length; j++) {
@@ -115,11 +136,8 @@ export async function runIngestTask(p: IngestTaskParams, hooks: IngestHooks = {}
             next = read(slabs[j + 1]);
             next.catch(() => {}); // awaited in its turn, or settled below on failure
           }
-          const pyramid = [{ box: slab.read, data: held.voxels }];
-          if (levels > 0) {
-            pyramid.push(...downsample({ data: held.voxels, box: slab.read, factor: p.factor, levels, method: info.type === 'segmentation' ? 'mode' : 'average' }));
-          }
-          for (let k = 0; k <= levels; k++) await writers[k].add(pyramid[k].box, pyramid[k].data, slab.regions[k]);
+          if (levels === 0) await writers[0].add(slab.read, held.voxels, slab.regions[0]);
+          else await writeWithScales(slab, held.voxels);
         } finally {
           held.release();
         }

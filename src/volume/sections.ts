@@ -153,9 +153,28 @@ export async function readSections(stack: SectionStack, box: Box, into?: VoxelAr
     const file = stack.files[z];
     // A reused buffer holds another slab's voxels: a gap must be zeroed, not skipped.
     if (file === null) bytes.fill(0, at, at + plane);
-    else bytes.set(await readSectionRegion(file, stack, [box.start[0], box.start[1], 0], [sx, sy, 1]), at);
+    else {
+      const section = await readSectionRegion(file, stack, [box.start[0], box.start[1], 0], [sx, sy, 1]);
+      bytes.set(section, at);
+      release(section);
+    }
   });
   return out;
+}
+
+/**
+ * Frees a decoded section now rather than at V8's next full collection, which may be many
+ * sections away: the decoder's memory goes straight back to the allocator for the next one,
+ * instead of each section landing in fresh pages (a fault per 4 KiB) while dead ones pile up.
+ * Detaching the buffer drops sharp's memory; a buffer that cannot be detached is left to the GC.
+ */
+function release(b: Buffer): void {
+  if (b.byteOffset !== 0 || b.buffer.byteLength !== b.byteLength) return;
+  try {
+    (b.buffer as ArrayBuffer).transfer(0);
+  } catch {
+    // not detachable: collected in the ordinary way
+  }
 }
 
 /** The region's pixels as little-endian bytes (sharp gives 16-bit samples in host order). */

@@ -1,7 +1,8 @@
 // Writes one scale's block as its voxels arrive, a slab at a time. Each chunk is cut out into a
 // reused buffer, encoded, and compressed on libuv's thread pool; then it is written on its own
-// (unsharded), or kept until every chunk of its shard is in and the shard is streamed as one
-// file (sharded). A task so holds the slab in hand and its compressed shards, never its block.
+// (unsharded), or kept until every chunk of its shard is in, when the shard is laid out, joined
+// into a reused buffer and written as one file (sharded). A task so holds the slab in hand and
+// its compressed shards, never its whole block uncompressed.
 import { FerryError } from '../../errors.ts';
 import { copyRegionsAlongX, hasNonzeroFraction } from './block.ts';
 import { takeBuffer } from './buffer-pool.ts';
@@ -55,6 +56,9 @@ export interface BlockWriter {
   abort(): Promise<void>;
 }
 
+/** Stores that send a large body in parallel parts. */
+const PARTED_STORE = /^(s3|gs):/;
+
 /** Shards joined and written at once by one writer: two overlap one's flush with the other's copy. */
 const SHARD_WRITES = 2;
 
@@ -100,7 +104,7 @@ class ChunkPipeline implements BlockWriter {
   private readonly free: VoxelArray[] = [];
   /** Chunks being encoded or written (unsharded), at most `limit`. */
   private readonly jobs = new Set<Promise<void>>();
-  /** Whole shards waiting or being written, one after another. */
+  /** Whole shards waiting or being written, SHARD_WRITES at a time. */
   private readonly writes = new Set<Promise<void>>();
   private shardsWriting = 0;
   private readonly shardTurns: (() => void)[] = [];
@@ -263,8 +267,10 @@ class ChunkPipeline implements BlockWriter {
       }
       layout.parts.length = 0;
       const key = `${this.scale.key}/${file}`;
-      // A RangeSource over the one buffer: a driver that sends large bodies in parts takes views.
-      await this.store.write(key, partsBody([buffer.bytes], layout.size));
+      const bytes = Buffer.from(buffer.bytes.buffer, buffer.bytes.byteOffset, layout.size);
+      // An object store sends a large RangeSource in parallel parts, each a view of the buffer; a
+      // file takes the buffer in one write (its parts, written at once, queue on the file's lock).
+      await this.store.write(key, PARTED_STORE.test(this.store.url) ? partsBody([bytes], layout.size) : bytes);
       this.result.written.push({ key, size: layout.size });
     } finally {
       buffer.release();

@@ -6,8 +6,8 @@
 
 /** Smaller requests are ordinary allocations: pooling them would only tie up large buffers. */
 const MIN_BYTES = 1 << 20;
-/** Free buffers kept at most: two slabs in hand for each of two tasks at once. */
-const KEEP = 4;
+/** Free buffers kept at most: for each of two tasks at once, two slabs and their coarser scales. */
+const KEEP = 8;
 const IDLE_MS = 5000;
 
 const free: ArrayBuffer[] = [];
@@ -26,7 +26,7 @@ export function takeBuffer(size: number): PooledBuffer {
   let best = -1;
   for (let i = 0; i < free.length; i++) {
     const n = free[i].byteLength;
-    if (n >= size && n <= 4 * size && (best < 0 || n < free[best].byteLength)) best = i;
+    if (n >= size && n <= 2 * size && (best < 0 || n < free[best].byteLength)) best = i;
   }
   const buffer = best >= 0 ? free.splice(best, 1)[0] : new ArrayBuffer(size);
   let released = false;

@@ -22,8 +22,11 @@ interface Stream {
 const idle = new Map<number, Stream[]>();
 const waiting = new Map<number, ((s: Stream) => void)[]>();
 const made = new Map<number, number>();
-/** Streams per level: enough to keep every core compressing with one chunk queued behind each. */
-const MAX_STREAMS = availableParallelism() * 2;
+/**
+ * Streams per level: enough that every core has chunks queued behind the one it compresses, also
+ * while section decodes take turns on the same threads and the main thread is busy cutting.
+ */
+const MAX_STREAMS = Math.min(64, availableParallelism() * 4);
 
 function open(level: number): Stream {
   const gzip = createGzip({ level, chunkSize: OUTPUT_BYTES, flush: constants.Z_FINISH }) as Gzip & ZlibReset;
@@ -36,8 +39,9 @@ async function take(level: number): Promise<Stream> {
   const free = idle.get(level);
   if (free?.length) return free.pop()!;
   if ((made.get(level) ?? 0) < MAX_STREAMS) {
+    const s = open(level);
     made.set(level, (made.get(level) ?? 0) + 1);
-    return open(level);
+    return s;
   }
   return new Promise((resolve) => {
     const queue = waiting.get(level) ?? [];
@@ -68,9 +72,12 @@ export async function gzipChunk(data: Uint8Array, level: number): Promise<Buffer
       });
     });
   } catch (e) {
-    // A stream that failed is not reused: its state is unknown.
-    made.set(level, (made.get(level) ?? 1) - 1);
+    // A stream that failed is not reused (its state is unknown); a caller waiting for one gets a
+    // new stream in its place.
     s.gzip.destroy();
+    const next = waiting.get(level)?.shift();
+    if (next) next(open(level));
+    else made.set(level, (made.get(level) ?? 1) - 1);
     throw e;
   }
   const out = s.pieces.length === 1 ? s.pieces[0] : Buffer.concat(s.pieces);
