@@ -1,7 +1,7 @@
 // Local directories (and anything mounted: NFS, Lustre, GPFS) as a Store. Writes land in a hidden
 // temporary file beside the target, are fsynced, get the source mtime, and are renamed into place,
 // so a reader or a crash never sees half a file under the real name.
-import { createReadStream, statSync, type Stats } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { mkdir, open, opendir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -17,6 +17,10 @@ const DEFAULT_PART = 8 * 1024 * 1024;
 const STAT_BATCH = 64;
 /** A stat slower than this is not from a local cache: go parallel (see walk). */
 const SLOW_STAT_MS = 0.1;
+/** Files up to this size are read on the main thread while reads are quick (see readBytes). */
+const SYNC_READ_MAX = 1024 * 1024;
+/** A read slower than this, plus 1 ms per MB, is not from a local cache. */
+const SLOW_READ_MS = 0.3;
 
 export function isFerryTempName(name: string): boolean {
   return name.startsWith('.') && name.endsWith(TEMP_MARK);
@@ -33,8 +37,8 @@ class FileStore implements Store {
   private readonly partSize: number;
   private readonly partConcurrency: number;
   private readonly madeDirs = new Set<string>();
-  private slowStat = false;
-  private slowBatches = 0;
+  private readonly stats = new SyncWhileFast();
+  private readonly reads = new SyncWhileFast();
 
   constructor(root: string, opts: StoreOptions) {
     this.root = root;
@@ -66,7 +70,7 @@ class FileStore implements Store {
   // an array. Sub-folders are walked depth-first after their parent's files. Files are stat'ed a
   // batch at a time: synchronously while that is quick (a local disk answers from its cache in
   // ~3 us, a quarter of an async stat's cost), in parallel through the thread pool once stats are
-  // slow (NFS, Lustre, GPFS), where one at a time would set the pace of the whole listing.
+  // slow (see SyncWhileFast).
   private async *walk(folderKey: string, prefix: string, opts: ListOptions): AsyncIterable<ObjectInfo> {
     const dirPath = this.pathOf(folderKey);
     let dir;
@@ -85,21 +89,20 @@ class FileStore implements Store {
       throw fsError(e, join(dirPath, name));
     };
     const statBatch = async (names: string[]): Promise<(ObjectInfo | undefined)[]> => {
-      if (this.slowStat) {
+      if (!this.stats.sync) {
         return Promise.all(names.map((n) => stat(join(dirPath, n)).then((s) => statOne(n, s), (e) => notFound(n, e))));
       }
-      const started = performance.now();
-      const out = names.map((n) => {
-        try {
-          return statOne(n, statSync(join(dirPath, n)));
-        } catch (e) {
-          return notFound(n, e);
-        }
-      });
-      // Several slow batches in a row, so that one pause (a GC, a cold cache) does not decide.
-      this.slowBatches = performance.now() - started > names.length * SLOW_STAT_MS ? this.slowBatches + 1 : 0;
-      if (this.slowBatches >= 3) this.slowStat = true;
-      return out;
+      return this.stats.run(
+        () =>
+          names.map((n) => {
+            try {
+              return statOne(n, statSync(join(dirPath, n)));
+            } catch (e) {
+              return notFound(n, e);
+            }
+          }),
+        () => names.length * SLOW_STAT_MS,
+      );
     };
     for await (const ent of dir) {
       if (opts.signal?.aborted) break;
@@ -144,6 +147,13 @@ class FileStore implements Store {
   async readBytes(key: string, range?: ByteRange): Promise<Buffer> {
     const p = this.pathOf(key);
     try {
+      if (!range && this.reads.sync) {
+        // A small file from the page cache costs ~20 us read here, ~80 us through the thread pool
+        // (four trips: open, stat, read, close); thousands of small files make that the client's
+        // largest cost after hashing.
+        const whole = this.reads.run(() => readSmallSync(p), (b) => SLOW_READ_MS + (b?.length ?? 0) / 1e6);
+        if (whole) return whole;
+      }
       if (!range) return await readFile(p);
       const fh = await open(p, 'r');
       try {
@@ -253,6 +263,48 @@ async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<
   while (off < buf.length) {
     const { bytesWritten } = await fh.write(buf, off, buf.length - off, position + off);
     off += bytesWritten;
+  }
+}
+
+/**
+ * Decides whether local filesystem calls may run on the main thread. A local disk answers from its
+ * cache in microseconds, far less than a trip through the thread pool costs; on a slow filesystem
+ * (NFS, Lustre, GPFS) a call at a time on the main thread would set the pace of everything, so
+ * after three slow calls in a row (one pause, a GC or a cold cache, does not decide) they go
+ * through the pool for the rest of the run.
+ */
+class SyncWhileFast {
+  sync = true;
+  private strikes = 0;
+
+  run<T>(fn: () => T, budgetMs: (result: T | undefined) => number): T {
+    const started = performance.now();
+    let result: T | undefined;
+    try {
+      return (result = fn());
+    } finally {
+      this.strikes = performance.now() - started > budgetMs(result) ? this.strikes + 1 : 0;
+      if (this.strikes >= 3) this.sync = false;
+    }
+  }
+}
+
+/** The whole file, or undefined (nothing read) when it is larger than SYNC_READ_MAX. */
+function readSmallSync(path: string): Buffer | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > SYNC_READ_MAX) return undefined;
+    // One byte more than the size, so that a file that grew is read whole, as readFile would.
+    let out = Buffer.allocUnsafe(size + 1);
+    let n = 0;
+    for (let got; (got = readSync(fd, out, n, out.length - n, n)) > 0; ) {
+      n += got;
+      if (n === out.length) out = Buffer.concat([out, Buffer.allocUnsafe(out.length)]);
+    }
+    return out.subarray(0, n);
+  } finally {
+    closeSync(fd);
   }
 }
 
