@@ -47,9 +47,14 @@ export function isRetryable(e: unknown): boolean {
   return RETRYABLE_NAMES.has(errorName(e));
 }
 
-/** The upload id is gone (completed or aborted), also when already wrapped in a FerryError. */
+/**
+ * The upload id is gone (completed, aborted, or lost by the server), also when already wrapped in
+ * a FerryError. For a call on an upload id only: Ceph before Quincy answers NoSuchKey where AWS
+ * answers NoSuchUpload.
+ */
 export function isNoSuchUpload(e: unknown): boolean {
-  return errorName(e) === 'NoSuchUpload' || errorName((e as { cause?: unknown } | undefined)?.cause) === 'NoSuchUpload';
+  const names = [errorName(e), errorName((e as { cause?: unknown } | undefined)?.cause)];
+  return names.includes('NoSuchUpload') || names.includes('NoSuchKey');
 }
 
 export function isExpiredCredentials(e: unknown): boolean {

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { crc32cOf, crc32cToBase64 } from './checksum.ts';
 import { openS3Store } from './s3.ts';
@@ -129,6 +130,26 @@ test('a changed source aborts the old upload instead of mixing old and new parts
   const result = await store.write('changed.bin', bufferSource(second), { mtimeMs: 2000 });
   assert.equal(result.partsReused, 0);
   assert.deepEqual(await store.readBytes('changed.bin'), second);
+  assert.deepEqual(await openUploads(admin, bucket), []);
+  await store.close();
+});
+
+test('a journaled upload the server no longer knows (aborted elsewhere, or a server that lost it) starts afresh', async () => {
+  const data = patternBytes(15 * MIB, 41);
+  const stop = new AbortController();
+  const store = await open({ partConcurrency: 1 });
+  let parts = 0;
+  await assert.rejects(store.write('forgotten.bin', bufferSource(data), {
+    mtimeMs: 1000,
+    signal: stop.signal,
+    onBytes: () => { if (++parts === 1) stop.abort(new Error('interrupted by the test')); },
+  }), /interrupted by the test/);
+  const [upload] = (await openUploads(admin, bucket)).filter((u) => u.key === 'mpu/forgotten.bin');
+  await admin.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.key, UploadId: upload.uploadId }));
+
+  const result = await store.write('forgotten.bin', bufferSource(data), { mtimeMs: 1000 });
+  assert.equal(result.partsReused, 0);
+  assert.deepEqual(await store.readBytes('forgotten.bin'), data);
   assert.deepEqual(await openUploads(admin, bucket), []);
   await store.close();
 });
