@@ -3,7 +3,7 @@
 //   npm run bench -- jump     (needs the S3 service running and its env exported)
 import { join } from 'node:path';
 import { makeTree } from '../src/testing/tree.ts';
-import { aws, cleanup, env, ferry, freshBucket, report, requireS3, root, timed } from './lib.ts';
+import { aws, cleanup, dropBuckets, env, ferry, freshBucket, report, requireS3, root, timed } from './lib.ts';
 import type { Result } from './lib.ts';
 
 requireS3();
@@ -16,6 +16,7 @@ const fb = freshBucket();
 const jobEnv = { ...env, FERRY_LEDGER: join(root, 'jump-ledger.sqlite') };
 timed('ferry jump plan', ferry('jump', 'plan', '--results', results, '--dest', `s3://${fb}/LAB`, '--run', 'bench'), { env: jobEnv });
 rs.push(timed('ferry work (the plate job, default)', ferry('work', '--run', 'bench', '--until-empty'), { env: jobEnv }));
+await dropBuckets(); // aws meets the same empty server Ferry did
 rs.push(timed('aws s3 sync (default)', aws('s3', 'sync', plate, `s3://${freshBucket()}/LAB/`, '--only-show-errors', '--acl', 'bucket-owner-full-control')));
 report('One JUMP plate: 20,000 files of 16 KiB to S3', rs, 'at least 3x faster than aws s3 sync');
 await cleanup();

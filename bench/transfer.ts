@@ -4,6 +4,7 @@
 //
 //   npm run bench -- transfer            (needs the S3 service: scripts/services/s3.sh start)
 //   CASES=d npm run bench -- transfer    (only some cases: a, b, c, d)
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { content, makeTree } from '../src/testing/tree.ts';
@@ -21,43 +22,59 @@ if (cases.includes('a')) {
 }
 if (cases.some((c) => 'bcd'.includes(c))) await makeTree(small, 10_000, 64 * 1024, 500);
 
+/**
+ * Runs `fn` against a bucket of its own and removes the bucket (and frees its data on the server)
+ * afterwards, so that every tool meets the same, empty server and none pays for another's objects.
+ */
+async function onFreshBucket<T>(fn: (bucket: string) => T): Promise<T> {
+  try {
+    return fn(freshBucket());
+  } finally {
+    await dropBuckets();
+  }
+}
+
 if (cases.includes('a')) {
   requireS3();
   const file = join(big, 'one-gib.bin');
+  execFileSync('sync'); // the file's pages written back before the clock starts, not during Ferry's run
   const rs: Result[] = [];
-  rs.push(timed('ferry cp (default)', ferry('cp', file, `s3://${freshBucket()}/`)));
-  rs.push(timed('ferry cp --part-concurrency 16 --part-size 32M', ferry('cp', file, `s3://${freshBucket()}/`, '--part-concurrency', '16', '--part-size', '32M')));
+  const one = (tool: string, cmd: (bucket: string) => string[]) => onFreshBucket((b) => rs.push(timed(tool, cmd(b))));
+  await one('ferry cp (default)', (b) => ferry('cp', file, `s3://${b}/`));
+  await one('ferry cp --part-concurrency 16 --part-size 32M', (b) => ferry('cp', file, `s3://${b}/`, '--part-concurrency', '16', '--part-size', '32M'));
   awsDefault();
-  rs.push(timed('aws s3 cp (default)', aws('s3', 'cp', file, `s3://${freshBucket()}/`, '--only-show-errors')));
+  await one('aws s3 cp (default)', (b) => aws('s3', 'cp', file, `s3://${b}/`, '--only-show-errors'));
   awsBest();
-  rs.push(timed('aws s3 cp (64 requests, 64 MB parts)', aws('s3', 'cp', file, `s3://${freshBucket()}/`, '--only-show-errors')));
+  await one('aws s3 cp (64 requests, 64 MB parts)', (b) => aws('s3', 'cp', file, `s3://${b}/`, '--only-show-errors'));
   awsDefault();
-  rs.push(timed('rclone copy (default)', ['rclone', 'copy', file, `bench:${freshBucket()}/`]));
-  rs.push(timed('rclone copy (16 streams, 64M chunks)', ['rclone', 'copy', file, `bench:${freshBucket()}/`, '--s3-upload-concurrency', '16', '--s3-chunk-size', '64M']));
+  await one('rclone copy (default)', (b) => ['rclone', 'copy', file, `bench:${b}/`]);
+  await one('rclone copy (16 streams, 64M chunks)', (b) => ['rclone', 'copy', file, `bench:${b}/`, '--s3-upload-concurrency', '16', '--s3-chunk-size', '64M']);
   report('(a) one 1 GiB file to S3', rs, 'Ferry wall time at most 0.8x the faster peer');
-  await dropBuckets();
 }
 
 if (cases.includes('b') || cases.includes('c')) {
   requireS3();
   const rs: Result[] = [];
   const resync: Result[] = [];
-  const fb = freshBucket();
-  rs.push(timed('ferry cp (default)', ferry('cp', small, `s3://${fb}/`)));
-  resync.push(timed('ferry sync (default)', ferry('sync', small, `s3://${fb}/`)));
-  rs.push(timed('ferry cp --transfers 64', ferry('cp', small, `s3://${freshBucket()}/`, '--transfers', '64')));
+  // Each copy, and the re-syncs that follow it, on a bucket of its own.
+  const copy = (tool: string, cmd: (bucket: string) => string[], again: [string, (bucket: string) => string[]][] = []) =>
+    onFreshBucket((b) => {
+      rs.push(timed(tool, cmd(b)));
+      for (const [t, c] of again) resync.push(timed(t, c(b)));
+    });
+  await copy('ferry cp (default)', (b) => ferry('cp', small, `s3://${b}/`), [['ferry sync (default)', (b) => ferry('sync', small, `s3://${b}/`)]]);
+  await copy('ferry cp --transfers 64', (b) => ferry('cp', small, `s3://${b}/`, '--transfers', '64'));
   awsDefault();
-  const ab = freshBucket();
-  rs.push(timed('aws s3 sync (default)', aws('s3', 'sync', small, `s3://${ab}/`, '--only-show-errors')));
-  resync.push(timed('aws s3 sync (default)', aws('s3', 'sync', small, `s3://${ab}/`, '--only-show-errors')));
+  const awsSync = (b: string) => aws('s3', 'sync', small, `s3://${b}/`, '--only-show-errors');
+  await copy('aws s3 sync (default)', awsSync, [['aws s3 sync (default)', awsSync]]);
   awsBest();
-  rs.push(timed('aws s3 sync (64 requests)', aws('s3', 'sync', small, `s3://${freshBucket()}/`, '--only-show-errors')));
+  await copy('aws s3 sync (64 requests)', awsSync);
   awsDefault();
-  const rb = freshBucket();
-  rs.push(timed('rclone copy (default)', ['rclone', 'copy', small, `bench:${rb}/`]));
-  resync.push(timed('rclone copy (default)', ['rclone', 'copy', small, `bench:${rb}/`]));
-  resync.push(timed('rclone copy --fast-list --checkers 64', ['rclone', 'copy', small, `bench:${rb}/`, '--fast-list', '--checkers', '64']));
-  rs.push(timed('rclone copy (--transfers 64 --checkers 64)', ['rclone', 'copy', small, `bench:${freshBucket()}/`, '--transfers', '64', '--checkers', '64', '--s3-no-check-bucket']));
+  await copy('rclone copy (default)', (b) => ['rclone', 'copy', small, `bench:${b}/`], [
+    ['rclone copy (default)', (b) => ['rclone', 'copy', small, `bench:${b}/`]],
+    ['rclone copy --fast-list --checkers 64', (b) => ['rclone', 'copy', small, `bench:${b}/`, '--fast-list', '--checkers', '64']],
+  ]);
+  await copy('rclone copy (--transfers 64 --checkers 64)', (b) => ['rclone', 'copy', small, `bench:${b}/`, '--transfers', '64', '--checkers', '64', '--s3-no-check-bucket']);
   if (cases.includes('b')) report('(b) 10,000 files of 64 KiB to S3', rs, 'at least 3x faster than aws-cli and 1.5x faster than rclone');
   if (cases.includes('c')) report('(c) re-sync of (b), nothing changed', resync, 'at least 5x faster than both');
 }

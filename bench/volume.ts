@@ -12,7 +12,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { adminClient, createBucket, dropBucket, s3TestServer } from '../src/storage/s3-test-support.ts';
-import { endpoint, env, ferry, root, timed } from './lib.ts';
+import { endpoint, env, ferry, freeDeletedOnServer, root, timed } from './lib.ts';
 import type { Result } from './lib.ts';
 
 const X = 2048;
@@ -197,14 +197,21 @@ async function main(): Promise<void> {
   add(ferryIngest('ferry -> folder, unsharded raw + 2x2x1 scale', folder('ferry-raw-2'), [...unshardedFlags, '--scales', '2']));
   add(ferryIngest('ferry -> folder, sharded gzip + 2x2x1 scale', folder('ferry-sharded-2'), [...shardedFlags, '--scales', '2']));
 
-  const bucket = await createBucket(client, 'bench-volume');
-  add(ferryIngest('ferry -> S3, unsharded gzip (Content-Encoding)', `s3://${bucket}/ferry-plain`, [...unshardedFlags, ...s3Flags]));
-  add(ferryIngest('ferry -> S3, sharded gzip', `s3://${bucket}/ferry-sharded`, [...shardedFlags, ...s3Flags]));
-  const tsS3 = { driver: 's3', bucket, path: 'ts-sharded/', endpoint: server.endpoint, aws_region: 'us-east-1' };
-  add(timed('tensorstore -> S3, sharded gzip (same spec)', python(TS_PYTHON, TS_SCRIPT, [sections, JSON.stringify(tsS3), JSON.stringify(spec), String(THREADS)])));
-  add(timed('zarr-python -> S3, 64^3 gzip', python(ZARR_PYTHON, ZARR_SCRIPT, [sections, `s3://${bucket}/zarr/`, String(GZIP_LEVEL)])));
-
-  await dropBucket(client, bucket);
+  // Each S3 run on a bucket of its own, emptied and freed on the server before the next: no tool
+  // meets a server fuller than another did.
+  const onBucket = async (run: (bucket: string) => Result) => {
+    const bucket = await createBucket(client, 'bench-volume');
+    try {
+      add(run(bucket));
+    } finally {
+      await dropBucket(client, bucket);
+      freeDeletedOnServer();
+    }
+  };
+  await onBucket((b) => ferryIngest('ferry -> S3, unsharded gzip (Content-Encoding)', `s3://${b}/ferry-plain`, [...unshardedFlags, ...s3Flags]));
+  await onBucket((b) => ferryIngest('ferry -> S3, sharded gzip', `s3://${b}/ferry-sharded`, [...shardedFlags, ...s3Flags]));
+  await onBucket((b) => timed('tensorstore -> S3, sharded gzip (same spec)', python(TS_PYTHON, TS_SCRIPT, [sections, JSON.stringify({ driver: 's3', bucket: b, path: 'ts-sharded/', endpoint: server.endpoint, aws_region: 'us-east-1' }), JSON.stringify(spec), String(THREADS)])));
+  await onBucket((b) => timed('zarr-python -> S3, 64^3 gzip', python(ZARR_PYTHON, ZARR_SCRIPT, [sections, `s3://${b}/zarr/`, String(GZIP_LEVEL)])));
   rmSync(root, { recursive: true, force: true });
 
   const by = (prefix: string) => results.find((r) => r.tool.startsWith(prefix))!;
