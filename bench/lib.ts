@@ -2,7 +2,7 @@
 // reads a child's wall time and CPU seconds from GNU time.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { FERRY_BIN } from '../src/testing/cli.ts';
 import { tempDir } from '../src/testing/tree.ts';
 
@@ -94,18 +94,6 @@ export async function dropBuckets(): Promise<void> {
     await client.send(new DeleteBucketCommand({ Bucket }));
   }
   client.destroy();
-  freeDeletedOnServer();
-}
-
-/**
- * Has the project's S3 server free the data of deleted objects now: RGW keeps it for two hours,
- * which on a memstore server fills the RAM over a benchmark and slows every later run. A server
- * that is not the project's own (no FERRY_TEST_S3_DIR) is left alone.
- */
-export function freeDeletedOnServer(): void {
-  if (!process.env.FERRY_TEST_S3_DIR) return;
-  const services = dirname(process.env.FERRY_TEST_S3_DIR);
-  spawnSync('bash', [join(import.meta.dirname, '..', 'scripts', 'services', 's3.sh'), 'gc'], { stdio: 'ignore', env: { ...process.env, FERRY_SERVICES_DIR: services } });
 }
 
 export async function cleanup(): Promise<void> {

@@ -23,8 +23,8 @@ if (cases.includes('a')) {
 if (cases.some((c) => 'bcd'.includes(c))) await makeTree(small, 10_000, 64 * 1024, 500);
 
 /**
- * Runs `fn` against a bucket of its own and removes the bucket (and frees its data on the server)
- * afterwards, so that every tool meets the same, empty server and none pays for another's objects.
+ * Runs `fn` against a bucket of its own and removes the bucket afterwards, so that no tool lists
+ * or writes into a bucket that holds another's objects.
  */
 async function onFreshBucket<T>(fn: (bucket: string) => T): Promise<T> {
   try {

@@ -10,8 +10,6 @@
 #   s3.sh stop          stop every daemon started from the data folder (by pid file)
 #   s3.sh restart-rgw   stop and start radosgw only (the data stays), for the server-restart tests
 #   s3.sh env           export lines the tests read (FERRY_TEST_S3_*)
-#   s3.sh gc            free the data of deleted objects now (RGW otherwise keeps it two hours,
-#                       and a memstore server holds it in RAM until the machine swaps)
 #   s3.sh status        ceph -s
 # Env: FERRY_S3_PORT (7480; the mon uses port+10), FERRY_S3_STORE (bluestore|memstore),
 #      FERRY_S3_SIZE (bytes of the sparse bluestore file or the memstore RAM cap).
@@ -226,6 +224,5 @@ envvars() {
 case "${1:-}" in
   packages) packages ;; install) install ;; start) start ;; start-once) start_once ;; stop) stop ;;
   restart-rgw) restart_rgw ;; env) envvars ;; status) ceph -s ;;
-  gc) radosgw-admin gc process --include-all ;;
-  *) echo "usage: $0 packages|install|start|stop|restart-rgw|env|status|gc" >&2; exit 2 ;;
+  *) echo "usage: $0 packages|install|start|stop|restart-rgw|env|status" >&2; exit 2 ;;
 esac

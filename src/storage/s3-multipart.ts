@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { FerryError } from '../errors.ts';
 import { crc32cOf, crc32cOfParts, crc32cToBase64 } from './checksum.ts';
+import { ByteBudget } from './byte-budget.ts';
 import { isNoSuchUpload } from './s3-errors.ts';
 import { unquote } from './s3-http.ts';
 import type { S3Requests } from './s3-requests.ts';
@@ -24,6 +25,11 @@ import type { JournaledPart, UploadJournal, UploadRecord } from './upload-journa
 export const MAX_PARTS = 10_000;
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MIB = 1024 * 1024;
+/**
+ * Part buffers held at once by every upload of the process together: 32 parts of the default 16
+ * MiB. One file alone may keep that many parts in flight; many large files at once share it.
+ */
+export const PART_BUFFERS = new ByteBudget(512 * MIB);
 
 /** The requested part size, raised to S3's minimum and grown (in whole MiB) so no object needs over 10,000 parts. */
 export function choosePartSize(size: number, requested: number): number {
@@ -136,34 +142,43 @@ export async function uploadMultipart(u: MultipartUpload): Promise<MultipartResu
   const signal = u.signal ? AbortSignal.any([u.signal, stop.signal]) : stop.signal;
   let next = 1;
   const worker = async () => {
-    // One buffer per part in flight, reused: free again once its part is acknowledged.
+    // One buffer per part in flight, reused for the worker's next part, and counted against the
+    // process's budget for part buffers while the worker runs.
     let buffer: Buffer | undefined;
-    while (!signal.aborted && next <= partCount) {
-      const partNumber = next++;
-      const start = (partNumber - 1) * partSize;
-      const end = Math.min(body.size, start + partSize);
-      buffer ??= Buffer.allocUnsafe(partSize);
-      const bytes = await body.readRange({ start, end }, signal, buffer);
-      const crc = crc32cOf(bytes);
-      const earlier = reusable.get(partNumber);
-      // A reused part is still read: the CRC proves the source holds the same bytes as before.
-      if (earlier && earlier.crc32c === crc) {
-        done.set(partNumber, earlier);
-        partsReused++;
-        continue;
+    let release: (() => void) | undefined;
+    try {
+      while (!signal.aborted && next <= partCount) {
+        const partNumber = next++;
+        const start = (partNumber - 1) * partSize;
+        const end = Math.min(body.size, start + partSize);
+        if (!buffer) {
+          release = await PART_BUFFERS.take(partSize, signal);
+          buffer = Buffer.allocUnsafe(partSize);
+        }
+        const bytes = await body.readRange({ start, end }, signal, buffer);
+        const crc = crc32cOf(bytes);
+        const earlier = reusable.get(partNumber);
+        // A reused part is still read: the CRC proves the source holds the same bytes as before.
+        if (earlier && earlier.crc32c === crc) {
+          done.set(partNumber, earlier);
+          partsReused++;
+          continue;
+        }
+        const md5 = createHash('md5').update(bytes).digest();
+        const headers = { 'content-md5': md5.toString('base64'), 'x-amz-checksum-crc32c': crc32cToBase64(crc) };
+        const query = { partNumber: String(partNumber), uploadId };
+        const etag = unquote(await send('upload part of', (abortSignal) => requests.conn.http.put(bucket, key, bytes, headers, abortSignal, query), signal));
+        const md5Hex = md5.toString('hex');
+        if (/^[0-9a-f]{32}$/i.test(etag) && etag.toLowerCase() !== md5Hex) {
+          throw new FerryError(`part ${partNumber} of s3://${bucket}/${key} was stored with ETag ${etag}, expected MD5 ${md5Hex}`, { hint: 'run the copy again', exitCode: 1, code: 'ChecksumMismatch' });
+        }
+        done.set(partNumber, { partNumber, size: bytes.length, etag, md5: md5Hex, crc32c: crc });
+        partsSent++;
+        u.onBytes?.(bytes.length);
+        await saveProgress();
       }
-      const md5 = createHash('md5').update(bytes).digest();
-      const headers = { 'content-md5': md5.toString('base64'), 'x-amz-checksum-crc32c': crc32cToBase64(crc) };
-      const query = { partNumber: String(partNumber), uploadId };
-      const etag = unquote(await send('upload part of', (abortSignal) => requests.conn.http.put(bucket, key, bytes, headers, abortSignal, query), signal));
-      const md5Hex = md5.toString('hex');
-      if (/^[0-9a-f]{32}$/i.test(etag) && etag.toLowerCase() !== md5Hex) {
-        throw new FerryError(`part ${partNumber} of s3://${bucket}/${key} was stored with ETag ${etag}, expected MD5 ${md5Hex}`, { hint: 'run the copy again', exitCode: 1, code: 'ChecksumMismatch' });
-      }
-      done.set(partNumber, { partNumber, size: bytes.length, etag, md5: md5Hex, crc32c: crc });
-      partsSent++;
-      u.onBytes?.(bytes.length);
-      await saveProgress();
+    } finally {
+      release?.();
     }
   };
   const results = await Promise.allSettled(Array.from({ length: Math.min(u.concurrency, partCount) }, async () => {
