@@ -23,7 +23,7 @@ AK=ferrytestkey SK=ferrytestsecret
 C=$DIR/ceph.conf
 export CEPH_CONF=$C
 
-packages() { printf '%s\n' ceph-mon ceph-osd radosgw ceph-common ceph-base curl iproute2; }
+packages() { printf '%s\n' ceph-mon ceph-osd radosgw ceph-common ceph-base libtcmalloc-minimal4 curl iproute2; }
 
 install() {
   # shellcheck disable=SC2046
@@ -134,9 +134,15 @@ s3curl() {
     -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X "$1" "http://127.0.0.1:$PORT/$2"
 }
 
+# Ceph is built for tcmalloc, but Debian's daemons run on glibc's malloc, which took an eighth of
+# the server's CPU on small PUTs (buffers allocated and freed for every request); with tcmalloc the
+# server spends ~10% less CPU per PUT on these shared cores.
+TCMALLOC=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
+with_tcmalloc() { if [ -f "$TCMALLOC" ]; then LD_PRELOAD=$TCMALLOC "$@"; else "$@"; fi; }
+
 start_rgw() {
   local i
-  radosgw -n client.rgw.a -c "$C"
+  with_tcmalloc radosgw -n client.rgw.a -c "$C"
   for i in $(seq 1 240); do curl -fsS "http://127.0.0.1:$PORT/" >/dev/null 2>&1 && return 0; sleep 0.25; done
   echo "radosgw did not answer on port $PORT, see $DIR/log" >&2; return 1
 }
@@ -175,7 +181,7 @@ start_once() {
   ceph osd new "$uuid" >/dev/null
   ceph-osd -i 0 --mkfs --osd-uuid "$uuid" -c "$C" 2>>"$DIR/log/mkfs.log"
   for try in 1 2 3; do   # the OSD can lose a start-up race with the mon ("wrong fsid"): retry it
-    ceph-osd -i 0 -c "$C" 2>>"$DIR/log/osd-start.log"
+    with_tcmalloc ceph-osd -i 0 -c "$C" 2>>"$DIR/log/osd-start.log"
     for i in $(seq 1 60); do ceph osd stat -f json 2>/dev/null | grep -q '"num_up_osds":1' && { up=1; break; }; sleep 0.5; done
     [ $up = 1 ] && break
     echo "osd.0 not up after 30 s, restarting it (try $try)" >&2
