@@ -2,13 +2,16 @@
 // small PUTs and listings go by hand (s3-http.ts); everything else through an S3Client that is
 // built, with the SDK's modules, only when a request needs it, so a re-sync that only lists
 // never pays the ~100 ms it takes to load them.
-import http from 'node:http';
-import https from 'node:https';
+import type * as Http from 'node:http';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { FerryError } from '../errors.ts';
 import type { StoreOptions } from './open.ts';
 import { credentialsFromChain, credentialsFromCommand, type S3Credentials } from './s3-credentials.ts';
 import { S3Http } from './s3-http.ts';
+
+// Not imported as ESM, which would load undici at start-up (see s3-http.ts).
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
 
 export type S3Api = typeof import('@aws-sdk/client-s3');
 

@@ -4,10 +4,14 @@
 // which on a shared 2-core machine is time taken from the server. Everything else (multipart,
 // HEAD, GET, DELETE) stays on the SDK. Errors are shaped like the SDK's (name = S3 error code,
 // $metadata.httpStatusCode) so that s3-requests.ts retries and s3-errors.ts words them the same.
-import http from 'node:http';
-import https from 'node:https';
+import type * as Http from 'node:http';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { canonicalQuery, EMPTY_SHA256, SigV4Signer, UNSIGNED_PAYLOAD, uriEncode } from './s3-sigv4.ts';
+
+// Not `import http from 'node:http'`: that builds the module's ESM face, which evaluates every lazy
+// export, undici (the engine of fetch) among them, ~10 ms of start-up that no command uses.
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
 
 export interface S3HttpConfig {
   /** Custom endpoint (http[s]://host[:port]); undefined means AWS in `region`. */
@@ -108,7 +112,7 @@ export function parseListPage(xml: string): ListPage {
 export class S3Http {
   private readonly cfg: S3HttpConfig;
   private readonly signer: SigV4Signer;
-  private readonly agent: http.Agent;
+  private readonly agent: Http.Agent;
   private readonly targets = new Map<string, Target>();
 
   constructor(cfg: S3HttpConfig) {
@@ -164,7 +168,7 @@ export class S3Http {
     return parseListPage(res.body.toString('utf8'));
   }
 
-  private send(t: Target, method: string, path: string, headers: Record<string, string>, body: Buffer | undefined, signal?: AbortSignal): Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }> {
+  private send(t: Target, method: string, path: string, headers: Record<string, string>, body: Buffer | undefined, signal?: AbortSignal): Promise<{ headers: Http.IncomingHttpHeaders; body: Buffer }> {
     const mod = t.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const req = mod.request({ protocol: t.protocol, hostname: t.hostname, port: t.port, method, path, headers, agent: this.agent, signal }, (res) => {
