@@ -38,3 +38,16 @@ test('a waiter whose signal aborts leaves the queue, and those behind it go on',
   first();
   (await behind)();
 });
+
+test('raising the cap lets a waiter through at once', async () => {
+  const budget = new ByteBudget(10);
+  const first = await budget.take(10);
+  let granted = false;
+  const waiting = budget.take(10).then((release) => ((granted = true), release));
+  await tick();
+  assert.equal(granted, false);
+  budget.atLeast(20);
+  (await waiting)();
+  first();
+  assert.equal(granted, true);
+});

@@ -9,7 +9,7 @@ interface Waiter {
 }
 
 export class ByteBudget {
-  readonly limit: number;
+  private limit: number;
   private used = 0;
   private readonly waiting: Waiter[] = [];
 
@@ -45,6 +45,13 @@ export class ByteBudget {
       this.used -= bytes;
       this.wake();
     };
+  }
+
+  /** Raises the cap to at least `bytes` (what one user-sized request needs), never lowers it. */
+  atLeast(bytes: number): void {
+    if (bytes <= this.limit) return;
+    this.limit = bytes;
+    this.wake();
   }
 
   private fits(bytes: number): boolean {

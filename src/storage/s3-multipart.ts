@@ -27,7 +27,8 @@ const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MIB = 1024 * 1024;
 /**
  * Part buffers held at once by every upload of the process together: 32 parts of the default 16
- * MiB. One file alone may keep that many parts in flight; many large files at once share it.
+ * MiB, or what one upload's own part size and concurrency ask for, if more. Many large files at
+ * once share it.
  */
 export const PART_BUFFERS = new ByteBudget(512 * MIB);
 
@@ -141,6 +142,8 @@ export async function uploadMultipart(u: MultipartUpload): Promise<MultipartResu
   const stop = new AbortController();
   const signal = u.signal ? AbortSignal.any([u.signal, stop.signal]) : stop.signal;
   let next = 1;
+  // Asked-for part sizes and concurrency are honoured for one file even past the default budget.
+  PART_BUFFERS.atLeast(partSize * Math.min(u.concurrency, partCount));
   const worker = async () => {
     // One buffer per part in flight, reused for the worker's next part, and counted against the
     // process's budget for part buffers while the worker runs.
