@@ -113,16 +113,21 @@ test('an upload killed with SIGKILL resumes from its completed parts', async () 
   await store.close();
 });
 
-test('a changed source aborts the old upload instead of mixing old and new parts', async () => {
-  const first = patternBytes(15 * MIB, 21);
+/** Writes `data` and stops once its first part is sent: an interrupted upload, left journaled. */
+async function interruptedWrite(store: Awaited<ReturnType<typeof open>>, key: string, data: Buffer, mtimeMs: number): Promise<void> {
   const stop = new AbortController();
-  const store = await open({ partConcurrency: 1 });
   let parts = 0;
-  await assert.rejects(store.write('changed.bin', bufferSource(first), {
-    mtimeMs: 1000,
+  await assert.rejects(store.write(key, bufferSource(data), {
+    mtimeMs,
     signal: stop.signal,
     onBytes: () => { if (++parts === 1) stop.abort(new Error('interrupted by the test')); },
   }), /interrupted by the test/);
+}
+
+test('a changed source aborts the old upload instead of mixing old and new parts', async () => {
+  const first = patternBytes(15 * MIB, 21);
+  const store = await open({ partConcurrency: 1 });
+  await interruptedWrite(store, 'changed.bin', first, 1000);
   assert.equal((await openUploads(admin, bucket)).filter((u) => u.key === 'mpu/changed.bin').length, 1);
   assert.equal(await store.stat('changed.bin'), undefined, 'nothing partial is visible');
 
@@ -136,14 +141,8 @@ test('a changed source aborts the old upload instead of mixing old and new parts
 
 test('a journaled upload the server no longer knows (aborted elsewhere, or a server that lost it) starts afresh', async () => {
   const data = patternBytes(15 * MIB, 41);
-  const stop = new AbortController();
   const store = await open({ partConcurrency: 1 });
-  let parts = 0;
-  await assert.rejects(store.write('forgotten.bin', bufferSource(data), {
-    mtimeMs: 1000,
-    signal: stop.signal,
-    onBytes: () => { if (++parts === 1) stop.abort(new Error('interrupted by the test')); },
-  }), /interrupted by the test/);
+  await interruptedWrite(store, 'forgotten.bin', data, 1000);
   const [upload] = (await openUploads(admin, bucket)).filter((u) => u.key === 'mpu/forgotten.bin');
   await admin.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.key, UploadId: upload.uploadId }));
 
