@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { IdempotencyStrategy, Storage, type Bucket, type File, type FileMetadata, type PredefinedAcl } from '@google-cloud/storage';
 import { FerryError } from '../errors.ts';
 import { crc32cCombine, crc32cOf, crc32cToBase64 } from './checksum.ts';
+import { asRangeSource, sizeOf } from './parts-body.ts';
 import type { StoreOptions } from './open.ts';
 import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, WriteOptions, WriteResult } from './store.ts';
 
@@ -194,14 +195,14 @@ class GcsStore implements Store {
     const file = this.file(key);
     let crc: number;
     let partsSent = 0;
-    if (Buffer.isBuffer(body) || body.size < threshold) {
+    if (sizeOf(body) < threshold) {
       const bytes = Buffer.isBuffer(body) ? body : await body.readRange({ start: 0, end: body.size }, opts.signal);
       crc = crc32cOf(bytes);
       // With crc32c in the object resource, the server itself refuses bytes that do not match.
       await this.guard(key, () => file.save(bytes, { resumable: false, validation: 'crc32c', metadata: { ...metadata, crc32c: crc32cToBase64(crc) }, predefinedAcl }));
       opts.onBytes?.(bytes.length);
     } else {
-      const source = body;
+      const source = asRangeSource(body);
       const chunkSize = Math.max(CHUNK_UNIT, Math.ceil((this.opts.partSize ?? GCS_DEFAULTS.chunkSize) / CHUNK_UNIT) * CHUNK_UNIT);
       crc = 0;
       const chunks = async function* () {
@@ -221,7 +222,7 @@ class GcsStore implements Store {
       ));
     }
     const [stored] = await this.guard(key, () => file.getMetadata());
-    const size = Buffer.isBuffer(body) ? body.length : body.size;
+    const size = sizeOf(body);
     const expected = crc32cToBase64(crc);
     if (stored.crc32c !== expected || Number(stored.size) !== size) {
       await file.delete({ ignoreNotFound: true });

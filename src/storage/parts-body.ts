@@ -1,7 +1,7 @@
-// A body held in memory as one or more pieces, handed to the store as a RangeSource: a driver
-// that sends large bodies in parts (multipart S3, parallel file writes) gets views of the pieces
-// where a part lies within one, and copies only where a part spans two.
-import type { ByteRange, RangeSource } from '../../storage/store.ts';
+// A body held in memory as one or more pieces, as a RangeSource: a driver that sends large bodies
+// in parts (multipart S3, resumable GCS) gets views of the pieces where a part lies within one,
+// and copies only where a part spans two.
+import type { ByteRange, RangeSource } from './store.ts';
 
 export function partsBody(parts: Uint8Array[], size: number): RangeSource {
   const starts = new Float64Array(parts.length + 1);
@@ -40,4 +40,13 @@ export function partsBody(parts: Uint8Array[], size: number): RangeSource {
       return out;
     },
   };
+}
+
+export function sizeOf(body: Buffer | RangeSource): number {
+  return Buffer.isBuffer(body) ? body.length : body.size;
+}
+
+/** A body as a RangeSource: a buffer at or over a driver's multipart threshold goes in parts too. */
+export function asRangeSource(body: Buffer | RangeSource): RangeSource {
+  return Buffer.isBuffer(body) ? partsBody([body], body.length) : body;
 }

@@ -11,6 +11,7 @@ import type {
 } from '@aws-sdk/client-s3';
 import { FerryError } from '../errors.ts';
 import { crc32cOf, crc32cToBase64 } from './checksum.ts';
+import { asRangeSource, sizeOf } from './parts-body.ts';
 import type { StoreOptions } from './open.ts';
 import { connectS3 } from './s3-client.ts';
 import { statusOf } from './s3-errors.ts';
@@ -198,7 +199,7 @@ class S3Store implements Store {
       ContentEncoding: opts.contentEncoding,
       CacheControl: opts.cacheControl,
     };
-    if (Buffer.isBuffer(body) || body.size < threshold) {
+    if (sizeOf(body) < threshold) {
       const bytes = Buffer.isBuffer(body) ? body : await body.readRange({ start: 0, end: body.size }, opts.signal);
       return this.putSingle(key, bytes, {
         'x-amz-acl': headers.ACL,
@@ -219,7 +220,7 @@ class S3Store implements Store {
     const result = await uploadMultipart({
       requests: this.requests,
       key: this.fullKey(key),
-      body,
+      body: asRangeSource(body),
       partSize: this.opts.partSize ?? S3_DEFAULTS.partSize,
       concurrency: this.opts.partConcurrency ?? S3_DEFAULTS.partConcurrency,
       journal,
@@ -230,7 +231,7 @@ class S3Store implements Store {
     });
     return {
       key,
-      size: body.size,
+      size: sizeOf(body),
       crc32c: crc32cToBase64(result.crc32c),
       etag: result.etag,
       partsSent: result.partsSent,

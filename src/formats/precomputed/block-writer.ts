@@ -15,7 +15,6 @@ import type { Box, GridChunk, Vec3 } from './grid.ts';
 import { gzipChunk } from './gzip.ts';
 import { findScale } from './info.ts';
 import type { Info, Scale } from './info.ts';
-import { partsBody } from './parts-body.ts';
 import { chunkFormat } from './reader.ts';
 import { layoutShard } from './shard-file.ts';
 import type { ShardChunk } from './shard-file.ts';
@@ -55,9 +54,6 @@ export interface BlockWriter {
   /** Starts nothing more and waits for what was started to settle (after a failure elsewhere). */
   abort(): Promise<void>;
 }
-
-/** Stores that send a large body in parallel parts. */
-const PARTED_STORE = /^(s3|gs):/;
 
 /** Shards joined and written at once by one writer: two overlap one's flush with the other's copy. */
 const SHARD_WRITES = 2;
@@ -267,10 +263,9 @@ class ChunkPipeline implements BlockWriter {
       }
       layout.parts.length = 0;
       const key = `${this.scale.key}/${file}`;
-      const bytes = Buffer.from(buffer.bytes.buffer, buffer.bytes.byteOffset, layout.size);
-      // An object store sends a large RangeSource in parallel parts, each a view of the buffer; a
-      // file takes the buffer in one write (its parts, written at once, queue on the file's lock).
-      await this.store.write(key, PARTED_STORE.test(this.store.url) ? partsBody([bytes], layout.size) : bytes);
+      // An object store sends a large buffer in parallel parts, each a view of it; a file takes it
+      // in one write.
+      await this.store.write(key, Buffer.from(buffer.bytes.buffer, buffer.bytes.byteOffset, layout.size));
       this.result.written.push({ key, size: layout.size });
     } finally {
       buffer.release();

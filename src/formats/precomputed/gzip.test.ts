@@ -4,7 +4,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { gzipChunk } from './gzip.ts';
-import { partsBody } from './parts-body.ts';
 
 function chunk(i: number): Buffer {
   const b = Buffer.alloc(1000 + ((i * 7919) % 70000));
@@ -32,17 +31,4 @@ test('gzipChunk equals zlib.gzip, byte for byte, for many chunks at once and at 
 test('a bad level fails its chunk and leaves the others working', async () => {
   await assert.rejects(gzipChunk(chunk(1), 42), /level/);
   assert.ok((await gzipChunk(chunk(2), 6)).equals(gzipSync(chunk(2), { level: 6 })));
-});
-
-test('a body of pieces reads back any range, within one piece or across several', async () => {
-  const pieces = [Buffer.from('abc'), Buffer.alloc(0), Buffer.from('defgh'), Buffer.from('ij')];
-  const body = partsBody(pieces, 10);
-  assert.equal(body.size, 10);
-  const read = async (start: number, end: number) => (await body.readRange({ start, end })).toString();
-  assert.equal(await read(0, 10), 'abcdefghij');
-  assert.equal(await read(4, 7), 'efg');
-  assert.equal(await read(2, 9), 'cdefghi');
-  assert.equal(await read(9, 12), 'j');
-  assert.equal(await read(10, 10), '');
-  assert.throws(() => partsBody(pieces, 11), /hold 10 bytes, not 11/);
 });
