@@ -7,7 +7,6 @@ import { unreachable } from './failures.ts';
 import { Ledger } from './ledger.ts';
 import { resolveLedgerLocation } from './location.ts';
 import { MIGRATION_TABLE, migrations, migrator } from './migrations.ts';
-import { openPostgres } from './postgres.ts';
 import { openSqlite } from './sqlite.ts';
 
 const FERRY_TABLES = ['runs', 'jobs', 'job_events'];
@@ -57,6 +56,8 @@ async function connect(url?: string, opts: OpenOptions = {}): Promise<Engine> {
     });
   }
   if (loc.engine === 'postgres') {
+    // Loaded only here: the pg driver is ~15 ms of start-up that a SQLite ledger never uses.
+    const { openPostgres } = await import('./postgres.ts');
     const engine = openPostgres(loc.url);
     try {
       await engine.db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();

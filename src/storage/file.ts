@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { FerryError } from '../errors.ts';
 import { crc32cOf, crc32cOfParts, crc32cToBase64 } from './checksum.ts';
+import { writeFileDirect } from './direct-write.ts';
 import type { StoreOptions } from './open.ts';
 import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, WriteOptions, WriteResult } from './store.ts';
 
@@ -21,6 +22,8 @@ const SLOW_STAT_MS = 0.1;
 const SYNC_READ_MAX = 1024 * 1024;
 /** A read slower than this, plus 1 ms per MB, is not from a local cache. */
 const SLOW_READ_MS = 0.3;
+/** Buffers this large are written around the page cache when they allow it (see direct-write). */
+const DIRECT_MIN = 32 * 1024 * 1024;
 
 export function isFerryTempName(name: string): boolean {
   return name.startsWith('.') && name.endsWith(TEMP_MARK);
@@ -194,10 +197,20 @@ class FileStore implements Store {
     const temp = join(dir, `.${basename(target)}${TEMP_MARK}`);
     let fh: FileHandle | undefined;
     try {
-      fh = await open(temp, 'w');
-      const crc = Buffer.isBuffer(body) ? await writeBuffer(fh, body, opts) : await this.writeParts(fh, body, opts);
-      await fh.sync();
-      await fh.close();
+      let crc: number;
+      if (Buffer.isBuffer(body)) {
+        if (!(body.length >= DIRECT_MIN && (await writeFileDirect(temp, body)))) {
+          fh = await open(temp, 'w');
+          await writeAll(fh, body, 0);
+        }
+        opts.onBytes?.(body.length);
+        crc = crc32cOf(body);
+      } else {
+        fh = await open(temp, 'w');
+        crc = await this.writeParts(fh, body, opts);
+      }
+      await fh?.sync();
+      await fh?.close();
       fh = undefined;
       if (opts.mtimeMs !== undefined) await utimes(temp, new Date(opts.mtimeMs), new Date(opts.mtimeMs));
       await rename(temp, target);
@@ -250,12 +263,6 @@ class FileStore implements Store {
   }
 
   async close(): Promise<void> {}
-}
-
-async function writeBuffer(fh: FileHandle, body: Buffer, opts: WriteOptions): Promise<number> {
-  await writeAll(fh, body, 0);
-  opts.onBytes?.(body.length);
-  return crc32cOf(body);
 }
 
 async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {

@@ -89,13 +89,13 @@ export function copyRegionsAlongX(src: VoxelArray, srcBox: Box, targets: { dst: 
   const widths = targets.map((t) => t.box.end[0] - t.box.start[0]);
   const bpe = src.BYTES_PER_ELEMENT;
   const aligned =
-    src.byteOffset % 4 === 0 &&
-    (ss[0] * bpe) % 4 === 0 &&
-    targets.every((t, i) => t.dst.BYTES_PER_ELEMENT === bpe && t.dst.byteOffset % 4 === 0 && (widths[i] * bpe) % 4 === 0 && (offsets[i] * bpe) % 4 === 0);
-  // In 32-bit words when every row starts and ends on a word: a 64-voxel uint8 row is 16 copies.
-  const unit = aligned ? bpe / 4 : 1;
-  const from = aligned ? new Int32Array(src.buffer, src.byteOffset, src.byteLength >> 2) : src;
-  const to = targets.map((t) => (aligned ? new Int32Array(t.dst.buffer, t.dst.byteOffset, t.dst.byteLength >> 2) : t.dst));
+    src.byteOffset % 8 === 0 &&
+    (ss[0] * bpe) % 8 === 0 &&
+    targets.every((t, i) => t.dst.BYTES_PER_ELEMENT === bpe && t.dst.byteOffset % 8 === 0 && (widths[i] * bpe) % 8 === 0 && (offsets[i] * bpe) % 8 === 0);
+  // In 64-bit words when every row starts and ends on one: a 64-voxel uint8 row is 8 copies.
+  const unit = aligned ? bpe / 8 : 1;
+  const from = aligned ? new BigInt64Array(src.buffer, src.byteOffset, src.byteLength >> 3) : src;
+  const to = targets.map((t) => (aligned ? new BigInt64Array(t.dst.buffer, t.dst.byteOffset, t.dst.byteLength >> 3) : t.dst));
   const n = widths.map((w) => w * unit);
   const x0 = offsets.map((o) => o * unit);
   for (let c = 0; c < channels; c++) {

@@ -2,7 +2,9 @@
 // of one process. A fresh buffer of a few hundred MiB costs a page fault per 4 KiB the first time
 // it is filled, and V8 counts every new external byte toward its next full garbage collection; a
 // reused one costs neither. Buffers left unused for a little while are let go, so an idle worker
-// does not sit on them.
+// does not sit on them. They start on a page boundary, so a shard joined into one can be written
+// around the page cache.
+import { alignedBytes } from '../../storage/direct-write.ts';
 
 /** Smaller requests are ordinary allocations: pooling them would only tie up large buffers. */
 const MIN_BYTES = 1 << 20;
@@ -28,7 +30,7 @@ export function takeBuffer(size: number): PooledBuffer {
     const n = free[i].byteLength;
     if (n >= size && n <= 2 * size && (best < 0 || n < free[best].byteLength)) best = i;
   }
-  const buffer = best >= 0 ? free.splice(best, 1)[0] : new ArrayBuffer(size);
+  const buffer = best >= 0 ? free.splice(best, 1)[0] : (alignedBytes(size).buffer as ArrayBuffer);
   let released = false;
   return {
     bytes: new Uint8Array(buffer, 0, size),
