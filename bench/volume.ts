@@ -168,31 +168,57 @@ async function main(): Promise<void> {
     return { ...scale, chunk_size: chunk };
   };
   const results: Result[] = [];
+  const by = (prefix: string) => results.find((r) => r.tool.startsWith(prefix))!;
   // Each row as it finishes, so a failure late in the run (the S3 server going away) loses nothing.
+  const log = (r: Result) => process.stderr.write(`${r.tool}: ${r.ok ? `${r.wall.toFixed(1)} s wall, ${Number.isNaN(r.cpu) ? '-' : r.cpu.toFixed(1)} s cpu` : 'FAILED'}\n`);
   const add = (r: Result) => {
     results.push(r);
-    process.stderr.write(`${r.tool}: ${r.ok ? `${r.wall.toFixed(1)} s wall, ${Number.isNaN(r.cpu) ? '-' : r.cpu.toFixed(1)} s cpu` : 'FAILED'}\n`);
+    log(r);
   };
 
   const zlibAlone = (call: 'ferry' | 'defaults') => {
     const zl = spawnSync(process.execPath, [import.meta.filename, 'zlib-child', sections, call], { env: { ...process.env, UV_THREADPOOL_SIZE: String(THREADS) }, encoding: 'utf8', maxBuffer: 1 << 20 });
     return { seconds: zl.status === 0 ? (JSON.parse(zl.stdout.trim().split('\n').pop()!).seconds as number) : NaN, ok: zl.status === 0 };
   };
-  const zlibDefaults = zlibAlone('defaults');
-  add({ tool: `node zlib alone, zlib's default call (16 KiB pieces), gzip -${GZIP_LEVEL}, ${THREADS} threads`, wall: zlibDefaults.seconds, cpu: NaN, ok: zlibDefaults.ok });
-  const zl = zlibAlone('ferry');
-  const zlibSeconds = zl.seconds;
-  add({ tool: `node zlib alone, one pool job per chunk (Ferry's call), gzip -${GZIP_LEVEL}, ${THREADS} threads`, wall: zlibSeconds, cpu: NaN, ok: zl.ok });
+  const zlibRow = (call: 'ferry' | 'defaults'): Result => {
+    const z = zlibAlone(call);
+    const how = call === 'ferry' ? "one pool job per chunk (Ferry's call)" : "zlib's default call (16 KiB pieces)";
+    return { tool: `node zlib alone, ${how}, gzip -${GZIP_LEVEL}, ${THREADS} threads`, wall: z.seconds, cpu: NaN, ok: z.ok };
+  };
 
   const folder = (name: string) => join(root, name);
   // Sharded: one task holds the whole depth, so shards (16x16x4 chunks, 256 MiB) are whole per task.
   const shardedFlags = ['--sharded', '--task-size', `${X},${Y},${Z}`];
   const unshardedFlags = ['--task-size', `${X},${Y},64`];
-  add(ferryIngest('ferry -> folder, sharded gzip', folder('ferry-sharded'), shardedFlags));
-  const spec = shardedScale(folder('ferry-sharded'));
-  const tsFolder = { driver: 'file', path: `${folder('ts-sharded')}/` };
-  add(timed('tensorstore -> folder, sharded gzip (same spec)', python(TS_PYTHON, TS_SCRIPT, [sections, JSON.stringify(tsFolder), JSON.stringify(spec), String(THREADS)])));
-  add(timed('zarr-python -> folder, 64^3 gzip', python(ZARR_PYTHON, ZARR_SCRIPT, [sections, folder('zarr'), String(GZIP_LEVEL)])));
+  // The rows the targets compare run twice each, in turns (zlib, Ferry, TensorStore, zarr, then
+  // all again), and the faster run of each counts: this shared machine's speed drifts by 10-20%
+  // over minutes, and a drift during one tool's only run would decide a ratio.
+  const fastest = new Map<string, Result>();
+  let spec: unknown;
+  for (let round = 0; round < 2; round++) {
+    const runs: (() => Result)[] = [
+      () => zlibRow('defaults'),
+      () => zlibRow('ferry'),
+      () => {
+        const r = ferryIngest('ferry -> folder, sharded gzip', folder(`ferry-sharded-${round}`), shardedFlags);
+        spec ??= shardedScale(folder(`ferry-sharded-${round}`));
+        return r;
+      },
+      () => timed('tensorstore -> folder, sharded gzip (same spec)', python(TS_PYTHON, TS_SCRIPT, [sections, JSON.stringify({ driver: 'file', path: `${folder('ts-sharded')}/` }), JSON.stringify(spec), String(THREADS)])),
+      () => timed('zarr-python -> folder, 64^3 gzip', python(ZARR_PYTHON, ZARR_SCRIPT, [sections, folder(`zarr-${round}`), String(GZIP_LEVEL)])),
+    ];
+    for (const run of runs) {
+      const r = run();
+      log(r);
+      const best = fastest.get(r.tool);
+      if (!best || (r.ok && (!best.ok || r.wall < best.wall))) fastest.set(r.tool, r);
+    }
+    // Each round's output goes before the next: the disk holds one copy of each at a time.
+    for (const name of [`ferry-sharded-${round}`, `zarr-${round}`]) rmSync(folder(name), { recursive: true, force: true });
+  }
+  results.push(...[...fastest.values()].map((r) => ({ ...r, tool: `${r.tool} (faster of 2)` })));
+  const zlibSeconds = by("node zlib alone, one pool").wall;
+  const zlibDefaultSeconds = by("node zlib alone, zlib's default").wall;
   add(ferryIngest('ferry -> folder, unsharded raw (static-server form)', folder('ferry-raw'), unshardedFlags));
   add(ferryIngest('ferry -> folder, unsharded raw + 2x2x1 scale', folder('ferry-raw-2'), [...unshardedFlags, '--scales', '2']));
   add(ferryIngest('ferry -> folder, sharded gzip + 2x2x1 scale', folder('ferry-sharded-2'), [...shardedFlags, '--scales', '2']));
@@ -213,7 +239,6 @@ async function main(): Promise<void> {
   await onBucket((b) => timed('zarr-python -> S3, 64^3 gzip', python(ZARR_PYTHON, ZARR_SCRIPT, [sections, `s3://${b}/zarr/`, String(GZIP_LEVEL)])));
   rmSync(root, { recursive: true, force: true });
 
-  const by = (prefix: string) => results.find((r) => r.tool.startsWith(prefix))!;
   console.log(`\n${X} x ${Y} x ${Z} uint8 (${MIB.toFixed(0)} MiB) from PNG sections, 64^3 chunks, gzip level ${GZIP_LEVEL}, ${THREADS} CPU threads\n`);
   const rows = results.map((r) => [r.tool, r.ok ? r.wall.toFixed(1) : 'FAILED', Number.isNaN(r.cpu) ? '-' : r.cpu.toFixed(1), r.ok ? (MIB / r.wall).toFixed(0) : '-']);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...[['tool', 'wall s', 'cpu s', 'MiB/s'], ...rows].map((r) => r[i].length)));
@@ -229,7 +254,7 @@ ferry vs tensorstore, folder sharded gzip:   ${ratio(fs, by('tensorstore -> fold
 ferry vs tensorstore, S3 sharded gzip:       ${ratio(s3s, by('tensorstore -> S3'))}x (target > 1)
 ferry vs zarr-python, folder gzip:           ${ratio(fs, by('zarr-python -> folder'))}x (target >= 2)
 ferry vs zarr-python, S3 gzip:               ${ratio(s3p, by('zarr-python -> S3'))}x (target >= 2)
-ferry folder sharded gzip / zlib alone:      ${pct(zlibSeconds, fs)}% (target >= 70%; ${pct(zlibDefaults.seconds, fs)}% of zlib's default call)
+ferry folder sharded gzip / zlib alone:      ${pct(zlibSeconds, fs)}% (target >= 70%; ${pct(zlibDefaultSeconds, fs)}% of zlib's default call)
 ferry S3 unsharded gzip / zlib alone:        ${pct(zlibSeconds, s3p)}%
 cost of a 2x2x1 scale, unsharded raw folder: ${more(by('ferry -> folder, unsharded raw +'), by('ferry -> folder, unsharded raw ('))}% time
 cost of a 2x2x1 scale, sharded gzip folder:  ${more(by('ferry -> folder, sharded gzip +'), fs)}% time

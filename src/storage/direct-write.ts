@@ -10,6 +10,9 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 
+// The one part of the WebAssembly global used here (@types/node leaves it to the DOM library).
+declare const WebAssembly: { Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer } };
+
 /** Alignment and length unit of a direct write: the largest logical block size in use. */
 const BLOCK = 4096;
 const WASM_PAGE = 65536;
