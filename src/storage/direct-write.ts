@@ -38,9 +38,11 @@ export function alignedBytes(size: number): Uint8Array {
 /**
  * Writes `body` as the whole of the file at `path` (created or truncated) without the page cache,
  * and fsyncs it. False, with nothing left open, when the kernel refuses direct I/O for this file or
- * this buffer; the file may then exist, truncated, for the caller to write again.
+ * this buffer; the file may then exist, truncated, for the caller to write again. `whileWriting`
+ * runs on this thread while the kernel copies the bulk of the body (a checksum of it, say): the
+ * write holds a pool thread but hardly a core.
  */
-export async function writeFileDirect(path: string, body: Uint8Array): Promise<boolean> {
+export async function writeFileDirect(path: string, body: Uint8Array, whileWriting?: () => void): Promise<boolean> {
   if (body.byteOffset % BLOCK !== 0) return false;
   let fh: FileHandle;
   try {
@@ -51,7 +53,9 @@ export async function writeFileDirect(path: string, body: Uint8Array): Promise<b
   }
   try {
     const whole = body.byteLength - (body.byteLength % BLOCK);
-    for (let at = 0; at < whole; ) at += (await fh.write(body, at, whole - at, at)).bytesWritten;
+    const first = fh.write(body, 0, whole, 0);
+    whileWriting?.();
+    for (let at = (await first).bytesWritten; at < whole; ) at += (await fh.write(body, at, whole - at, at)).bytesWritten;
     if (whole < body.byteLength) {
       // The last partial block goes out padded with zeros, and the file is cut back to its size.
       const tail = alignedBytes(BLOCK);

@@ -197,14 +197,17 @@ class FileStore implements Store {
     const temp = join(dir, `.${basename(target)}${TEMP_MARK}`);
     let fh: FileHandle | undefined;
     try {
-      let crc: number;
+      let crc: number | undefined;
       if (Buffer.isBuffer(body)) {
-        if (!(body.length >= DIRECT_MIN && (await writeFileDirect(temp, body)))) {
+        const checksum = () => {
+          crc = crc32cOf(body);
+        };
+        if (!(body.length >= DIRECT_MIN && (await writeFileDirect(temp, body, checksum)))) {
           fh = await open(temp, 'w');
           await writeAll(fh, body, 0);
         }
         opts.onBytes?.(body.length);
-        crc = crc32cOf(body);
+        if (crc === undefined) checksum();
       } else {
         fh = await open(temp, 'w');
         crc = await this.writeParts(fh, body, opts);
@@ -215,7 +218,7 @@ class FileStore implements Store {
       if (opts.mtimeMs !== undefined) await utimes(temp, new Date(opts.mtimeMs), new Date(opts.mtimeMs));
       await rename(temp, target);
       const size = Buffer.isBuffer(body) ? body.length : body.size;
-      return { key, size, crc32c: crc32cToBase64(crc), partsSent: 0, partsReused: 0 };
+      return { key, size, crc32c: crc32cToBase64(crc!), partsSent: 0, partsReused: 0 };
     } catch (e) {
       await fh?.close().catch(() => {});
       await unlink(temp).catch(() => {});
