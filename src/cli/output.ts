@@ -10,6 +10,8 @@ export interface ProgressCounts {
   bytesDone?: number;
   bytesTotal?: number;
   failed?: number;
+  /** Said last: what is under way (the progress of a worker's running jobs). */
+  detail?: string;
 }
 
 export class Output {
@@ -101,6 +103,7 @@ export function formatProgress(c: ProgressCounts, elapsedMs: number): string {
   if (c.failed) parts.push(`${c.failed} failed`);
   const eta = etaSeconds(c, secs);
   if (eta !== undefined) parts.push(`ETA ${formatDuration(eta)}`);
+  if (c.detail) parts.push(c.detail);
   return parts.join(', ');
 }
 

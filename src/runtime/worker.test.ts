@@ -101,6 +101,7 @@ describe('worker', () => {
       job = await ledger.getJob(job.id);
     }
     assert.deepEqual(job.progress, { done: 1, total: 10, unit: 'chunks', bytesDone: undefined, bytesTotal: undefined });
+    assert.deepEqual(worker.runningProgress, [{ done: 1, total: 10, unit: 'chunks' }], 'the worker shows it too, for its own progress line');
     await ledger.cancel({ ids: [job.id] });
     await done;
     assert.ok(sawAbort, 'the handler saw its signal fire');

@@ -103,6 +103,11 @@ export class Worker {
     return this.summary;
   }
 
+  /** What each running job last said of its own progress (undefined: nothing yet). */
+  get runningProgress(): (ProgressUpdate | undefined)[] {
+    return [...this.running.values()].map((r) => r.progress);
+  }
+
   /** Runs until stopped (or, with untilEmpty, until nothing is left). */
   async run(): Promise<WorkerSummary> {
     const heartbeat = setInterval(() => void this.renew(), this.opts.leaseMs / 3);

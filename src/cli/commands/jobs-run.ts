@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { EXIT_PARTIAL, FerryError } from '../../errors.ts';
+import type { ProgressUpdate } from '../../ledger/engine.ts';
 import type { JobState } from '../../ledger/schema.ts';
 import type { Ledger, RunStatus } from '../../ledger/ledger.ts';
 import { resolveLedgerLocation } from '../../ledger/location.ts';
@@ -84,10 +85,13 @@ export async function runWork(opts: WorkOptions, cmd: Command): Promise<void> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     out.line(`worker ${worker.owner} on ${ledger.where}`);
+    // A worker on a few long jobs (a volume task, a large transfer) would otherwise print "0 jobs"
+    // for minutes: the line also says how far its running jobs are.
     const stopProgress = out.startProgress(() => ({
       unit: 'jobs',
       done: worker.counts.succeeded,
       failed: worker.counts.failed,
+      detail: runningDetail(worker.runningProgress),
     }));
     const summary = await worker.run().finally(stopProgress);
     process.off('SIGTERM', onSignal);
@@ -281,4 +285,11 @@ function short(s: string | null): string {
   if (!s) return '';
   const line = s.split('\n')[0];
   return line.length > 60 ? line.slice(0, 57) + '...' : line;
+}
+
+/** "running: 2/4 slabs" for up to three running jobs; "running: 12 jobs" beyond. */
+export function runningDetail(running: (ProgressUpdate | undefined)[]): string | undefined {
+  if (running.length === 0) return undefined;
+  if (running.length > 3) return `running: ${running.length} jobs`;
+  return `running: ${running.map((p) => (p ? `${p.done}${p.total !== undefined ? `/${p.total}` : ''} ${p.unit}` : 'starting')).join('; ')}`;
 }
