@@ -1,11 +1,11 @@
-// Large writes to a local file that bypass the page cache (O_DIRECT). Copying a shard of a few
-// hundred MiB into the cache costs a core ~0.15 s per 200 MB on bare metal and ~0.6 s on a VM,
-// where each page the cache takes for the first time is a fault in the hypervisor; the cached
-// copy then only pushes out what the machine is using, since the writer never reads it back.
+// Large writes to a local file that bypass the page cache (O_DIRECT). Copying a ~200 MB shard
+// into the cache costs a core ~0.15 s when the cache's pages are warm and ~0.6 s on a VM whose
+// free pages went back to the hypervisor (each one faults on first touch); the cached copy then
+// only pushes out what the machine is using, since the writer never reads it back.
 // O_DIRECT wants the buffer's address, the file offset and the length in whole blocks. JS cannot
 // see an address, so such buffers come from `alignedBytes`; a write the kernel refuses (EINVAL:
-// a buffer not aligned after all, or a filesystem without direct I/O such as tmpfs) reports
-// `false` and the caller writes through the cache instead.
+// a buffer not aligned after all, or a filesystem without direct I/O: some FUSE mounts, tmpfs
+// before Linux 6.6) reports `false` and the caller writes through the cache instead.
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
