@@ -195,32 +195,13 @@ class FileStore implements Store {
     // One fixed temporary name per target: a run killed half-way leaves at most one hidden file
     // per key, and the re-run that writes the key again reuses and renames it.
     const temp = join(dir, `.${basename(target)}${TEMP_MARK}`);
-    let fh: FileHandle | undefined;
     try {
-      let crc: number | undefined;
-      if (Buffer.isBuffer(body)) {
-        const checksum = () => {
-          crc = crc32cOf(body);
-        };
-        if (!(body.length >= DIRECT_MIN && (await writeFileDirect(temp, body, checksum)))) {
-          fh = await open(temp, 'w');
-          await writeAll(fh, body, 0);
-        }
-        opts.onBytes?.(body.length);
-        if (crc === undefined) checksum();
-      } else {
-        fh = await open(temp, 'w');
-        crc = await this.writeParts(fh, body, opts);
-      }
-      await fh?.sync();
-      await fh?.close();
-      fh = undefined;
+      const crc = Buffer.isBuffer(body) ? await writeBufferTo(temp, body, opts) : await writeThrough(temp, (fh) => this.writeParts(fh, body, opts));
       if (opts.mtimeMs !== undefined) await utimes(temp, new Date(opts.mtimeMs), new Date(opts.mtimeMs));
       await rename(temp, target);
       const size = Buffer.isBuffer(body) ? body.length : body.size;
-      return { key, size, crc32c: crc32cToBase64(crc!), partsSent: 0, partsReused: 0 };
+      return { key, size, crc32c: crc32cToBase64(crc), partsSent: 0, partsReused: 0 };
     } catch (e) {
-      await fh?.close().catch(() => {});
       await unlink(temp).catch(() => {});
       throw fsError(e, target);
     }
@@ -266,6 +247,30 @@ class FileStore implements Store {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Opens `path` for writing (created or truncated), lets `fill` write it, then fsyncs and closes it. */
+async function writeThrough<T>(path: string, fill: (fh: FileHandle) => Promise<T>): Promise<T> {
+  const fh = await open(path, 'w');
+  try {
+    const result = await fill(fh);
+    await fh.sync();
+    await fh.close();
+    return result;
+  } catch (e) {
+    await fh.close().catch(() => {});
+    throw e;
+  }
+}
+
+/** `body` as the file at `path`, around the page cache when it is large and allows it; its CRC32C. */
+async function writeBufferTo(path: string, body: Buffer, opts: WriteOptions): Promise<number> {
+  let crc: number | undefined;
+  // Computed while the kernel writes, when the write is direct.
+  const checksum = () => (crc = crc32cOf(body));
+  if (!(body.length >= DIRECT_MIN && (await writeFileDirect(path, body, checksum)))) await writeThrough(path, (fh) => writeAll(fh, body, 0));
+  opts.onBytes?.(body.length);
+  return crc ?? checksum();
 }
 
 async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
