@@ -183,7 +183,9 @@ export async function fakeGcs(bucketNames: string[]): Promise<FakeGcs> {
       }
       return json(res, 200, resource(bucket, name, o));
     }
-    notFound(res, `not implemented: ${req.method} ${url.pathname}`);
+    // Outside the subset above: a 404 that names the call, so a driver change that starts using
+    // another endpoint fails its test with the endpoint in the message.
+    notFound(res, `the GCS stand-in does not serve ${req.method} ${url.pathname}`);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
