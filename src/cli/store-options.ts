@@ -1,8 +1,11 @@
-// The storage flags every command that reads or writes a store accepts, and their parsing.
+// The storage flags every command that reads or writes a store accepts, built from the options the
+// drivers declare (src/storage/spec.ts), and their parsing into the StoreOptions job parameters carry.
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { FerryError } from '../errors.ts';
-import type { StoreOptions } from '../storage/open.ts';
+import type { OptionDeclaration } from '../storage/options.ts';
+import { STORE_OPTIONS } from '../storage/spec.ts';
+import type { StoreOptions } from '../storage/spec.ts';
 
 /** Help for the --ledger option every command that plans or runs jobs takes. */
 export const LEDGER_HELP = 'ledger location: a SQLite file path or postgres://... URL (default: $FERRY_LEDGER, else .ferry/ledger.sqlite)';
@@ -22,33 +25,24 @@ export function parseCount(name: string) {
   };
 }
 
-export function addStoreOptions(cmd: Command): Command {
-  return cmd
-    .option('--endpoint-url <url>', 'S3 endpoint (else AWS_ENDPOINT_URL or the profile\'s endpoint_url)')
-    .option('--profile <name>', 'AWS profile from ~/.aws/config and ~/.aws/credentials')
-    .option('--region <region>', 'S3 region')
-    .option('--path-style', 'address S3 buckets in the path (most S3-compatible servers need it)')
-    .option('--acl <acl>', 'canned ACL for every object written, e.g. bucket-owner-full-control')
-    .option('--storage-class <class>', 'storage class for every object written')
-    .option('--credential-command <command>', 'command printing JSON credentials (AccessKeyId, SecretAccessKey, SessionToken, Expiration); run again before they expire')
-    .option('--key-file <path>', 'Google Cloud service-account key file (else application default credentials)')
-    .addOption(new Option('--part-size <bytes>', 'bytes per part of a multipart upload, e.g. 16M').argParser(parseBytes))
-    .addOption(new Option('--part-concurrency <n>', 'parts of one file in flight at once').argParser(parseCount('--part-concurrency')))
-    .addOption(new Option('--multipart-threshold <bytes>', 'files at least this large go in parts').argParser(parseBytes));
+function flagOption(d: OptionDeclaration): Option {
+  const option = new Option(d.flag, d.help);
+  if (d.kind === 'bytes') option.argParser(parseBytes);
+  if (d.kind === 'count') option.argParser(parseCount(option.long!));
+  return option;
 }
 
+export function addStoreOptions(cmd: Command): Command {
+  for (const d of Object.values(STORE_OPTIONS)) cmd.addOption(flagOption(d));
+  return cmd;
+}
+
+/** The storage flags given, as StoreOptions; flags not given are left out. */
 export function storeOptionsFrom(o: Record<string, unknown>): StoreOptions {
-  return {
-    endpoint: o.endpointUrl as string | undefined,
-    profile: o.profile as string | undefined,
-    region: o.region as string | undefined,
-    pathStyle: o.pathStyle as boolean | undefined,
-    acl: o.acl as string | undefined,
-    storageClass: o.storageClass as string | undefined,
-    credentialCommand: o.credentialCommand as string | undefined,
-    keyFile: o.keyFile as string | undefined,
-    partSize: o.partSize as number | undefined,
-    partConcurrency: o.partConcurrency as number | undefined,
-    multipartThreshold: o.multipartThreshold as number | undefined,
-  };
+  const out: Record<string, unknown> = {};
+  for (const [name, d] of Object.entries(STORE_OPTIONS)) {
+    const value = o[new Option(d.flag).attributeName()];
+    if (value !== undefined) out[name] = value;
+  }
+  return out as StoreOptions;
 }

@@ -10,8 +10,9 @@ import { pathToFileURL } from 'node:url';
 import { FerryError } from '../errors.ts';
 import { crc32cOf, crc32cOfParts, crc32cToBase64 } from './checksum.ts';
 import { writeFileDirect } from './direct-write.ts';
-import type { StoreOptions } from './open.ts';
-import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, WriteOptions, WriteResult } from './store.ts';
+import type { PartOptions } from './options.ts';
+import { KeyNotFound } from './store.ts';
+import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, StoreCapabilities, WriteOptions, WriteResult } from './store.ts';
 
 const TEMP_MARK = '.ferry-tmp-';
 const DEFAULT_PART = 8 * 1024 * 1024;
@@ -30,12 +31,15 @@ export function isFerryTempName(name: string): boolean {
 }
 
 // Writes preserve the source mtime, so a file's own mtime is the source mtime it was copied from.
-export async function openFileStore(path: string, opts: StoreOptions = {}): Promise<Store> {
+export async function openFileStore(path: string, opts: FileStoreOptions = {}): Promise<Store> {
   return new FileStore(resolve(path), opts);
 }
 
+export type FileStoreOptions = Pick<PartOptions, 'partSize' | 'partConcurrency'>;
+
 class FileStore implements Store {
   readonly url: string;
+  readonly capabilities: StoreCapabilities = { local: true, keepsContentEncoding: false, serverChecksum: undefined };
   private readonly root: string;
   private readonly partSize: number;
   private readonly partConcurrency: number;
@@ -43,7 +47,7 @@ class FileStore implements Store {
   private readonly stats = new SyncWhileFast();
   private readonly reads = new SyncWhileFast();
 
-  constructor(root: string, opts: StoreOptions) {
+  constructor(root: string, opts: FileStoreOptions) {
     this.root = root;
     this.url = pathToFileURL(root).href.replace(/\/?$/, '/');
     this.partSize = opts.partSize ?? DEFAULT_PART;
@@ -140,40 +144,56 @@ class FileStore implements Store {
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable> {
-    const p = this.pathOf(key);
-    const fh = await open(p, 'r').catch((e) => {
-      throw fsError(e, p);
-    });
+    const fh = await this.openForReading(key);
     return fh.createReadStream(range ? { start: range.start, end: range.end - 1 } : {});
+  }
+
+  private async openForReading(key: string): Promise<FileHandle> {
+    const p = this.pathOf(key);
+    return open(p, 'r').catch((e) => {
+      throw readError(e, p);
+    });
   }
 
   async readBytes(key: string, range?: ByteRange): Promise<Buffer> {
     const p = this.pathOf(key);
     try {
-      if (!range && this.reads.sync) {
-        // A small file from the page cache costs ~20 us read here, ~80 us through the thread pool
-        // (four trips: open, stat, read, close); thousands of small files make that the client's
-        // largest cost after hashing.
-        const whole = this.reads.run(() => readSmallSync(p), (b) => SLOW_READ_MS + (b?.length ?? 0) / 1e6);
-        if (whole) return whole;
-      }
-      if (!range) return await readFile(p);
-      const fh = await open(p, 'r');
-      try {
-        return await readAt(fh, range.start, range.end - range.start);
-      } finally {
-        await fh.close();
-      }
+      return await this.readPath(p, range);
     } catch (e) {
+      throw readError(e, p);
+    }
+  }
+
+  async readIfExists(key: string, range?: ByteRange): Promise<Buffer | undefined> {
+    const p = this.pathOf(key);
+    try {
+      return await this.readPath(p, range);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
       throw fsError(e, p);
     }
   }
 
+  /** The bytes at `p`; fs errors as they come. */
+  private async readPath(p: string, range: ByteRange | undefined): Promise<Buffer> {
+    if (!range && this.reads.sync) {
+      // A small file from the page cache costs ~20 us read here, ~80 us through the thread pool
+      // (four trips: open, stat, read, close); thousands of small files make that the client's
+      // largest cost after hashing.
+      const whole = this.reads.run(() => readSmallSync(p), (b) => SLOW_READ_MS + (b?.length ?? 0) / 1e6);
+      if (whole) return whole;
+    }
+    if (!range) return readFile(p);
+    const fh = await open(p, 'r');
+    try {
+      return await readAt(fh, range.start, range.end - range.start);
+    } finally {
+      await fh.close();
+    }
+  }
+
   async openRange(key: string, size?: number): Promise<RangeSource> {
-    const p = this.pathOf(key);
-    const fh = await open(p, 'r').catch((e) => {
-      throw fsError(e, p);
-    });
+    const fh = await this.openForReading(key);
     const total = size ?? (await fh.stat()).size;
     // One descriptor for the whole multipart write, not one per part.
     return {
@@ -241,7 +261,7 @@ class FileStore implements Store {
     try {
       for await (const chunk of createReadStream(p, { highWaterMark: 1 << 20 })) crc = crc32cOf(chunk as Buffer, crc);
     } catch (e) {
-      throw fsError(e, p);
+      throw readError(e, p);
     }
     return crc32cToBase64(crc);
   }
@@ -336,6 +356,11 @@ async function readAt(fh: FileHandle, position: number, length: number, into?: B
 
 function isNotFound(e: unknown): boolean {
   return (e as NodeJS.ErrnoException)?.code === 'ENOENT' || (e as NodeJS.ErrnoException)?.code === 'ENOTDIR';
+}
+
+/** A read's fs error: KeyNotFound for a missing file, as every driver throws, else as fsError words it. */
+function readError(e: unknown, path: string): unknown {
+  return isNotFound(e) ? new KeyNotFound(path, e) : fsError(e, path);
 }
 
 /** Turns an fs error into a one-line message naming the path and what to do. */

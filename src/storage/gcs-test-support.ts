@@ -1,7 +1,7 @@
 // No GCS-compatible server installs from Debian or npm, so the gs:// tests run the real SDK
 // against this in-memory stand-in for the subset of the JSON API the driver uses: objects get /
-// list / delete, media download with Range, multipart uploads (validating a given crc32c, as GCS
-// does) and resumable uploads in chunks. Faults are injected per request.
+// list (with a delimiter) / delete, media download with Range, multipart uploads (validating a
+// given crc32c, as GCS does) and resumable uploads in chunks. Faults are injected per request.
 import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -150,7 +150,9 @@ export async function fakeGcs(bucketNames: string[]): Promise<FakeGcs> {
         const prefix = url.searchParams.get('prefix') ?? '';
         const max = Number(url.searchParams.get('maxResults') ?? 1000);
         const after = url.searchParams.get('pageToken') ?? '';
-        const names = [...objects.keys()].filter((n) => n.startsWith(prefix) && n > after).sort();
+        // With a delimiter, objects of the prefix's own level only (the driver ignores the prefixes GCS lists apart).
+        const delimiter = url.searchParams.get('delimiter');
+        const names = [...objects.keys()].filter((n) => n.startsWith(prefix) && n > after && !(delimiter && n.includes(delimiter, prefix.length))).sort();
         const page = names.slice(0, max);
         return json(res, 200, {
           kind: 'storage#objects',

@@ -7,17 +7,19 @@ import { IdempotencyStrategy, Storage, type Bucket, type File, type FileMetadata
 import { FerryError } from '../errors.ts';
 import { crc32cCombine, crc32cOf, crc32cToBase64 } from './checksum.ts';
 import { asRangeSource, sizeOf } from './parts-body.ts';
-import type { StoreOptions } from './open.ts';
-import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, WriteOptions, WriteResult } from './store.ts';
+import type { GcsOptions } from './gcs-options.ts';
+import { KeyNotFound } from './store.ts';
+import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, StoreCapabilities, WriteOptions, WriteResult } from './store.ts';
 
 const MIB = 1024 * 1024;
 /** Resumable chunks must be multiples of 256 KiB; each chunk is one request the SDK can retry. */
 export const GCS_DEFAULTS = { chunkSize: 16 * MIB, resumableThreshold: 16 * MIB };
 const CHUNK_UNIT = 256 * 1024;
 
-export interface GcsStoreOptions extends StoreOptions {
+/** What a user may give (GcsOptions) and what tests set. */
+export interface GcsStoreOptions extends GcsOptions {
   /**
-   * JSON API endpoint of a GCS-compatible server. Not StoreOptions.endpoint: that one is the S3
+   * JSON API endpoint of a GCS-compatible server. Not the `endpoint` option: that one is the S3
    * endpoint, and a copy between gs:// and s3:// passes the same options to both stores. Users
    * reach an emulator through STORAGE_EMULATOR_HOST, which the SDK reads itself.
    */
@@ -88,6 +90,7 @@ function toInfo(key: string, m: FileMetadata): ObjectInfo {
 
 class GcsStore implements Store {
   readonly url: string;
+  readonly capabilities: StoreCapabilities = { local: false, keepsContentEncoding: true, serverChecksum: 'crc32c' };
   private readonly storage: Storage;
   private readonly bucket: Bucket;
   private readonly prefix: string;
@@ -165,20 +168,31 @@ class GcsStore implements Store {
   }
 
   private async checkExists(key: string): Promise<void> {
-    if (!(await this.stat(key))) throw new FerryError(`${this.url}${key} does not exist`, { code: 'NoSuchKey', exitCode: 1 });
+    if (!(await this.stat(key))) throw new KeyNotFound(`${this.url}${key}`);
   }
 
   async readBytes(key: string, range?: ByteRange): Promise<Buffer> {
+    const bytes = await this.readIfExists(key, range);
+    if (!bytes) throw new KeyNotFound(`${this.url}${key}`);
+    return bytes;
+  }
+
+  async readIfExists(key: string, range?: ByteRange): Promise<Buffer | undefined> {
     if (range && range.end <= range.start) return Buffer.alloc(0);
-    return this.guard(key, async () => {
+    try {
       const [bytes] = await this.file(key).download(range ? { start: range.start, end: range.end - 1, validation: false } : { validation: 'crc32c' });
       return bytes;
-    });
+    } catch (e) {
+      if ((e as ApiError).code !== 404) throw describeGcsError(e, this.bucket.name, this.prefix + key, this.endpoint, this.credentials);
+      // Whatever the 404 says, a missing bucket is told apart from a missing object by asking.
+      await this.checkBucket();
+      return undefined;
+    }
   }
 
   async openRange(key: string, size?: number): Promise<RangeSource> {
     const info = await this.stat(key);
-    if (!info) throw new FerryError(`${this.url}${key} does not exist`, { code: 'NoSuchKey', exitCode: 1 });
+    if (!info) throw new KeyNotFound(`${this.url}${key}`);
     return { size: size ?? info.size, readRange: (range) => this.readBytes(key, range) };
   }
 
@@ -241,7 +255,7 @@ class GcsStore implements Store {
 
   async checksum(key: string): Promise<string> {
     const info = await this.stat(key);
-    if (!info) throw new FerryError(`${this.url}${key} does not exist`, { code: 'NoSuchKey', exitCode: 1 });
+    if (!info) throw new KeyNotFound(`${this.url}${key}`);
     if (info.crc32c) return info.crc32c;
     let crc = 0;
     for await (const chunk of await this.read(key)) crc = crc32cOf(chunk as Buffer, crc);

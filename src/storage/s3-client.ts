@@ -5,9 +5,9 @@
 import type * as Http from 'node:http';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { FerryError } from '../errors.ts';
-import type { StoreOptions } from './open.ts';
 import { credentialsFromChain, credentialsFromCommand, type S3Credentials } from './s3-credentials.ts';
 import { S3Http } from './s3-http.ts';
+import type { S3Options } from './s3-options.ts';
 
 // Not imported as ESM, which would load undici at start-up (see s3-http.ts).
 const http = process.getBuiltinModule('node:http');
@@ -62,7 +62,7 @@ export interface S3ClientTuning {
   maxSockets?: number;
 }
 
-export async function connectS3(opts: StoreOptions, tuning: S3ClientTuning = {}): Promise<S3Connection> {
+export async function connectS3(opts: S3Options, tuning: S3ClientTuning = {}): Promise<S3Connection> {
   const profile = opts.profile ?? process.env.AWS_PROFILE ?? 'default';
   const env = process.env;
   const ignoreConfigured = /^true$/i.test(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? '');

@@ -1,6 +1,7 @@
 // Turns what S3 and the network answer into the one-line messages a user can act on, and says
 // which failures are worth retrying.
 import { FerryError } from '../errors.ts';
+import { KeyNotFound } from './store.ts';
 
 interface ErrorShape {
   name?: string;
@@ -110,9 +111,7 @@ export function toFerryError(e: unknown, ctx: ErrorContext): unknown {
   if (name === 'InvalidBucketName') {
     return new FerryError(`${ctx.endpoint} says "${ctx.bucket}" is not a valid bucket name`, { code: name, cause: e });
   }
-  if (name === 'NoSuchKey' || (status === 404 && ctx.key !== undefined)) {
-    return new FerryError(`${where} does not exist`, { hint: 'check the key and prefix', code: 'NoSuchKey', exitCode: 1, cause: e });
-  }
+  if (name === 'NoSuchKey' || (status === 404 && ctx.key !== undefined)) return new KeyNotFound(where, e);
   if (isRetryable(e)) {
     const why = name || (status ? `HTTP ${status}` : 'error');
     return new FerryError(`${ctx.operation} ${where} failed at ${ctx.endpoint} after retries: ${why}`, { hint: 'the server is failing or overloaded; run the same command again to resume', code: why, exitCode: 1, cause: e });

@@ -12,12 +12,13 @@ import type {
 import { FerryError } from '../errors.ts';
 import { crc32cOf, crc32cToBase64 } from './checksum.ts';
 import { asRangeSource, sizeOf } from './parts-body.ts';
-import type { StoreOptions } from './open.ts';
 import { connectS3 } from './s3-client.ts';
 import { statusOf } from './s3-errors.ts';
 import { unquote } from './s3-http.ts';
+import type { S3Options } from './s3-options.ts';
 import { DEFAULT_RETRY, S3Requests, type RetryPolicy } from './s3-requests.ts';
-import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, WriteOptions, WriteResult } from './store.ts';
+import { KeyNotFound } from './store.ts';
+import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, StoreCapabilities, WriteOptions, WriteResult } from './store.ts';
 import { UploadJournal } from './upload-journal.ts';
 import { workdir } from '../workdir.ts';
 
@@ -25,7 +26,10 @@ const MIB = 1024 * 1024;
 /** Defaults measured against Ceph on 2 cores (bench/s3-driver.ts). */
 export const S3_DEFAULTS = { partSize: 16 * MIB, partConcurrency: 4, multipartThreshold: 32 * MIB };
 
-export interface S3StoreOptions extends StoreOptions {
+/** What a user may give (S3Options) and what Ferry itself sets. */
+export interface S3StoreOptions extends S3Options {
+  /** Folder where interrupted multipart uploads are journaled so that a re-run resumes them (default: the working folder's). */
+  journalDir?: string;
   /** How long to ride out connection failures; tests shorten it. */
   retry?: Partial<RetryPolicy>;
   /** HTTP sockets per host. */
@@ -48,6 +52,7 @@ function storedCrc32c(head: HeadObjectCommandOutput): string | undefined {
 
 class S3Store implements Store {
   readonly url: string;
+  readonly capabilities: StoreCapabilities = { local: false, keepsContentEncoding: true, serverChecksum: 'md5-etag' };
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly requests: S3Requests;
@@ -132,7 +137,7 @@ class S3Store implements Store {
         ChecksumMode: 'ENABLED',
       })));
     } catch (e) {
-      if ((e as FerryError).code !== 'NoSuchKey') throw e;
+      if (!(e instanceof KeyNotFound)) throw e;
       await this.checkBucket();
       return undefined;
     }
@@ -162,6 +167,15 @@ class S3Store implements Store {
     return this.getBytes(key, range);
   }
 
+  async readIfExists(key: string, range?: ByteRange): Promise<Buffer | undefined> {
+    try {
+      return await this.getBytes(key, range);
+    } catch (e) {
+      if (e instanceof KeyNotFound) return undefined;
+      throw e;
+    }
+  }
+
   private getBytes(key: string, range?: ByteRange, ifMatch?: string, signal?: AbortSignal): Promise<Buffer> {
     if (range && range.end <= range.start) return Promise.resolve(Buffer.alloc(0));
     // The body is read inside the retried call, so a connection lost mid-body is retried too.
@@ -179,7 +193,7 @@ class S3Store implements Store {
 
   async openRange(key: string, size?: number): Promise<RangeSource> {
     const info = await this.stat(key);
-    if (!info) throw new FerryError(`${this.url}${key} does not exist`, { code: 'NoSuchKey', exitCode: 1 });
+    if (!info) throw new KeyNotFound(`${this.url}${key}`);
     const etag = info.etag ? `"${info.etag}"` : undefined;
     return {
       size: size ?? info.size,
@@ -273,7 +287,7 @@ class S3Store implements Store {
 
   async checksum(key: string): Promise<string> {
     const info = await this.stat(key);
-    if (!info) throw new FerryError(`${this.url}${key} does not exist`, { code: 'NoSuchKey', exitCode: 1 });
+    if (!info) throw new KeyNotFound(`${this.url}${key}`);
     if (info.crc32c) return info.crc32c;
     let crc = 0;
     const body = await this.read(key);

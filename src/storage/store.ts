@@ -1,7 +1,8 @@
 // The one storage interface every driver (directory, S3, GCS) implements and every format and
 // transfer is written against. Keys are '/'-separated and relative to the store's root URL; a
-// driver never exposes its scheme to callers.
+// driver never exposes its scheme to callers: what differs between drivers is told by capabilities.
 import type { Readable } from 'node:stream';
+import { FerryError } from '../errors.ts';
 
 /** What a store knows about one object or file. */
 export interface ObjectInfo {
@@ -77,16 +78,54 @@ export interface ListOptions {
   signal?: AbortSignal;
 }
 
+/** What a store can do, for callers that would otherwise guess it from the URL. */
+export interface StoreCapabilities {
+  /** Keys are files in a folder of this machine (a local disk or a mount), which other programs can open by path. */
+  readonly local: boolean;
+  /**
+   * The Content-Encoding given to a write is kept with the object and sent to HTTP readers, so
+   * that a browser or Neuroglancer decompresses it; a folder keeps only bytes.
+   */
+  readonly keepsContentEncoding: boolean;
+  /**
+   * The digest the store itself computes over every object it receives, reported by stat without
+   * reading the object: 'crc32c' in ObjectInfo.crc32c (GCS, memory), 'md5-etag' in ObjectInfo.etag
+   * (S3: the MD5 of a single-request write, MD5 of the part MD5s for a multipart one), undefined
+   * when only reading the bytes tells (a folder).
+   */
+  readonly serverChecksum: 'crc32c' | 'md5-etag' | undefined;
+}
+
+/**
+ * What every read of a key that does not exist throws (read, readBytes, openRange, checksum), from
+ * every driver, so that callers can tell absence from failure; readIfExists answers undefined instead.
+ */
+export class KeyNotFound extends FerryError {
+  /** `where` names the key for the user: its path or full URL. */
+  constructor(where: string, cause?: unknown) {
+    super(`${where} does not exist`, { hint: 'check the path or key and its prefix', code: 'NoSuchKey', exitCode: 1, cause });
+    this.name = 'KeyNotFound';
+  }
+}
+
 export interface Store {
-  /** The root URL, normalised: file:///abs/path/, s3://bucket/prefix/, gs://bucket/prefix/. */
+  /** The root URL, normalised: file:///abs/path/, s3://bucket/prefix/, gs://bucket/prefix/, memory://prefix/. */
   readonly url: string;
+  readonly capabilities: StoreCapabilities;
   /** Streams every object under `prefix` (default: all) in key order where the backend allows. */
   list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo>;
   /** undefined when the key does not exist. */
   stat(key: string): Promise<ObjectInfo | undefined>;
+  /** Throws KeyNotFound. */
   read(key: string, range?: ByteRange): Promise<Readable>;
+  /** Throws KeyNotFound. */
   readBytes(key: string, range?: ByteRange): Promise<Buffer>;
-  /** A RangeSource over an existing key (its size from a stat the caller may already have). */
+  /**
+   * The bytes of `key` (or a range of them), or undefined when the key does not exist, in one
+   * request: for formats where absence is an answer (a precomputed chunk never written is zeros).
+   */
+  readIfExists(key: string, range?: ByteRange): Promise<Buffer | undefined>;
+  /** A RangeSource over an existing key (its size from a stat the caller may already have). Throws KeyNotFound. */
   openRange(key: string, size?: number): Promise<RangeSource>;
   /**
    * Writes atomically: a reader sees the old object or the whole new one, never a part. A Buffer
@@ -95,7 +134,7 @@ export interface Store {
    */
   write(key: string, body: Buffer | RangeSource, opts?: WriteOptions): Promise<WriteResult>;
   delete(key: string): Promise<void>;
-  /** Full-object CRC32C (base64), from the store when it keeps one, else by reading the object. */
+  /** Full-object CRC32C (base64), from the store when it keeps one, else by reading the object. Throws KeyNotFound. */
   checksum(key: string): Promise<string>;
   /** Releases connections and file handles. */
   close(): Promise<void>;

@@ -6,16 +6,9 @@ import { z } from 'zod';
 import { FerryError } from '../errors.ts';
 import { registerHandler } from '../runtime/registry.ts';
 import { openStore } from '../storage/open.ts';
-import type { StoreOptions } from '../storage/open.ts';
+import { StoreOptionsSchema } from '../storage/spec-schema.ts';
+import type { StoreOptions } from '../storage/spec.ts';
 import { newStats, transfer } from './engine.ts';
-
-const storeOptions = z
-  .object({
-    endpoint: z.string(), profile: z.string(), region: z.string(), pathStyle: z.boolean(), acl: z.string(),
-    storageClass: z.string(), partSize: z.number().int().positive(), partConcurrency: z.number().int().positive(),
-    multipartThreshold: z.number().int().positive(), credentialCommand: z.string(), keyFile: z.string(),
-  })
-  .partial();
 
 export const TransferJobParams = z.object({
   /** Store URL of the source folder or prefix. */
@@ -29,7 +22,7 @@ export const TransferJobParams = z.object({
   delete: z.boolean().optional(),
   checksum: z.boolean().optional(),
   transfers: z.number().int().positive().optional(),
-  store: storeOptions.optional(),
+  store: StoreOptionsSchema.optional(),
 });
 export type TransferJobParams = z.infer<typeof TransferJobParams>;
 

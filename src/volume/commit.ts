@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { serializeInfo } from '../formats/precomputed/info.ts';
 import type { Info } from '../formats/precomputed/info.ts';
 import { parseInfoBytes, checkSameInfo } from '../formats/precomputed/info.ts';
-import { readOptional } from '../formats/precomputed/store.ts';
 import { writeInfo } from '../formats/precomputed/writer.ts';
 import type { Store } from '../storage/store.ts';
 
@@ -28,7 +27,7 @@ export interface TaskRecord {
 
 /** Throws when the destination already holds a different info than the one planned. */
 export async function checkDestinationInfo(store: Store, planned: Info): Promise<'absent' | 'same'> {
-  const bytes = await readOptional(store, 'info');
+  const bytes = await store.readIfExists('info');
   if (!bytes) return 'absent';
   checkSameInfo(parseInfoBytes(bytes, `${store.url}info`), planned, store.url);
   return 'same';

@@ -11,7 +11,7 @@ import type { Box, Vec3 } from '../formats/precomputed/grid.ts';
 import type { Info } from '../formats/precomputed/info.ts';
 import { openBlockWriter } from '../formats/precomputed/writer.ts';
 import { openStore } from '../storage/open.ts';
-import type { StoreOptions } from '../storage/open.ts';
+import type { StoreOptions } from '../storage/spec.ts';
 import { checkDestinationInfo, recordTaskAndCommit } from './commit.ts';
 import { downsampleAsync, downsampleBoxes } from './downsample.ts';
 import { accountExternalMemoryGlobally } from './gc-accounting.ts';

@@ -6,8 +6,9 @@ import { FerryError } from '../errors.ts';
 import type { DataType, VoxelArray } from '../formats/precomputed/dtype.ts';
 import type { Box, Vec3 } from '../formats/precomputed/grid.ts';
 import { readBox, readInfo } from '../formats/precomputed/reader.ts';
-import { openStore, parseStoreUrl } from '../storage/open.ts';
-import type { StoreOptions } from '../storage/open.ts';
+import { openStore } from '../storage/open.ts';
+import { localPathOf } from '../storage/spec.ts';
+import type { StoreOptions } from '../storage/spec.ts';
 import { listSectionFolder, listSectionRegistry, probeStack, readSections } from './sections.ts';
 import type { SectionStack } from './sections.ts';
 
@@ -33,8 +34,8 @@ export interface VolumeSource {
 
 /** Tells a section folder, a registry file and a precomputed volume apart by what is there. */
 export async function sourceSpecFor(src: string, opts: { fillGaps?: boolean } = {}): Promise<SourceSpec> {
-  if (parseStoreUrl(src).scheme !== 'file') return { kind: 'precomputed', url: src };
-  const path = parseStoreUrl(src).path;
+  const path = localPathOf(src);
+  if (path === undefined) return { kind: 'precomputed', url: src };
   const st = await stat(path).catch(() => undefined);
   if (!st) throw new FerryError(`source ${src} does not exist`, { hint: 'give a folder of sections, a registry file or a precomputed volume' });
   if (st.isFile()) return { kind: 'registry', file: path };

@@ -1,12 +1,12 @@
 // The actions of `ferry jump plan | import-joblist` (see jump.ts).
 import type { Command } from 'commander';
-import { basename, resolve } from 'node:path';
+import { basename, isAbsolute, resolve } from 'node:path';
 import { EXIT_OK, EXIT_PARTIAL, FerryError } from '../../errors.ts';
 import { openLedger } from '../../ledger/open.ts';
 import { discoverPlates } from '../../recipes/jump/discover.ts';
 import { importOldJobs } from '../../recipes/jump/import.ts';
 import { planPlates } from '../../recipes/jump/plan.ts';
-import { parseStoreUrl } from '../../storage/open.ts';
+import { localPathOf } from '../../storage/spec.ts';
 import { Output } from '../output.ts';
 import { storeOptionsFrom } from '../store-options.ts';
 
@@ -81,8 +81,8 @@ export async function importJoblist(dir: string, o: JumpOptions, cmd: Command): 
 }
 
 function checkDest(dest: string): void {
-  const p = parseStoreUrl(dest);
-  if (p.scheme === 'file' && !dest.startsWith('/') && !dest.startsWith('file:')) {
+  const local = localPathOf(dest);
+  if (local !== undefined && !isAbsolute(local)) {
     throw new FerryError(`--dest ${dest} is a relative local path`, { hint: 'use s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or an absolute folder' });
   }
 }

@@ -6,7 +6,7 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { MouselightLayout } from '../../recipes/mouselight/layout.ts';
-import type { StoreOptions } from '../../storage/open.ts';
+import type { StoreOptions } from '../../storage/spec.ts';
 import { addStoreOptions, parseCount, storeOptionsFrom, LEDGER_HELP } from '../store-options.ts';
 
 /**
@@ -53,6 +53,5 @@ export function register(program: Command): void {
 
 /** The layout's storage settings, overridden by any storage flag given. */
 export function layoutStoreOptions(layout: MouselightLayout, o: Record<string, unknown>): StoreOptions {
-  const given = Object.fromEntries(Object.entries(storeOptionsFrom(o)).filter(([, v]) => v !== undefined));
-  return { profile: layout.profile, region: layout.region, endpoint: layout.endpoint, ...given };
+  return { profile: layout.profile, region: layout.region, endpoint: layout.endpoint, ...storeOptionsFrom(o) };
 }

@@ -8,7 +8,7 @@ import { openLedger } from '../../ledger/open.ts';
 import { defaultRunName, enqueueVolume, planVolume } from '../../recipes/volume/plan.ts';
 import type { VolumePlanInput } from '../../recipes/volume/plan.ts';
 import { readTaskFile } from '../../recipes/volume/task-file.ts';
-import { parseStoreUrl } from '../../storage/open.ts';
+import { localPathOf } from '../../storage/spec.ts';
 import { Output } from '../output.ts';
 import { storeOptionsFrom } from '../store-options.ts';
 
@@ -30,6 +30,12 @@ type PlanOptions = Record<string, unknown> & {
   ledger?: string;
 };
 
+/** A local path made absolute, so that a worker started in another folder finds it; other URLs as given. */
+function absolute(url: string): string {
+  const local = localPathOf(url);
+  return local === undefined ? url : resolve(local);
+}
+
 export async function planVolumeCommand(src: string | undefined, dst: string | undefined, o: PlanOptions, cmd: Command): Promise<void> {
   const out = new Output({ json: cmd.optsWithGlobals().json });
   const file = o.task ? await readTaskFile(resolve(o.task)) : {};
@@ -39,8 +45,8 @@ export async function planVolumeCommand(src: string | undefined, dst: string | u
   const voxelSize = o.voxelSize ?? file.voxelSize;
   if (!voxelSize) throw new FerryError('no voxel size', { hint: 'give --voxel-size x,y,z in nm, e.g. 4,4,40' });
   const input: VolumePlanInput = {
-    src: parseStoreUrl(source).scheme === 'file' ? resolve(parseStoreUrl(source).path) : source,
-    dst: parseStoreUrl(dest).scheme === 'file' ? resolve(parseStoreUrl(dest).path) : dest,
+    src: absolute(source),
+    dst: absolute(dest),
     voxelSize,
     offset: o.offset ?? file.offset,
     chunk: o.chunk ?? file.chunk ?? [64, 64, 64],

@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { boxVoxels, scaleBox } from './grid.ts';
 import { buildInfo } from './info.ts';
-import { MemoryStore } from './memory-store.ts';
 import { readBox } from './reader.ts';
 import { chooseShardingSpec, shardBoxes } from './sharding.ts';
 import { writeBlock } from './writer.ts';
+import { keysOf, testMemoryStore } from '../../storage/store-test-support.ts';
 
 function volume(sharded: boolean) {
   const info = buildInfo({ type: 'segmentation', dataType: 'uint32', resolution: [8, 8, 8], size: [64, 48, 20], voxelOffset: [0, 0, -4], chunkSize: [16, 16, 8], encoding: 'raw' });
@@ -16,7 +16,7 @@ function volume(sharded: boolean) {
 test('a shard that was never written reads as zeros; the others read back', async () => {
   const info = volume(true);
   const scale = info.scales[0];
-  const store = new MemoryStore();
+  const store = testMemoryStore();
   const shards = [...shardBoxes(scale, scale.sharding!)];
   const first = shards[0].box;
   await writeBlock(store, info, scale.key, first, new Uint32Array(boxVoxels(first)).fill(77));
@@ -30,12 +30,12 @@ test('a read error on a chunk that exists is not mistaken for a missing chunk', 
   for (const sharded of [false, true]) {
     const info = volume(sharded);
     const scale = info.scales[0];
-    const store = new MemoryStore();
+    const store = testMemoryStore();
     const all = scaleBox(scale);
     await writeBlock(store, info, scale.key, all, new Uint32Array(boxVoxels(all)).fill(5));
-    const victim = [...store.objects.keys()][1];
-    const read = store.readBytes.bind(store);
-    store.readBytes = async (key, range) => {
+    const victim = (await keysOf(store))[1];
+    const read = store.readIfExists.bind(store);
+    store.readIfExists = async (key, range) => {
       if (key === victim) throw new Error('EACCES: permission denied');
       return read(key, range);
     };

@@ -14,11 +14,10 @@ import type { Info, Scale } from './info.ts';
 import { decodeShardChunkData, readMinishardIndex } from './shard-file.ts';
 import type { MinishardEntry } from './shard-file.ts';
 import { compressedMortonCode, shardFileName, shardLocation } from './sharding.ts';
-import { readOptional } from './store.ts';
 import type { VolumeStore } from './store.ts';
 
 export async function readInfo(store: VolumeStore): Promise<Info> {
-  const bytes = await readOptional(store, 'info');
+  const bytes = await store.readIfExists('info');
   if (!bytes) {
     throw new FerryError(`no precomputed volume at ${store.url}: there is no info file`, {
       hint: 'check the path; a volume whose info is missing was never finished',
@@ -56,7 +55,7 @@ export async function readBox(store: VolumeStore, info: Info, scaleKey: string, 
     if (shards) {
       bytes = await shards.chunk(compressedMortonCode(chunk.g, grid), key);
     } else {
-      bytes = await readOptional(store, key);
+      bytes = await store.readIfExists(key);
       // A store that hands back the stored bytes of a Content-Encoding: gzip object.
       if (bytes && format.encoding === 'raw' && isGzip(bytes) && bytes.byteLength !== rawLength(format, shape)) {
         bytes = gunzipSync(bytes);
@@ -106,7 +105,7 @@ class ShardedSource {
     const spec = this.scale.sharding!;
     const { shard, minishard } = shardLocation(spec, id);
     const file = `${this.scale.key}/${shardFileName(spec, shard)}`;
-    const read = (start: number, end: number) => readOptional(this.store, file, { start, end });
+    const read = (start: number, end: number) => this.store.readIfExists(file, { start, end });
     const cacheKey = `${file}#${minishard}`;
     let index = this.minishards.get(cacheKey);
     if (!index) {

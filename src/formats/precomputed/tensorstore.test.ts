@@ -13,10 +13,11 @@ import { boxShape, boxVoxels, scaleBox, taskBoxes } from './grid.ts';
 import type { Box, Vec3 } from './grid.ts';
 import { addScales, buildInfo } from './info.ts';
 import type { Info } from './info.ts';
-import { MemoryStore } from './memory-store.ts';
 import { readBox, readInfo } from './reader.ts';
 import { chooseShardingSpec, shardBoxes } from './sharding.ts';
 import { writeBlock, writeInfo } from './writer.ts';
+import { openFileStore } from '../../storage/file.ts';
+import { keysOf } from '../../storage/store-test-support.ts';
 
 const SCRIPT = join(import.meta.dirname, 'testdata', 'tensorstore_io.py');
 const PYTHON = process.env.FERRY_PYTHON ?? 'python3';
@@ -70,7 +71,7 @@ function crop(data: VoxelArray, from: Box, box: Box, t: DataType): VoxelArray {
 
 /** Writes both scales with Ferry (scale 1 downsampled from scale 0) and returns what each holds. */
 async function ferryWrite(dir: string, info: Info, data0: VoxelArray, perScaleBoxes: (i: number) => Box[]): Promise<VoxelArray[]> {
-  const store = new MemoryStore();
+  const store = await openFileStore(dir);
   const full = scaleBox(info.scales[0]);
   const [r0, r1] = [info.scales[0].resolution, info.scales[1].resolution];
   const factor: Vec3 = [r1[0] / r0[0], r1[1] / r0[1], r1[2] / r0[2]];
@@ -82,7 +83,6 @@ async function ferryWrite(dir: string, info: Info, data0: VoxelArray, perScaleBo
     for (const b of perScaleBoxes(i)) await writeBlock(store, info, scale.key, b, crop(perScale[i], scaleBox(scale), b, info.data_type));
   }
   await writeInfo(store, info);
-  await store.saveTo(dir);
   return perScale;
 }
 
@@ -183,8 +183,8 @@ test('Ferry reads what TensorStore wrote: unsharded raw, sharded gzip and png sc
     } finally {
       await rm(specPath, { force: true });
     }
-    const store = await MemoryStore.loadFrom(dir);
-    assert.ok([...store.objects.keys()].some((k) => k.endsWith('.shard')), 'TensorStore wrote shard files');
+    const store = await openFileStore(dir);
+    assert.ok((await keysOf(store)).some((k) => k.endsWith('.shard')), 'TensorStore wrote shard files');
     const info = await readInfo(store);
     assert.equal(info.scales.length, 3);
     for (const scale of info.scales) {

@@ -1,7 +1,8 @@
 // One `transfer.sync` job per plate: the plate folder to its mirror of the gallery layout under
 // the destination. Planning again adds only plates the run does not have yet.
 import type { Ledger } from '../../ledger/ledger.ts';
-import type { StoreOptions } from '../../storage/open.ts';
+import { definedOptions } from '../../storage/spec.ts';
+import type { StoreOptions } from '../../storage/spec.ts';
 import { TRANSFER_JOB } from '../../transfer/job.ts';
 import type { TransferJobParams } from '../../transfer/job.ts';
 import type { Plate } from './discover.ts';
@@ -28,7 +29,7 @@ export function plateDestination(p: Plate, opts: PlanOptions): string {
 }
 
 export function plateJob(p: Plate, opts: PlanOptions) {
-  const params: TransferJobParams = { src: p.dir, dst: plateDestination(p, opts), transfers: opts.transfers, store: compact(opts.store) };
+  const params: TransferJobParams = { src: p.dir, dst: plateDestination(p, opts), transfers: opts.transfers, store: definedOptions(opts.store) };
   return { kind: TRANSFER_JOB, key: plateKey(p), params };
 }
 
@@ -36,11 +37,4 @@ export async function planPlates(ledger: Ledger, runName: string, plates: Plate[
   const run = await ledger.createRun({ name: runName, labels: { recipe: 'jump', dest: opts.dest, ...labels } });
   const added = await ledger.addJobs(run.id, plates.map((p) => plateJob(p, opts)));
   return { run, added };
-}
-
-/** Drops unset options so that job parameters stay short and readable in `ferry jobs show`. */
-function compact(o: StoreOptions | undefined): StoreOptions | undefined {
-  if (!o) return undefined;
-  const out = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-  return Object.keys(out).length ? out : undefined;
 }

@@ -4,7 +4,8 @@
 // so planning the same sample twice adds nothing.
 import type { JobSpec } from '../../ledger/engine.ts';
 import type { Ledger, Run } from '../../ledger/ledger.ts';
-import type { StoreOptions } from '../../storage/open.ts';
+import { definedOptions } from '../../storage/spec.ts';
+import type { StoreOptions } from '../../storage/spec.ts';
 import { TRANSFER_JOB } from '../../transfer/job.ts';
 import type { TransferJobParams } from '../../transfer/job.ts';
 import type { UploadOp, UploadPlan } from './plan.ts';
@@ -13,14 +14,8 @@ export function runName(date: string, cluster: boolean): string {
   return `mouselight-${date}${cluster ? '-cluster' : ''}`;
 }
 
-/** The store options a transfer job carries (what its schema accepts, without empty values). */
-export function jobStoreOptions(o: StoreOptions): NonNullable<TransferJobParams['store']> {
-  const { journalDir: _j, ...rest } = o;
-  return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as NonNullable<TransferJobParams['store']>;
-}
-
 export function jobSpec(op: UploadOp, store: StoreOptions): JobSpec {
-  const params: TransferJobParams = { src: op.src, dst: op.dst, store: jobStoreOptions(store) };
+  const params: TransferJobParams = { src: op.src, dst: op.dst, store: definedOptions(store) };
   if (op.files) params.files = op.files;
   return { kind: TRANSFER_JOB, key: op.key, params };
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { FerryError } from '../../errors.ts';
 import { parseInfo } from '../../formats/precomputed/info.ts';
 import { registerHandler } from '../../runtime/registry.ts';
+import { StoreOptionsSchema } from '../../storage/spec-schema.ts';
 import { runIngestTask } from '../../volume/ingest-task.ts';
 import type { IngestTaskParams } from '../../volume/ingest-task.ts';
 import { INGEST_JOB } from './plan.ts';
@@ -17,7 +18,7 @@ const ParamsSchema = z.looseObject({
     z.object({ kind: z.literal('precomputed'), url: z.string(), scale: z.string().optional() }),
   ]),
   dst: z.string().min(1),
-  store: z.record(z.string(), z.unknown()).optional(),
+  store: StoreOptionsSchema.optional(),
   info: z.unknown(),
   factor: vec3,
   taskCount: z.number().int().min(1),

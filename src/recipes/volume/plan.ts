@@ -10,8 +10,9 @@ import { buildInfo, downsampledScale, parseInfo } from '../../formats/precompute
 import type { Info, Scale } from '../../formats/precomputed/info.ts';
 import type { JobSpec } from '../../ledger/engine.ts';
 import type { Ledger, Run } from '../../ledger/ledger.ts';
-import { openStore, parseStoreUrl } from '../../storage/open.ts';
-import type { StoreOptions } from '../../storage/open.ts';
+import { openStore } from '../../storage/open.ts';
+import { definedOptions, parseStoreUrl } from '../../storage/spec.ts';
+import type { StoreOptions } from '../../storage/spec.ts';
 import { checkDestinationInfo, planId } from '../../volume/commit.ts';
 import type { IngestTaskParams } from '../../volume/ingest-task.ts';
 import { openSource, sourceSpecFor } from '../../volume/source.ts';
@@ -106,7 +107,7 @@ export async function planVolume(input: VolumePlanInput): Promise<VolumePlan> {
     await store.close();
   }
   const tasks = [...ingestTasks(info.scales[0], input.taskSize, input.factor, input.scales)];
-  const contentEncodingGzip = parseStoreUrl(input.dst).scheme !== 'file' && input.encoding === 'raw' && !input.sharded;
+  const contentEncodingGzip = store.capabilities.keepsContentEncoding && input.encoding === 'raw' && !input.sharded;
   const warnings: string[] = [];
   const s0 = info.scales[0];
   if (s0.sharding && s0.sharding.preshift_bits + s0.sharding.minishard_bits === 0 && tasks.length > 1) {
@@ -118,17 +119,12 @@ export async function planVolume(input: VolumePlanInput): Promise<VolumePlan> {
   return { source: spec, info, tasks, destination, contentEncodingGzip, input, warnings };
 }
 
-function jobStoreOptions(o: StoreOptions = {}): StoreOptions {
-  const { journalDir: _journal, ...rest } = o;
-  return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
-}
-
 export function ingestJobs(plan: VolumePlan): JobSpec[] {
   return plan.tasks.map((task) => {
     const params: IngestTaskParams = {
       source: plan.source,
       dst: plan.input.dst,
-      store: jobStoreOptions(plan.input.store),
+      store: definedOptions(plan.input.store),
       info: plan.info,
       factor: plan.input.factor,
       taskCount: plan.tasks.length,
