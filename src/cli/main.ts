@@ -1,6 +1,6 @@
 // Entry point: builds the command tree and turns every failure into a message and an exit code.
 import { Command, CommanderError } from 'commander';
-import { EXIT_USAGE, isFerryError } from '../errors.ts';
+import { EXIT_BUG, EXIT_USAGE, isFerryError } from '../errors.ts';
 import { registerCommands } from './commands/index.ts';
 
 export function buildProgram(): Command {
@@ -51,5 +51,5 @@ function reportFailure(e: unknown): number {
   // Not a user mistake: a bug or an environment failure nobody anticipated. Show everything.
   process.stderr.write(`ferry: internal error, please report it with the lines below\n`);
   process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  return 70;
+  return EXIT_BUG;
 }

@@ -130,3 +130,10 @@ export function formatDuration(s: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
+
+/** "running: 2/4 slabs" for up to three running jobs; "running: 12 jobs" beyond. */
+export function runningDetail(running: ({ done: number; total?: number; unit: string } | undefined)[]): string | undefined {
+  if (running.length === 0) return undefined;
+  if (running.length > 3) return `running: ${running.length} jobs`;
+  return `running: ${running.map((p) => (p ? `${p.done}${p.total !== undefined ? `/${p.total}` : ''} ${p.unit}` : 'starting')).join('; ')}`;
+}

@@ -3,6 +3,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { FerryError } from '../errors.ts';
 import type { ClaimedJob, CycleRequest, Engine, JobSpec, ProgressUpdate } from './engine.ts';
+import { Records } from './records.ts';
 import type { JobState, JobsTable, LedgerSchema } from './schema.ts';
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
@@ -66,9 +67,12 @@ export interface JobFilter {
 
 export class Ledger {
   readonly engine: Engine;
+  /** What workflows keep besides jobs. */
+  readonly records: Records;
 
   constructor(engine: Engine) {
     this.engine = engine;
+    this.records = new Records(engine);
   }
 
   get db(): Kysely<LedgerSchema> {
@@ -269,6 +273,17 @@ export class Ledger {
     await this.getJob(jobId);
     const rows = await this.db.selectFrom('job_events').selectAll().where('job_id', '=', jobId).orderBy('id').execute();
     return rows.map((r) => ({ id: Number(r.id), jobId: Number(r.job_id), at: Number(r.at), type: r.type, message: r.message }));
+  }
+
+  /** Replaces the parameters of jobs (a re-plan queues them again with what it planned now). */
+  async setParams(updates: { id: number; params: unknown }[]): Promise<void> {
+    if (updates.length === 0) return;
+    const now = Date.now();
+    await this.engine.transaction(async (trx) => {
+      for (const u of updates) {
+        await trx.updateTable('jobs').set({ params: JSON.stringify(u.params ?? {}), updated_at: now }).where('id', '=', u.id).where('state', '!=', 'ongoing').execute();
+      }
+    });
   }
 
   /** `error` (and `cancelled`) jobs back to `todo` with a fresh attempt budget; returns their ids. */

@@ -80,6 +80,24 @@ export function migrations(engine: EngineKind): Record<string, Migration> {
         await db.schema.createIndex('job_events_job').on('job_events').columns(['job_id', 'id']).execute();
       },
     },
+    '0003_records': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('records')
+          .addColumn('id', id, (c) => (engine === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('recipe', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('run_id', ms)
+          .addColumn('job_id', ms)
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .addColumn('updated_at', ms, (c) => c.notNull())
+          .addUniqueConstraint('records_recipe_type_key', ['recipe', 'type', 'key'])
+          .execute();
+        await db.schema.createIndex('records_run').on('records').columns(['run_id', 'recipe', 'type']).execute();
+      },
+    },
   };
 }
 

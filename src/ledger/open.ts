@@ -9,7 +9,7 @@ import { resolveLedgerLocation } from './location.ts';
 import { MIGRATION_TABLE, migrations, migrator } from './migrations.ts';
 import { openSqlite } from './sqlite.ts';
 
-const FERRY_TABLES = ['runs', 'jobs', 'job_events'];
+const FERRY_TABLES = ['runs', 'jobs', 'job_events', 'records'];
 
 export interface OpenOptions {
   /** Refuse to create a new SQLite ledger (commands that only read or work on planned jobs). */
@@ -27,6 +27,18 @@ export async function openLedger(url?: string, opts: OpenOptions = {}): Promise<
     await engine.close().catch(() => {});
     throw e;
   }
+}
+
+/**
+ * The ledger a dry run plans against: the real one when it exists (plans that depend on what was
+ * done before see it), else an empty one in memory, so a dry run never creates a ledger file.
+ */
+export async function openLedgerForDryRun(url?: string): Promise<Ledger> {
+  const loc = resolveLedgerLocation(url);
+  if (loc.engine === 'postgres' || fs.existsSync(loc.path)) return openLedger(url, { mustExist: true });
+  const engine = openSqlite(':memory:');
+  await runMigrations(engine);
+  return new Ledger(engine);
 }
 
 /** `ferry ledger migrate`: brings an older ledger (or an empty database) to the current schema. */

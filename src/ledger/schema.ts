@@ -47,8 +47,26 @@ export interface JobEventsTable {
   message: string;
 }
 
+/**
+ * What a workflow keeps besides jobs (a FIB-SEM check report, a Render import's result, RELION's
+ * processing records): typed by recipe, unique by (recipe, type, key), linked to a run and a job
+ * when they have one, with a JSON body the recipe owns.
+ */
+export interface RecordsTable {
+  id: Generated<number>;
+  recipe: string;
+  type: string;
+  key: string;
+  run_id: number | null;
+  job_id: number | null;
+  body: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface LedgerSchema {
   runs: RunsTable;
   jobs: JobsTable;
   job_events: JobEventsTable;
+  records: RecordsTable;
 }

@@ -13,7 +13,7 @@ const BUSY_TIMEOUT_MS = 120_000;
 const INSERT_ROWS = 100;
 
 export function openSqlite(file: string): Engine {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const raw = new Database(file);
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = FULL');

@@ -6,6 +6,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { FERRY_BIN, runFerry } from '../testing/cli.ts';
+import { testKindsEnv } from '../testing/test-kinds.ts';
 import { tempDir } from '../testing/tree.ts';
 
 export { FERRY_BIN, tempDir };
@@ -58,13 +59,13 @@ export interface CliResult {
 }
 
 export async function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
-  const r = await runFerry(args, opts);
+  const r = await runFerry(args, { ...opts, env: testKindsEnv({ ...process.env, ...opts.env }) });
   return { code: r.code ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** A `ferry work` process; its output is kept for failure messages. */
 export function spawnWorker(args: string[], opts: { cwd?: string } = {}): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [FERRY_BIN, 'work', ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [FERRY_BIN, 'work', ...args], { cwd: opts.cwd, env: testKindsEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

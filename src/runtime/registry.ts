@@ -1,6 +1,15 @@
-// Job kinds and the code that runs them. Recipes register their kinds by importing this module
-// (and are listed in handlers.ts so that a worker loads them); the runtime never names a recipe.
+// Job kinds and the code that runs them. Recipes declare their kinds with loaders (the runtime
+// never names a recipe: src/recipes/index.ts hands them over), so a worker loads a handler's
+// code only when it claims a job of that kind.
 import type { ProgressUpdate } from '../ledger/engine.ts';
+import type { LedgerRecord, RecordFilter } from '../ledger/records.ts';
+
+/** Records as a job sees them: what it puts is linked to its run and to itself. */
+export interface JobRecords {
+  put<B>(r: { recipe: string; type: string; key: string; body: B }): Promise<LedgerRecord<B>>;
+  get<B = unknown>(recipe: string, type: string, key: string): Promise<LedgerRecord<B> | undefined>;
+  list<B = unknown>(f: RecordFilter): Promise<LedgerRecord<B>[]>;
+}
 
 export interface JobContext {
   jobId: number;
@@ -16,6 +25,7 @@ export interface JobContext {
   progress(p: ProgressUpdate): void;
   /** Appends a line to the job's event log (`ferry jobs log ID`). */
   log(message: string): Promise<void>;
+  records: JobRecords;
 }
 
 export interface Handler<P = unknown> {
@@ -28,17 +38,33 @@ export interface Handler<P = unknown> {
   run(ctx: JobContext, params: P): Promise<unknown>;
 }
 
-const handlers = new Map<string, Handler<any>>();
+type Entry = { load: () => Promise<Handler<any>>; handler?: Promise<Handler<any>> };
+const kinds = new Map<string, Entry>();
 
-export function registerHandler<P>(kind: string, handler: Handler<P>): void {
-  if (handlers.has(kind)) throw new Error(`job kind ${kind} is registered twice`);
-  handlers.set(kind, handler);
+/** Registers a kind whose handler is loaded on first use. The same loader twice is a no-op. */
+export function registerKind(kind: string, load: () => Promise<Handler<any>>): void {
+  const had = kinds.get(kind);
+  if (had && had.load !== load) throw new Error(`job kind ${kind} is registered twice`);
+  kinds.set(kind, had ?? { load });
 }
 
-export function getHandler(kind: string): Handler<unknown> | undefined {
-  return handlers.get(kind);
+/** Registers a handler that is already loaded (tests, kinds defined in place). */
+export function registerHandler<P>(kind: string, handler: Handler<P>): void {
+  if (kinds.has(kind)) throw new Error(`job kind ${kind} is registered twice`);
+  const ready = Promise.resolve(handler as Handler<any>);
+  kinds.set(kind, { load: () => ready, handler: ready });
+}
+
+export function handlerFor(kind: string): Promise<Handler<unknown> | undefined> {
+  const e = kinds.get(kind);
+  if (!e) return Promise.resolve(undefined);
+  e.handler ??= e.load();
+  return e.handler;
 }
 
 export function registeredKinds(): string[] {
-  return [...handlers.keys()].sort();
+  return [...kinds.keys()].sort();
 }
+
+// `noop` ships with the runtime: benchmarks and smoke tests of the ledger and workers plan it.
+registerHandler('noop', { run: async () => null });

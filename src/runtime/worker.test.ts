@@ -5,7 +5,7 @@ import type { Ledger } from '../ledger/ledger.ts';
 import { openLedger } from '../ledger/open.ts';
 import { exited, freshLedger, runCli, spawnWorker } from '../ledger/test-support.ts';
 import type { TestLedger } from '../ledger/test-support.ts';
-import './builtin-handlers.ts';
+import '../testing/test-kinds.ts';
 import { registerHandler } from './registry.ts';
 import { Worker } from './worker.ts';
 

@@ -7,7 +7,7 @@ import { errorMessage } from '../errors.ts';
 import type { ClaimedJob, Outcome, ProgressUpdate } from '../ledger/engine.ts';
 import { isTransient, unreachable } from '../ledger/failures.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import { getHandler, registeredKinds } from './registry.ts';
+import { handlerFor, registeredKinds } from './registry.ts';
 import type { JobContext } from './registry.ts';
 
 export interface WorkerOptions {
@@ -26,6 +26,14 @@ export interface WorkerOptions {
   unreachableLimitMs?: number;
   owner?: string;
   warn?: (message: string) => void;
+  /**
+   * Errors that stop this worker (a command running its own jobs: an unreachable host or a
+   * missing bucket stops every job alike). The job that met it goes back to `todo` with its
+   * attempt given back, the worker stops, and `summary.halted` holds the error.
+   */
+  haltOn?: (e: unknown) => boolean;
+  /** Called as each job ends here, with how it ended. */
+  onFinished?: (job: ClaimedJob, outcome: Outcome) => void;
 }
 
 export interface WorkerSummary {
@@ -34,6 +42,8 @@ export interface WorkerSummary {
   failed: number;
   retried: number;
   released: number;
+  /** The error that stopped the worker (see WorkerOptions.haltOn). */
+  halted?: unknown;
 }
 
 interface Running {
@@ -63,12 +73,14 @@ export function workerName(): string {
 export class Worker {
   readonly owner: string;
   private readonly ledger: Ledger;
-  private readonly opts: Required<Omit<WorkerOptions, 'runIds' | 'kinds' | 'batch' | 'owner' | 'warn'>> &
-    Pick<WorkerOptions, 'runIds' | 'kinds' | 'batch'>;
+  private readonly opts: Required<Omit<WorkerOptions, 'runIds' | 'kinds' | 'batch' | 'owner' | 'warn' | 'haltOn' | 'onFinished'>> &
+    Pick<WorkerOptions, 'runIds' | 'kinds' | 'batch' | 'haltOn' | 'onFinished'>;
   private readonly warn: (message: string) => void;
   private readonly queue: ClaimedJob[] = [];
   private readonly running = new Map<number, Running>();
   private finished: Outcome[] = [];
+  /** Jobs to give back untouched when the worker stops (the one that halted it). */
+  private givenBack: number[] = [];
   private stopping = false;
   private graceDeadline = 0;
   /** When the oldest outcome not yet in the ledger was recorded here. */
@@ -88,6 +100,8 @@ export class Worker {
       runIds: opts.runIds,
       kinds: opts.kinds,
       batch: opts.batch,
+      haltOn: opts.haltOn,
+      onFinished: opts.onFinished,
       concurrency: Math.max(1, opts.concurrency ?? 1),
       leaseMs,
       untilEmpty: opts.untilEmpty ?? false,
@@ -208,17 +222,28 @@ export class Worker {
       r.done = this.execute(r).then((o) => {
         clearTimeout(r.progressTimer);
         this.running.delete(job.id);
-        if (this.finished.length === 0) this.finishedSince = Date.now();
-        this.finished.push(r.progress && !o.progress ? { ...o, progress: r.progress } : o);
+        if (o === 'halted') {
+          this.givenBack.push(job.id);
+        } else {
+          if (this.finished.length === 0) this.finishedSince = Date.now();
+          this.finished.push(r.progress && !o.progress ? { ...o, progress: r.progress } : o);
+          this.opts.onFinished?.(job, o);
+        }
         this.wake();
       });
     }
   }
 
-  private async execute(r: Running): Promise<Outcome> {
+  private async execute(r: Running): Promise<Outcome | 'halted'> {
     const { job } = r;
     const started = Date.now();
-    const handler = getHandler(job.kind);
+    let handler;
+    try {
+      handler = await handlerFor(job.kind);
+    } catch (e) {
+      this.summary.failed++;
+      return { id: job.id, state: 'error', error: `the handler of job kind "${job.kind}" could not be loaded: ${errorMessage(e)}` };
+    }
     if (!handler) {
       this.summary.failed++;
       return {
@@ -239,6 +264,11 @@ export class Worker {
       this.summary.succeeded++;
       return { id: job.id, state: 'success', result: result ?? null };
     } catch (e) {
+      if (this.opts.haltOn?.(e) && !r.controller.signal.aborted) {
+        this.summary.halted ??= e;
+        this.stop(0);
+        return 'halted';
+      }
       const message = r.controller.signal.aborted ? `${errorMessage(r.controller.signal.reason)}: ${errorMessage(e)}` : errorMessage(e);
       if (job.attempt < job.maxAttempts) {
         this.summary.retried++;
@@ -281,6 +311,11 @@ export class Worker {
           this.warn(`log line of job ${job.id} not saved: ${errorMessage(e)}`);
         }
       },
+      records: {
+        put: (rec) => this.withRetry(() => this.ledger.records.put({ ...rec, runId: job.runId, jobId: job.id })),
+        get: (recipe, type, key) => this.withRetry(() => this.ledger.records.get(recipe, type, key)),
+        list: (f) => this.withRetry(() => this.ledger.records.list(f)),
+      },
     };
   }
 
@@ -321,7 +356,11 @@ export class Worker {
     const interrupted = [...this.running.values()];
     for (const r of interrupted) r.controller.abort(new Error('the worker is stopping'));
     await this.sync(0);
-    const release = [...queued.map((j) => ({ id: j.id, started: false })), ...interrupted.map((r) => ({ id: r.job.id, started: true }))];
+    const release = [
+      ...queued.map((j) => ({ id: j.id, started: false })),
+      ...this.givenBack.map((id) => ({ id, started: false })),
+      ...interrupted.map((r) => ({ id: r.job.id, started: true })),
+    ];
     if (release.length) {
       await this.withRetry(() => this.ledger.release(this.owner, release, `released by ${this.owner} (stopping)`));
       this.summary.released += release.length;

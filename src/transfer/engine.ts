@@ -2,7 +2,7 @@
 // stream, each file is compared with the destination listing and the manifest, and the files
 // that need it are copied by a fixed pool of workers while the listing goes on. A file counts as
 // copied only when the driver has verified it (sizes and checksums) and the manifest records it.
-import { EXIT_USAGE, FerryError, errorMessage } from '../errors.ts';
+import { FerryError, errorMessage, stopsEverything } from '../errors.ts';
 import type { ObjectInfo, RangeSource, Store, WriteResult } from '../storage/store.ts';
 import { BandwidthLimit } from './bandwidth.ts';
 import { makeFilter } from './filters.ts';
@@ -113,7 +113,7 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions = {
         emit({ type: 'copied', key: dkey, size: e.size, crc32c: res.crc32c, partsReused: res.partsReused });
       } catch (err) {
         stats.copiedBytes -= sent;
-        if (isRunFatal(err)) {
+        if (stopsEverything(err)) {
           fatal ??= err;
           return;
         }
@@ -135,7 +135,7 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions = {
       try {
         reason = await needsCopy(e, dkey, src, dst, manifest, opts);
       } catch (err) {
-        if (isRunFatal(err)) throw err;
+        if (stopsEverything(err)) throw err;
         fail(stats, e.key, err, emit);
         continue;
       }
@@ -249,10 +249,6 @@ function fail(stats: TransferStats, key: string, err: unknown, emit: (e: Transfe
   emit({ type: 'failed', key, error: errorMessage(err) });
 }
 
-/** Usage or environment errors (exit 2) stop the whole run instead of failing every file in turn. */
-function isRunFatal(err: unknown): boolean {
-  return err instanceof FerryError && err.exitCode === EXIT_USAGE;
-}
 
 function throttled(src: RangeSource, limit: BandwidthLimit | undefined): RangeSource {
   if (!limit) return src;

@@ -4,7 +4,7 @@
 // sends only what the manifest and the destination do not already prove.
 import { z } from 'zod';
 import { FerryError } from '../errors.ts';
-import { registerHandler } from '../runtime/registry.ts';
+import type { Handler } from '../runtime/registry.ts';
 import { openStore } from '../storage/open.ts';
 import { StoreOptionsSchema } from '../storage/spec-schema.ts';
 import type { StoreOptions } from '../storage/spec.ts';
@@ -26,9 +26,7 @@ export const TransferJobParams = z.object({
 });
 export type TransferJobParams = z.infer<typeof TransferJobParams>;
 
-export const TRANSFER_JOB = 'transfer.sync';
-
-registerHandler<TransferJobParams>(TRANSFER_JOB, {
+export const transferHandler: Handler<TransferJobParams> = {
   validate(p) {
     const r = TransferJobParams.safeParse(p);
     if (!r.success) throw new FerryError(`bad transfer.sync parameters: ${r.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`);
@@ -66,4 +64,4 @@ registerHandler<TransferJobParams>(TRANSFER_JOB, {
     const { failures: _f, listingDone: _l, bytesInFlight: _b, ...counts } = stats;
     return counts;
   },
-});
+};

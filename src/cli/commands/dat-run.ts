@@ -2,7 +2,7 @@
 // one bad tile among thousands does not stop the others.
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { EXIT_PARTIAL, EXIT_USAGE, FerryError, errorMessage } from '../../errors.ts';
+import { FerryError, errorMessage, exitCodeOfOutcome } from '../../errors.ts';
 import { convertDatToInLensPng } from '../../formats/fibsem/convert.ts';
 import { MODE_NAMES } from '../../formats/fibsem/header.ts';
 import type { DatHeader } from '../../formats/fibsem/header.ts';
@@ -24,14 +24,14 @@ export async function datInfo(files: string[], cmd: Command): Promise<void> {
       report(out, file, e);
     }
   }
-  if (failed) process.exitCode = EXIT_PARTIAL;
+  process.exitCode = exitCodeOfOutcome({ failed });
 }
 
 export async function datToPng(files: string[], opts: { out: string; logs?: string; jobs: string }, cmd: Command): Promise<void> {
   const out = new Output({ json: cmd.optsWithGlobals().json });
   const jobs = Number(opts.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) {
-    throw new FerryError(`--jobs must be a whole number of at least 1, got "${opts.jobs}"`, { exitCode: EXIT_USAGE });
+    throw new FerryError(`--jobs must be a whole number of at least 1, got "${opts.jobs}"`, { kind: 'usage' });
   }
   const pngDir = resolve(opts.out);
   const logDir = opts.logs ? resolve(opts.logs) : join(dirname(pngDir), 'logs');
@@ -60,7 +60,7 @@ export async function datToPng(files: string[], opts: { out: string; logs?: stri
   }
   out.event('summary', { converted: done, failed });
   out.line(`${done} converted, ${failed} failed`);
-  if (failed) process.exitCode = EXIT_PARTIAL;
+  process.exitCode = exitCodeOfOutcome({ failed });
 }
 
 function headerRows(h: DatHeader): (string | number)[][] {

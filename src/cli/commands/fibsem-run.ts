@@ -1,95 +1,96 @@
-// The actions of `ferry fibsem check | repair` (see fibsem.ts); they read the scope, the archive and
-// the transferred folders but never the ledger.
+// The actions of `ferry fibsem check | repair | convert` (see fibsem.ts): parse, call the FIB-SEM
+// recipe through the orchestration service, print the check_tabs table, the repair's tiles and
+// summary, or the conversion plan.
 import type { Command } from 'commander';
-import { EXIT_OK, EXIT_PARTIAL } from '../../errors.ts';
-import { runTabCheck, sshTarget } from '../../recipes/fibsem/check.ts';
-import type { TabCheck } from '../../recipes/fibsem/check.ts';
-import { describeStep, planRepair, runRepair } from '../../recipes/fibsem/repair.ts';
-import type { StepResult } from '../../recipes/fibsem/repair.ts';
-import { formatTabReport } from '../../recipes/fibsem/report.ts';
-import { loadTab } from '../../recipes/fibsem/tab.ts';
-import type { Tab } from '../../recipes/fibsem/tab.ts';
+import type { CheckRecord } from '../../recipes/fibsem/recipe.ts';
+import { describeStep } from '../../recipes/fibsem/repair.ts';
+import type { RepairStep } from '../../recipes/fibsem/repair.ts';
 import { Output } from '../output.ts';
-import type { RepairOptions, ScopeOptions } from './fibsem.ts';
+import { plannedEvent, runRecipeCommand } from '../run-recipe.ts';
 
-export async function checkTab(tabFile: string, opts: ScopeOptions, cmd: Command): Promise<void> {
-  const out = new Output({ json: cmd.optsWithGlobals().json });
-  const tab = await loadTab(tabFile);
-  const check = await checkWithWarnings(tab, opts, out);
-  const { report } = check;
-  out.event('tabCheck', { tab: tab.tab, scopeSource: check.scopeSource, scopeDays: check.scopeDays, ...report, ignoredListingLines: check.ignoredListingLines });
-  for (const line of formatTabReport(tab.tab, report)) out.line(line);
-  process.exitCode = report.complete ? EXIT_OK : EXIT_PARTIAL;
+export interface ScopeOptions {
+  scopeListing?: string;
+  sshConfig?: string;
 }
 
-export async function repairTab(tabFile: string, opts: RepairOptions, cmd: Command): Promise<void> {
+export interface RepairOptions extends ScopeOptions {
+  parallel: number;
+  dryRun?: boolean;
+}
+
+export interface ConvertOptions {
+  batch: number;
+  run?: string;
+  ledger?: string;
+}
+
+export async function checkTab(tabFile: string, opts: ScopeOptions & { ledger?: string }, cmd: Command): Promise<void> {
   const out = new Output({ json: cmd.optsWithGlobals().json });
-  const tab = await loadTab(tabFile);
-  const check = await checkWithWarnings(tab, opts, out);
-  const steps = planRepair(tab, check);
-  const target = sshTarget(tab, opts.sshConfig);
-  out.event('repairPlan', {
-    tab: tab.tab,
-    dryRun: Boolean(opts.dryRun),
-    steps: steps.map((s) => ({ core: s.core, fetch: s.fetch, convert: s.convert })),
+  await runRecipeCommand({
+    recipe: 'fibsem',
+    input: { action: 'check', tab: tabFile, scopeListing: opts.scopeListing, sshConfig: opts.sshConfig },
+    ledger: opts.ledger,
+    out,
+    run: 'here',
+    onPlanned: () => {},
+    onDone: ({ reports }) => {
+      const [r] = reports;
+      const c = r.data as unknown as CheckRecord;
+      out.event('tabCheck', { tab: c.tab, scopeSource: c.scopeSource, scopeDays: c.scopeDays, ...c.report, ignoredListingLines: c.ignoredListingLines });
+      for (const line of r.lines) out.line(line);
+    },
   });
-  const fetches = steps.filter((s) => s.fetch?.from === 'scope').length;
-  const copies = steps.filter((s) => s.fetch?.from === 'transferred').length;
-  const converts = steps.filter((s) => s.convert).length;
-  out.line(`${tab.tab}: ${fetches} .dat to fetch from ${target.host}, ${copies} to archive from the transferred folder, ${converts} InLens PNG to convert`);
-  if (opts.dryRun) {
-    for (const s of steps) for (const l of describeStep(s, target.host, tab)) out.line(`would ${l}`);
-    return;
-  }
-  if (steps.length === 0) return;
-
-  let done = 0;
-  let failed = 0;
-  let bytes = 0;
-  const stop = out.startProgress(() => ({ unit: 'tiles', done, total: steps.length, failed, bytesDone: bytes }));
-  // Ctrl-C: stop the fetches cleanly (no partial file stays behind) instead of dying mid-write.
-  const stopping = new AbortController();
-  const onSignal = () => stopping.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  let results: StepResult[];
-  try {
-    results = await runRepair(tab, steps, {
-      parallel: opts.parallel,
-      target,
-      signal: stopping.signal,
-      onBytes: (n) => (bytes += n),
-      onResult: (r) => {
-        done++;
-        if (r.error) {
-          failed++;
-          out.warn(`${r.core}: ${r.error}${r.quarantined ? ` (moved to ${r.quarantined.path})` : ''}`);
-        }
-        out.event('tile', { ...r });
-      },
-    });
-  } finally {
-    stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-  const archived = results.filter((r) => r.archived).length;
-  const converted = results.filter((r) => r.converted).length;
-  const quarantined = results.filter((r) => r.quarantined).length;
-  out.event('repairSummary', { tab: tab.tab, tiles: steps.length, archived, converted, quarantined, failed, bytes });
-  out.line(`${archived} .dat archived, ${converted} InLens PNG converted, ${quarantined} quarantined in ${tab.folders.quarantine}, ${failed} tile(s) failed`);
-  if (failed) {
-    out.line('run `ferry fibsem check` to see what is still missing; quarantined files have a .reason.txt beside them');
-    process.exitCode = EXIT_PARTIAL;
-  }
 }
 
-async function checkWithWarnings(tab: Tab, opts: ScopeOptions, out: Output): Promise<TabCheck> {
-  const check = await runTabCheck(tab, { listing: opts.scopeListing, sshConfig: opts.sshConfig });
-  const ignored = check.ignoredListingLines;
-  if (ignored.length) out.warn(`${ignored.length} line(s) from the scope listing are not .dat paths (complaints from find included), first: ${ignored[0]}`);
-  if (check.report.range.first === undefined) {
-    out.warn('no logs and no expected first/last .dat names: every .dat in the scope listing counts as part of this tab');
-  }
-  return check;
+export async function repairTab(tabFile: string, opts: RepairOptions & { ledger?: string }, cmd: Command): Promise<void> {
+  const out = new Output({ json: cmd.optsWithGlobals().json });
+  await runRecipeCommand({
+    recipe: 'fibsem',
+    input: { action: 'repair', tab: tabFile, scopeListing: opts.scopeListing, sshConfig: opts.sshConfig },
+    ledger: opts.ledger,
+    out,
+    dryRun: opts.dryRun,
+    run: 'here',
+    concurrency: opts.parallel,
+    unit: 'tiles',
+    onPlanned: ({ plan, dryRun }) => {
+      const f = plan.facts as { tab: string; host: string; steps: RepairStep[]; folders: { archiveDat: string; inLensPng: string } };
+      out.event('repairPlan', { tab: f.tab, dryRun, steps: f.steps.map((s) => ({ core: s.core, fetch: s.fetch, convert: s.convert })) });
+      const fetches = f.steps.filter((s) => s.fetch?.from === 'scope').length;
+      const copies = f.steps.filter((s) => s.fetch?.from === 'transferred').length;
+      const converts = f.steps.filter((s) => s.convert).length;
+      out.line(`${f.tab}: ${fetches} .dat to fetch from ${f.host}, ${copies} to archive from the transferred folder, ${converts} InLens PNG to convert`);
+      if (dryRun) for (const s of f.steps) for (const l of describeStep(s, f.host, f.folders)) out.line(`would ${l}`);
+    },
+    onJobFinished: (job, outcome) => {
+      out.event('tile', { core: job.key, state: outcome.state, ...(outcome.result as object | undefined), error: outcome.error });
+      if (outcome.state !== 'success') out.warn(`${job.key}: ${outcome.error}`);
+    },
+    onDone: ({ reports }) => {
+      for (const r of reports) {
+        out.event('repairSummary', { tab: r.run, ...r.data });
+        for (const l of r.lines) out.line(l);
+      }
+    },
+  });
+}
+
+export async function planConvert(tabFile: string, opts: ConvertOptions, cmd: Command): Promise<void> {
+  const out = new Output({ json: cmd.optsWithGlobals().json });
+  await runRecipeCommand({
+    recipe: 'fibsem',
+    input: { action: 'convert', tab: tabFile, batch: opts.batch, run: opts.run },
+    ledger: opts.ledger,
+    out,
+    run: 'none',
+    onPlanned: (outcome) => {
+      out.event('planned', plannedEvent(outcome));
+      const { plan, runs } = outcome;
+      const f = plan.facts as { tab: string; run: string; tiles: number };
+      const { jobs, added } = runs[0];
+      out.line(`${f.tab}: ${f.tiles} tile(s) without an InLens PNG in ${jobs} job(s), ${added} new, in run ${f.run}`);
+      if (added) out.line(`run them here with: ferry work --run ${f.run} --until-empty  (or on a cluster with ferry submit --run ${f.run})`);
+    },
+    onDone: () => {},
+  });
 }

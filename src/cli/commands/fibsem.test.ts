@@ -10,7 +10,9 @@ const BIN = fileURLToPath(new URL('../../../bin/ferry.js', import.meta.url));
 
 function ferry(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], (err, stdout, stderr) => done({ code: err ? Number(err.code) : 0, stdout, stderr }));
+    // A check keeps its report in the ledger: one of the test's own, not the checkout's.
+    const env = { ...process.env, FERRY_LEDGER: join(tmpdir(), `ferry-fibsem-test-${process.pid}.sqlite`) };
+    execFile(process.execPath, [BIN, ...args], { env }, (err, stdout, stderr) => done({ code: err ? Number(err.code) : 0, stdout, stderr }));
   });
 }
 

@@ -1,26 +1,10 @@
 // `ferry fibsem check | repair | convert TAB.yaml`: the FlyEM acquisition check (check_tabs), the
 // re-fetch of what is missing (03/04_fetch_missing scripts), and the InLens conversion as jobs.
-// check and repair run from fibsem-run.ts, convert from fibsem-convert.ts (it needs the ledger),
-// each loaded when its command runs.
+// The actions are in fibsem-run.ts, loaded when a command runs.
 import type { Command } from 'commander';
+import type { ConvertOptions, RepairOptions, ScopeOptions } from './fibsem-run.ts';
 import { FerryError } from '../../errors.ts';
 import { LEDGER_HELP } from '../store-options.ts';
-
-export interface ScopeOptions {
-  scopeListing?: string;
-  sshConfig?: string;
-}
-
-export interface RepairOptions extends ScopeOptions {
-  parallel: number;
-  dryRun?: boolean;
-}
-
-export interface ConvertOptions {
-  batch: number;
-  run?: string;
-  ledger?: string;
-}
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -33,7 +17,8 @@ export function register(program: Command): void {
   const scopeOptions = (c: Command) =>
     c
       .option('--scope-listing <file>', 'a saved listing of the .dat files on the scope, one path a line (default: scope.listing, else `find` over ssh)')
-      .option('--ssh-config <file>', 'ssh config file to use instead of ~/.ssh/config (default: scope.sshConfig)');
+      .option('--ssh-config <file>', 'ssh config file to use instead of ~/.ssh/config (default: scope.sshConfig)')
+      .option('--ledger <url>', LEDGER_HELP);
 
   scopeOptions(
     fibsem
@@ -58,5 +43,5 @@ export function register(program: Command): void {
     .option('--batch <n>', 'tiles per job', positiveInt, 50)
     .option('--run <name>', 'run to plan the jobs in (default: fibsem-<tab>-inlens)')
     .option('--ledger <url>', LEDGER_HELP)
-    .action(async (tabFile: string, opts: ConvertOptions, cmd: Command) => (await import('./fibsem-convert.ts')).planConvert(tabFile, opts, cmd));
+    .action(async (tabFile: string, opts: ConvertOptions, cmd: Command) => (await import('./fibsem-run.ts')).planConvert(tabFile, opts, cmd));
 }

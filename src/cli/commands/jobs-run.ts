@@ -2,17 +2,18 @@
 // the ledger with its SQLite and PostgreSQL drivers.
 import path from 'node:path';
 import type { Command } from 'commander';
-import { EXIT_PARTIAL, FerryError } from '../../errors.ts';
+import { FerryError, exitCodeOfOutcome } from '../../errors.ts';
 import type { ProgressUpdate } from '../../ledger/engine.ts';
 import type { JobState } from '../../ledger/schema.ts';
 import type { Ledger, RunStatus } from '../../ledger/ledger.ts';
 import { resolveLedgerLocation } from '../../ledger/location.ts';
 import { migrateLedger, openLedger } from '../../ledger/open.ts';
-import { loadHandlers } from '../../recipes/handlers.ts';
+import { catalog } from '../../recipes/index.ts';
+import { registerCatalogKinds } from '../../runtime/orchestrator.ts';
 import { buildSubmission, describe, submit } from '../../runtime/submit.ts';
 import type { SchedulerName } from '../../runtime/submit.ts';
 import { Worker } from '../../runtime/worker.ts';
-import { Output, formatBytes, formatDuration } from '../output.ts';
+import { Output, formatBytes, formatDuration, runningDetail } from '../output.ts';
 
 interface LedgerOption {
   ledger?: string;
@@ -64,7 +65,7 @@ export async function runWork(opts: WorkOptions, cmd: Command): Promise<void> {
   const out = output(cmd);
   const ledger = await openLedger(opts.ledger, { mustExist: true });
   try {
-    await loadHandlers();
+    await registerCatalogKinds(catalog);
     const runIds = opts.run ? await Promise.all(opts.run.map(async (n) => (await ledger.getRun(n)).id)) : undefined;
     const worker = new Worker(ledger, {
       runIds,
@@ -100,7 +101,7 @@ export async function runWork(opts: WorkOptions, cmd: Command): Promise<void> {
     out.line(
       `done: ${summary.succeeded} succeeded, ${summary.failed} failed, ${summary.retried} to retry, ${summary.released} released`,
     );
-    process.exitCode = summary.failed > 0 ? EXIT_PARTIAL : 0;
+    process.exitCode = exitCodeOfOutcome(summary);
     // A handler that ignores its abort signal must not keep a stopped worker alive.
     if (signals > 0) setTimeout(() => process.exit(), 2_000).unref();
   } finally {
@@ -285,11 +286,4 @@ function short(s: string | null): string {
   if (!s) return '';
   const line = s.split('\n')[0];
   return line.length > 60 ? line.slice(0, 57) + '...' : line;
-}
-
-/** "running: 2/4 slabs" for up to three running jobs; "running: 12 jobs" beyond. */
-export function runningDetail(running: (ProgressUpdate | undefined)[]): string | undefined {
-  if (running.length === 0) return undefined;
-  if (running.length > 3) return `running: ${running.length} jobs`;
-  return `running: ${running.map((p) => (p ? `${p.done}${p.total !== undefined ? `/${p.total}` : ''} ${p.unit}` : 'starting')).join('; ')}`;
 }

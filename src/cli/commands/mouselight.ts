@@ -5,18 +5,14 @@
 // mouselight-neurons.ts when one runs.
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import type { MouselightLayout } from '../../recipes/mouselight/layout.ts';
-import type { StoreOptions } from '../../storage/spec.ts';
-import { addStoreOptions, parseCount, storeOptionsFrom, LEDGER_HELP } from '../store-options.ts';
+import { repeatableList as list } from '../parse.ts';
+import { addStoreOptions, parseCount, LEDGER_HELP } from '../store-options.ts';
 
 /**
  * The same as DEFAULT_LAYOUT_FILE in recipes/mouselight/layout.ts (startup.test.ts holds them
  * equal), written out here because importing it would load yaml and zod for every command.
  */
 export const DEFAULT_LAYOUT_FILE = 'mouselight.yaml';
-
-/** A comma-separated flag that may also be repeated: --products a,b --products c. */
-export const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
 export function register(program: Command): void {
   const ml = program.command('mouselight').description('publish MouseLight samples: upload their products, write per-date neuron metadata');
@@ -47,11 +43,7 @@ export function register(program: Command): void {
       .option('--answer <file>', `a saved NeuronBrowser answer (JSON) instead of asking neurons.graphql`)
       .option('--location <list>', 'tracing locations, comma-separated (default: neurons.locations of the layout)', list)
       .option('--date <list>', 'only these sample dates, comma-separated', list)
-      .option('--write', 'upload the metadata files (default: print what would be uploaded)'),
+      .option('--write', 'upload the metadata files (default: print what would be uploaded)')
+      .option('--ledger <url>', LEDGER_HELP),
   ).action(async (_o, cmd: Command) => (await import('./mouselight-neurons.ts')).neurons(cmd));
-}
-
-/** The layout's storage settings, overridden by any storage flag given. */
-export function layoutStoreOptions(layout: MouselightLayout, o: Record<string, unknown>): StoreOptions {
-  return { profile: layout.profile, region: layout.region, endpoint: layout.endpoint, ...storeOptionsFrom(o) };
 }

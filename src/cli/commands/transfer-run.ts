@@ -1,6 +1,6 @@
 // The actions of ferry cp | sync | check, loaded only when one of them runs (see transfer.ts).
 import type { Command } from 'commander';
-import { EXIT_OK, EXIT_PARTIAL } from '../../errors.ts';
+import { exitCodeOfOutcome } from '../../errors.ts';
 import { check, checkPassed } from '../../transfer/check.ts';
 import type { CheckReport } from '../../transfer/check.ts';
 import { openEndpoints } from '../../transfer/endpoints.ts';
@@ -26,7 +26,7 @@ export async function runCheck(src: string, dst: string, cmd: Command): Promise<
     await Promise.all([ends.src.close(), ends.dst.close()]);
   }
   printCheck(out, report);
-  process.exitCode = checkPassed(report) ? EXIT_OK : EXIT_PARTIAL;
+  process.exitCode = exitCodeOfOutcome({ failed: checkPassed(report) ? 0 : 1 });
 }
 
 export async function runTransfer(src: string, dst: string, cmd: Command, isSync: boolean): Promise<void> {
@@ -76,7 +76,7 @@ export async function runTransfer(src: string, dst: string, cmd: Command, isSync
     await Promise.all([ends.src.close(), ends.dst.close()]);
   }
   printSummary(out, stats, Date.now() - started, Boolean(o.dryRun));
-  process.exitCode = stats.failedFiles > 0 || abort.signal.aborted ? EXIT_PARTIAL : EXIT_OK;
+  process.exitCode = exitCodeOfOutcome({ failed: stats.failedFiles, incomplete: abort.signal.aborted });
 }
 
 function printSummary(out: Output, s: TransferStats, ms: number, dryRun: boolean): void {

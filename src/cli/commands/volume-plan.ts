@@ -1,15 +1,15 @@
-// The action of `ferry volume plan` (see volume.ts): reads the source, plans the tasks, and adds
-// them to the ledger.
+// The action of `ferry volume plan` (see volume.ts): merges a task file with the flags, hands the
+// plan to the volume recipe, and prints the scales and the tasks planned.
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { FerryError } from '../../errors.ts';
 import type { Vec3 } from '../../formats/precomputed/grid.ts';
-import { openLedger } from '../../ledger/open.ts';
-import { defaultRunName, enqueueVolume, planVolume } from '../../recipes/volume/plan.ts';
+import type { Info } from '../../formats/precomputed/info.ts';
 import type { VolumePlanInput } from '../../recipes/volume/plan.ts';
 import { readTaskFile } from '../../recipes/volume/task-file.ts';
 import { localPathOf } from '../../storage/spec.ts';
 import { Output } from '../output.ts';
+import { plannedEvent, runRecipeCommand } from '../run-recipe.ts';
 import { storeOptionsFrom } from '../store-options.ts';
 
 /** The options of volume.ts; the storage flags ride along for storeOptionsFrom. */
@@ -59,34 +59,38 @@ export async function planVolumeCommand(src: string | undefined, dst: string | u
     fillGaps: Boolean(o.fillGaps ?? file.fillGaps),
     store: storeOptionsFrom(o),
   };
-  const plan = await planVolume(input);
-  for (const w of plan.warnings) out.warn(w);
-  const runName = o.run ?? file.run ?? defaultRunName(input.dst);
-  const s0 = plan.info.scales[0];
-  out.line(`Source: ${s0.size.join(' x ')} ${plan.info.data_type} (${plan.source.kind} ${input.src})`);
-  out.table([
-    ['scale', 'size', 'offset', 'chunk', 'encoding', 'sharding'],
-    ...plan.info.scales.map((s) => [
-      s.key,
-      s.size.join(','),
-      s.voxel_offset.join(','),
-      s.chunk_sizes[0].join(','),
-      s.encoding + (plan.contentEncodingGzip ? ' (gzip)' : ''),
-      s.sharding ? `shard ${s.sharding.shard_bits} mini ${s.sharding.minishard_bits} pre ${s.sharding.preshift_bits} ${s.sharding.data_encoding}` : '-',
-    ]),
-  ]);
-  out.line(`${plan.tasks.length} task(s) of ${input.taskSize.join(',')} voxels into ${input.dst}${plan.destination === 'same' ? ' (the volume there is already complete with this layout)' : ''}`);
-  out.event('plan', { run: runName, src: input.src, dst: input.dst, tasks: plan.tasks.length, destination: plan.destination, info: plan.info, dryRun: Boolean(o.dryRun) });
-  if (o.dryRun) {
-    out.line(`Dry run: would plan ${plan.tasks.length} job(s) in run '${runName}'.`);
-    return;
-  }
-  const ledger = await openLedger(o.ledger);
-  try {
-    const { run, added } = await enqueueVolume(ledger, plan, runName);
-    out.line(`Planned ${added} new job(s) in run '${run.name}' (${plan.tasks.length - added} already there). Run them with: ferry work --run ${run.name} --until-empty`);
-    out.event('planned', { run: run.name, added, tasks: plan.tasks.length });
-  } finally {
-    await ledger.close();
-  }
+  await runRecipeCommand({
+    recipe: 'volume',
+    input: { ...input, run: o.run ?? file.run },
+    ledger: o.ledger,
+    out,
+    dryRun: o.dryRun,
+    run: 'none',
+    onPlanned: (outcome) => {
+      out.event('planned', plannedEvent(outcome));
+      const { plan, runs, dryRun } = outcome;
+      const f = plan.facts as { run: string; info: Info; source: { kind: string }; tasks: number; destination: string; contentEncodingGzip: boolean };
+      const s0 = f.info.scales[0];
+      out.line(`Source: ${s0.size.join(' x ')} ${f.info.data_type} (${f.source.kind} ${input.src})`);
+      out.table([
+        ['scale', 'size', 'offset', 'chunk', 'encoding', 'sharding'],
+        ...f.info.scales.map((s) => [
+          s.key,
+          s.size.join(','),
+          s.voxel_offset.join(','),
+          s.chunk_sizes[0].join(','),
+          s.encoding + (f.contentEncodingGzip ? ' (gzip)' : ''),
+          s.sharding ? `shard ${s.sharding.shard_bits} mini ${s.sharding.minishard_bits} pre ${s.sharding.preshift_bits} ${s.sharding.data_encoding}` : '-',
+        ]),
+      ]);
+      out.line(`${f.tasks} task(s) of ${input.taskSize.join(',')} voxels into ${input.dst}${f.destination === 'same' ? ' (the volume there is already complete with this layout)' : ''}`);
+      if (dryRun) {
+        out.line(`Dry run: would plan ${f.tasks} job(s) in run '${f.run}'.`);
+        return;
+      }
+      const { run, added, jobs } = runs[0];
+      out.line(`Planned ${added} new job(s) in run '${run.name}' (${jobs - added} already there). Run them with: ferry work --run ${run.name} --until-empty`);
+    },
+    onDone: () => {},
+  });
 }

@@ -8,9 +8,10 @@ import { z } from 'zod';
 import { errorMessage, FerryError } from '../../errors.ts';
 import { convertDatToInLensPng } from '../../formats/fibsem/convert.ts';
 import { DAT_SUFFIX, INLENS_SUFFIX, LOG_SUFFIX, coreName } from '../../formats/fibsem/names.ts';
-import { registerHandler } from '../../runtime/registry.ts';
+import type { Handler } from '../../runtime/registry.ts';
+import { CONVERT_JOB } from './convert-plan.ts';
+import type { ConvertJobParams } from './convert-plan.ts';
 
-export const CONVERT_JOB = 'fibsem.convert';
 
 const ParamsSchema = z.strictObject({
   dats: z.array(z.string().min(1)).min(1),
@@ -18,9 +19,7 @@ const ParamsSchema = z.strictObject({
   logDir: z.string().min(1),
 });
 
-export type ConvertJobParams = z.infer<typeof ParamsSchema>;
-
-registerHandler<ConvertJobParams>(CONVERT_JOB, {
+export const convertHandler: Handler<ConvertJobParams> = {
   validate(p) {
     const r = ParamsSchema.safeParse(p);
     if (!r.success) {
@@ -56,7 +55,7 @@ registerHandler<ConvertJobParams>(CONVERT_JOB, {
     }
     return { converted, skipped };
   },
-});
+};
 
 async function done(dat: string, p: ConvertJobParams): Promise<boolean> {
   const core = coreName(dat, DAT_SUFFIX) ?? dat;

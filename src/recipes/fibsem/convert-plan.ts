@@ -6,9 +6,16 @@ import { join } from 'node:path';
 import type { JobSpec } from '../../ledger/engine.ts';
 import { listFolderNames } from '../../inventory/list-folder.ts';
 import { DAT_SUFFIX, INLENS_SUFFIX, coreName } from '../../formats/fibsem/names.ts';
-import { CONVERT_JOB } from './convert-job.ts';
-import type { ConvertJobParams } from './convert-job.ts';
 import type { Tab } from './tab.ts';
+
+export const CONVERT_JOB = 'fibsem.convert';
+
+/** A batch of consecutive tiles: their .dat files, and where their PNGs and logs go. */
+export interface ConvertJobParams {
+  dats: string[];
+  pngDir: string;
+  logDir: string;
+}
 
 export function convertRunName(tab: Tab): string {
   return `fibsem-${tab.tab}-inlens`;

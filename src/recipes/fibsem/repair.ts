@@ -1,20 +1,23 @@
 // `ferry fibsem repair`: what 03_fetch_missing_dat.sh and 04_gen_missing_png.sh do by hand, in
 // parallel. From a check it plans, per tile: fetch the `.dat` from the scope into the archive (if no
 // stage has it), copy it from the transferred folder into the archive (if only that has it), and
-// convert it to the InLens PNG and log (if the PNG is missing). Files only ever get added: the
-// scope is only read, existing stage files are never replaced, and bad copies go to quarantine.
+// convert it to the InLens PNG and log (if the PNG is missing); each tile is a `fibsem.repair` job
+// (repair-job.ts). Files only ever get added: the scope is only read, existing stage files are
+// never replaced, and bad copies go to quarantine.
 import { randomBytes } from 'node:crypto';
 import { copyFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errorMessage, FerryError, isFerryError } from '../../errors.ts';
+import { errorMessage, stopsEverything } from '../../errors.ts';
 import { convertDatToInLensPng } from '../../formats/fibsem/convert.ts';
 import { DAT_SUFFIX } from '../../formats/fibsem/names.ts';
 import { fetchOverSsh } from '../../inventory/ssh-fetch.ts';
 import type { SshTarget } from '../../inventory/ssh.ts';
-import { Pool } from '../../transfer/pool.ts';
+import type { JobSpec } from '../../ledger/engine.ts';
 import type { TabCheck } from './check.ts';
 import { admitDat } from './dat-intake.ts';
 import type { Tab } from './tab.ts';
+
+export const REPAIR_JOB = 'fibsem.repair';
 
 export interface RepairStep {
   core: string;
@@ -54,54 +57,35 @@ export interface StepResult {
   error?: string;
 }
 
-export interface RepairOptions {
-  parallel: number;
+export interface StepOptions {
   target: SshTarget;
-  /** Aborting stops the transfers in flight (their temporary files are removed) and starts no more. */
+  /** Aborting stops the transfer in flight (its temporary file is removed). */
   signal?: AbortSignal;
-  onResult?(r: StepResult): void;
   onBytes?(n: number): void;
 }
 
-/**
- * Runs every step, `parallel` at a time. A tile that fails is reported and the others go on; a
- * scope that cannot be reached at all (wrong host, refused key) stops the whole repair.
- */
-export async function runRepair(tab: Tab, steps: RepairStep[], o: RepairOptions): Promise<StepResult[]> {
-  const results: StepResult[] = [];
-  const pool = new Pool(o.parallel);
-  let fatal: unknown;
-  for (const s of steps) {
-    if (fatal !== undefined) break;
-    await pool.submit(async () => {
-      if (o.signal?.aborted) fatal ??= interrupted();
-      if (fatal !== undefined) return;
-      try {
-        const r = await runStep(tab, s, o);
-        results.push(r);
-        o.onResult?.(r);
-      } catch (e) {
-        fatal ??= e;
-      }
-    });
-  }
-  await pool.drain();
-  if (o.signal?.aborted) fatal = interrupted();
-  if (fatal !== undefined) throw fatal;
-  return results;
+export interface RepairFolders {
+  archiveDat: string;
+  inLensPng: string;
+  logs: string;
+  quarantine: string;
 }
 
-async function runStep(tab: Tab, s: RepairStep, o: RepairOptions): Promise<StepResult> {
+/**
+ * One tile. A tile that fails is reported in the result; a scope that cannot be reached at all
+ * (wrong host, refused key) throws, since it stops every tile alike.
+ */
+export async function runStep(folders: RepairFolders, s: RepairStep, o: StepOptions): Promise<StepResult> {
   const r: StepResult = { core: s.core };
   if (s.fetch) {
     const name = s.core + DAT_SUFFIX;
-    const target = join(tab.folders.archiveDat, name);
-    const temp = join(tab.folders.archiveDat, `.${name}.${randomBytes(6).toString('hex')}.part`);
+    const target = join(folders.archiveDat, name);
+    const temp = join(folders.archiveDat, `.${name}.${randomBytes(6).toString('hex')}.part`);
     const source = s.fetch.from === 'scope' ? `${o.target.host}:${s.fetch.path}` : s.fetch.path;
     try {
       if (s.fetch.from === 'scope') o.onBytes?.(await fetchOverSsh(o.target, s.fetch.path, temp, o.signal));
       else await copyFile(s.fetch.path, temp);
-      const intake = await admitDat(temp, target, tab.folders.quarantine, s.core, source);
+      const intake = await admitDat(temp, target, folders.quarantine, s.core, source);
       if (!intake.ok) {
         r.quarantined = { path: intake.quarantined, reason: intake.reason };
         r.error = `quarantined: ${intake.reason}`;
@@ -110,14 +94,14 @@ async function runStep(tab: Tab, s: RepairStep, o: RepairOptions): Promise<StepR
       r.archived = { path: intake.path, bytes: intake.bytes, from: s.fetch.from };
     } catch (e) {
       await unlink(temp).catch(() => {});
-      if ((isFerryError(e) && e.exitCode === 2) || o.signal?.aborted) throw e;
+      if (stopsEverything(e) || o.signal?.aborted) throw e;
       r.error = `${s.fetch.from === 'scope' ? 'fetch' : 'archive copy'} failed: ${errorMessage(e)}`;
       return r;
     }
   }
   if (s.convert) {
     try {
-      const c = await convertDatToInLensPng(s.convert, tab.folders.inLensPng, tab.folders.logs, { keepExisting: true });
+      const c = await convertDatToInLensPng(s.convert, folders.inLensPng, folders.logs, { keepExisting: true });
       r.converted = { png: c.png, log: c.log };
     } catch (e) {
       r.error = `conversion failed: ${errorMessage(e)}`;
@@ -126,19 +110,28 @@ async function runStep(tab: Tab, s: RepairStep, o: RepairOptions): Promise<StepR
   return r;
 }
 
-function interrupted(): FerryError {
-  return new FerryError('repair interrupted: tiles already fetched and converted are in place, nothing is half-written', {
-    hint: 'run the same repair again to finish',
-    exitCode: 1,
-    code: 'Interrupted',
+/** The parameters of one tile's `fibsem.repair` job. */
+export interface RepairParams {
+  tab: string;
+  step: RepairStep;
+  folders: RepairFolders;
+  target: SshTarget;
+}
+
+/** One job per tile, keyed by its core name; one attempt (see repair-job.ts). */
+export function repairJobs(tab: Tab, steps: RepairStep[], target: SshTarget): JobSpec[] {
+  const { archiveDat, inLensPng, logs, quarantine } = tab.folders;
+  return steps.map((step) => {
+    const params: RepairParams = { tab: tab.tab, step, folders: { archiveDat, inLensPng, logs, quarantine }, target };
+    return { kind: REPAIR_JOB, key: step.core, params, maxAttempts: 1 };
   });
 }
 
 /** Human lines of what a dry run would do. */
-export function describeStep(s: RepairStep, host: string, tab: Tab): string[] {
+export function describeStep(s: RepairStep, host: string, folders: Pick<RepairFolders, 'archiveDat' | 'inLensPng'>): string[] {
   const lines: string[] = [];
-  if (s.fetch?.from === 'scope') lines.push(`fetch   ${host}:${s.fetch.path} -> ${join(tab.folders.archiveDat, s.core + DAT_SUFFIX)}`);
-  if (s.fetch?.from === 'transferred') lines.push(`archive ${s.fetch.path} -> ${join(tab.folders.archiveDat, s.core + DAT_SUFFIX)}`);
-  if (s.convert) lines.push(`convert ${s.convert} -> ${tab.folders.inLensPng}/${s.core}-InLens.png (+ log)`);
+  if (s.fetch?.from === 'scope') lines.push(`fetch   ${host}:${s.fetch.path} -> ${join(folders.archiveDat, s.core + DAT_SUFFIX)}`);
+  if (s.fetch?.from === 'transferred') lines.push(`archive ${s.fetch.path} -> ${join(folders.archiveDat, s.core + DAT_SUFFIX)}`);
+  if (s.convert) lines.push(`convert ${s.convert} -> ${folders.inLensPng}/${s.core}-InLens.png (+ log)`);
   return lines;
 }

@@ -53,6 +53,8 @@ describe('fibsem check and repair over ssh', () => {
   before(async () => {
     env = sshEnv();
     l = testTabLayout(await tempDir('ferry-fibsem-ssh-'));
+    // Check and repair keep their runs in the ledger: this suite's own, not the checkout's.
+    process.env.FERRY_LEDGER = join(l.root, 'ledger.sqlite');
     await makeStageFolders(l);
     for (const c of [...DONE, ...LOST]) await writeScopeFile(l, c, tileBytes(c));
     await writeScopeFile(l, TRUNCATED, tileBytes(TRUNCATED).subarray(0, 1500));

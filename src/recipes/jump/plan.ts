@@ -1,10 +1,10 @@
 // One `transfer.sync` job per plate: the plate folder to its mirror of the gallery layout under
 // the destination. Planning again adds only plates the run does not have yet.
-import type { Ledger } from '../../ledger/ledger.ts';
+import type { JobSpec } from '../../ledger/engine.ts';
 import { definedOptions } from '../../storage/spec.ts';
 import type { StoreOptions } from '../../storage/spec.ts';
-import { TRANSFER_JOB } from '../../transfer/job.ts';
 import type { TransferJobParams } from '../../transfer/job.ts';
+import { TRANSFER_JOB } from '../../transfer/kind.ts';
 import type { Plate } from './discover.ts';
 
 export const DEFAULT_KEY_TEMPLATE = '{gallery_path}';
@@ -28,13 +28,7 @@ export function plateDestination(p: Plate, opts: PlanOptions): string {
   return opts.dest.replace(/\/*$/, '/') + path.replace(/^\/+|\/+$/g, '') + '/';
 }
 
-export function plateJob(p: Plate, opts: PlanOptions) {
+export function plateJob(p: Plate, opts: PlanOptions): JobSpec {
   const params: TransferJobParams = { src: p.dir, dst: plateDestination(p, opts), transfers: opts.transfers, store: definedOptions(opts.store) };
   return { kind: TRANSFER_JOB, key: plateKey(p), params };
-}
-
-export async function planPlates(ledger: Ledger, runName: string, plates: Plate[], opts: PlanOptions, labels: Record<string, string> = {}) {
-  const run = await ledger.createRun({ name: runName, labels: { recipe: 'jump', dest: opts.dest, ...labels } });
-  const added = await ledger.addJobs(run.id, plates.map((p) => plateJob(p, opts)));
-  return { run, added };
 }

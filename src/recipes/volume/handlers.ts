@@ -2,11 +2,11 @@
 import { z } from 'zod';
 import { FerryError } from '../../errors.ts';
 import { parseInfo } from '../../formats/precomputed/info.ts';
-import { registerHandler } from '../../runtime/registry.ts';
+import type { Handler } from '../../runtime/registry.ts';
 import { StoreOptionsSchema } from '../../storage/spec-schema.ts';
 import { runIngestTask } from '../../volume/ingest-task.ts';
 import type { IngestTaskParams } from '../../volume/ingest-task.ts';
-import { INGEST_JOB } from './plan.ts';
+import { INGEST_JOB } from './kinds.ts';
 
 const vec3 = z.tuple([z.number().int(), z.number().int(), z.number().int()]);
 const box = z.object({ start: vec3, end: vec3 });
@@ -28,7 +28,7 @@ const ParamsSchema = z.looseObject({
   task: z.object({ key: z.string(), read: box, boxes: z.array(box).min(1) }),
 });
 
-registerHandler<IngestTaskParams>(INGEST_JOB, {
+export const ingestHandler: Handler<IngestTaskParams> = {
   validate(params) {
     const parsed = ParamsSchema.safeParse(params);
     if (!parsed.success) {
@@ -43,4 +43,4 @@ registerHandler<IngestTaskParams>(INGEST_JOB, {
     await ctx.log(`${r.task}: wrote ${r.written} object(s), ${r.bytes} bytes; skipped ${r.skipped} empty chunk(s)${r.committed ? '; all tasks done, info written' : ''}`);
     return r;
   },
-});
+};

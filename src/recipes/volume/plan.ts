@@ -9,18 +9,17 @@ import type { Vec3 } from '../../formats/precomputed/grid.ts';
 import { buildInfo, downsampledScale, parseInfo } from '../../formats/precomputed/info.ts';
 import type { Info, Scale } from '../../formats/precomputed/info.ts';
 import type { JobSpec } from '../../ledger/engine.ts';
-import type { Ledger, Run } from '../../ledger/ledger.ts';
 import { openStore } from '../../storage/open.ts';
 import { definedOptions, parseStoreUrl } from '../../storage/spec.ts';
 import type { StoreOptions } from '../../storage/spec.ts';
-import { checkDestinationInfo, planId } from '../../volume/commit.ts';
+import { checkDestinationInfo } from '../../volume/commit.ts';
 import type { IngestTaskParams } from '../../volume/ingest-task.ts';
 import { openSource, sourceSpecFor } from '../../volume/source.ts';
 import type { SourceSpec } from '../../volume/source.ts';
 import { checkScalesFit, ingestTasks, shardingForTasks, taskCounts } from '../../volume/task-grid.ts';
 import type { IngestTask } from '../../volume/task-grid.ts';
 
-export const INGEST_JOB = 'volume.ingest-task';
+import { INGEST_JOB } from './kinds.ts';
 
 export interface VolumePlanInput {
   src: string;
@@ -140,16 +139,4 @@ export function defaultRunName(dst: string): string {
   const parsed = parseStoreUrl(dst);
   const name = basename(parsed.path.replace(/\/+$/, '')) || parsed.bucket;
   return `volume-${name}`;
-}
-
-/** Creates (or finds) the run and adds the task jobs it does not have yet. */
-export async function enqueueVolume(ledger: Ledger, plan: VolumePlan, runName: string): Promise<{ run: Run; added: number }> {
-  const id = planId(plan.info);
-  const run = await ledger.createRun({ name: runName, labels: { recipe: 'volume', src: plan.input.src, dst: plan.input.dst, plan: id } });
-  if (run.labels.plan && run.labels.plan !== id) {
-    throw new FerryError(`run ${runName} was planned with other settings (plan ${run.labels.plan}, now ${id})`, {
-      hint: 'use the settings of the first plan, or another --run name and destination',
-    });
-  }
-  return { run, added: await ledger.addJobs(run.id, ingestJobs(plan)) };
 }

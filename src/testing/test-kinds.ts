@@ -1,12 +1,17 @@
-// Kinds that ship with the runtime: `noop` (benchmarks, smoke tests) and the `test.*` family that
-// the runtime's own tests run through real worker processes (a cluster job runs `ferry work`, so
-// the kinds must be there in the real binary).
+// The `test.*` job kinds the runtime's tests run through real worker processes. Never imported by
+// production code: a test's worker (local, or a Slurm / LSF array task, which inherits the
+// environment) gets them with NODE_OPTIONS=--import=<this file> (TEST_KINDS_ENV below).
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { FerryError } from '../errors.ts';
-import { registerHandler } from './registry.ts';
+import { registerHandler } from '../runtime/registry.ts';
 
-registerHandler('noop', { run: async () => null });
+/** Environment that loads these kinds into every Ferry process started with it. */
+export function testKindsEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const flag = `--import=${fileURLToPath(import.meta.url)}`;
+  return { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, flag].filter(Boolean).join(' ') };
+}
 
 interface SleepParams {
   ms: number;

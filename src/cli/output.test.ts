@@ -1,8 +1,8 @@
 // The worker's progress line: finished jobs, and how far the running ones are.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatProgress } from '../output.ts';
-import { runningDetail } from './jobs-run.ts';
+import { formatProgress } from './output.ts';
+import { runningDetail } from './output.ts';
 
 test('a worker on a long job says how far the job is, not only "0 jobs"', () => {
   const detail = runningDetail([{ done: 2, total: 4, unit: 'slabs' }, undefined]);
