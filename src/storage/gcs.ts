@@ -8,6 +8,7 @@ import { FerryError } from '../errors.ts';
 import { crc32cCombine, crc32cOf, crc32cToBase64 } from './checksum.ts';
 import { asRangeSource, sizeOf } from './parts-body.ts';
 import type { StoreOptions } from './open.ts';
+import { existedResult } from './store.ts';
 import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, WriteOptions, WriteResult } from './store.ts';
 
 const MIB = 1024 * 1024;
@@ -183,6 +184,10 @@ class GcsStore implements Store {
   }
 
   async write(key: string, body: Buffer | RangeSource, opts: WriteOptions = {}): Promise<WriteResult> {
+    if (opts.ifAbsent) {
+      const there = await this.stat(key);
+      if (there) return existedResult(key, there);
+    }
     const threshold = this.opts.multipartThreshold ?? GCS_DEFAULTS.resumableThreshold;
     const metadata: FileMetadata = {
       contentType: opts.contentType,

@@ -50,6 +50,14 @@ export interface WriteOptions {
   /** Called with the number of bytes just sent, for progress and bandwidth accounting. */
   onBytes?: (n: number) => void;
   signal?: AbortSignal;
+  /**
+   * Create only: a key that exists is left as it is, nothing is sent, and the result says
+   * `existed`. For stores that only ever gain files (an archive, a repair that adds what is
+   * missing). The file driver makes it exact with link(2), so of two writers racing for one
+   * name one wins and the other is told; object stores look first, so a writer that lands
+   * between their look and their write is replaced.
+   */
+  ifAbsent?: boolean;
 }
 
 /** What a finished write proves: the bytes the driver sent and what the destination confirmed. */
@@ -64,6 +72,13 @@ export interface WriteResult {
   partsSent: number;
   /** Parts found already uploaded by an earlier, interrupted attempt and reused. */
   partsReused: number;
+  /** Set when an `ifAbsent` write found the key there: nothing was sent, `size` is the existing object's, `crc32c` is empty. */
+  existed?: boolean;
+}
+
+/** What an `ifAbsent` write returns when it finds the key there (`info`: what the store has). */
+export function existedResult(key: string, info: ObjectInfo | undefined): WriteResult {
+  return { key, size: info?.size ?? 0, crc32c: '', partsSent: 0, partsReused: 0, existed: true };
 }
 
 export interface ListOptions {
