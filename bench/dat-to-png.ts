@@ -5,8 +5,8 @@
 // gains from a second core.
 //
 // PNG rows compare encoders on the same pixels, with the bytes each writes per tile:
-//   - Ferry's encoder (png-encode.ts, Node's zlib with INLENS_PNG_DEFLATE) vs Pillow at the same
-//     zlib level with Pillow's own choices (default strategy, adaptive filters), the peer the
+//   - Ferry's encoder (src/codecs/grey-png.ts, Node's zlib with INLENS_PNG_DEFLATE) vs Pillow at
+//     the same zlib level with Pillow's own choices (default strategy, adaptive filters), the peer the
 //     target is set against;
 //   - the same vs Pillow given Ferry's zlib strategy too, so the gain from the strategy alone shows;
 //   - sharp/libvips (Ferry's encoder before, same level, no adaptive filtering), to show why the
@@ -22,12 +22,13 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { encodeGreyPng } from '../src/codecs/grey-png.ts';
 import { INLENS_PNG_DEFLATE, convertDatToInLensPng } from '../src/formats/fibsem/convert.ts';
 import { inLensFromCodes } from '../src/formats/fibsem/inlens.ts';
 import { readDatChannelCodes } from '../src/formats/fibsem/pixels.ts';
-import { encodeGreyPng } from '../src/formats/fibsem/png-encode.ts';
 import { openDat } from '../src/formats/fibsem/read.ts';
-import { seededRandom, syntheticDat } from '../src/formats/fibsem/synthetic.ts';
+import { syntheticDat } from '../src/formats/fibsem/synthetic.ts';
+import { seededRandom } from '../src/testing/random.ts';
 
 const { values } = parseArgs({
   options: { tiles: { type: 'string', default: '2' }, repeats: { type: 'string', default: '3' }, size: { type: 'string', default: '6250' } },

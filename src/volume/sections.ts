@@ -6,11 +6,11 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { Metadata, OutputInfo } from 'sharp';
+import { boxShape } from '../arrays/box.ts';
+import type { Box, Vec3 } from '../arrays/box.ts';
+import { allocateVoxels, bytesOfVoxels, bytesPerVoxel } from '../arrays/voxels.ts';
+import type { VoxelArray } from '../arrays/voxels.ts';
 import { FerryError } from '../errors.ts';
-import { allocateVoxels, bytesOfVoxels, bytesPerVoxel } from '../formats/precomputed/dtype.ts';
-import type { VoxelArray } from '../formats/precomputed/dtype.ts';
-import { boxShape } from '../formats/precomputed/grid.ts';
-import type { Box, Vec3 } from '../formats/precomputed/grid.ts';
 
 const SECTION_FILE = /\.(png|tiff?)$/i;
 

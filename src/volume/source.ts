@@ -2,9 +2,9 @@
 // precomputed volume (to re-chunk, shard, or copy with scales). Both read boxes in 0-based
 // coordinates of the source, so the plan's voxel offset is applied only on the writing side.
 import { stat } from 'node:fs/promises';
+import type { Box, Vec3 } from '../arrays/box.ts';
+import type { DataType, VoxelArray } from '../arrays/voxels.ts';
 import { FerryError } from '../errors.ts';
-import type { DataType, VoxelArray } from '../formats/precomputed/dtype.ts';
-import type { Box, Vec3 } from '../formats/precomputed/grid.ts';
 import { readBox, readInfo } from '../formats/precomputed/reader.ts';
 import { openStore, parseStoreUrl } from '../storage/open.ts';
 import type { StoreOptions } from '../storage/open.ts';

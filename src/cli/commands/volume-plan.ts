@@ -2,8 +2,8 @@
 // them to the ledger.
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import type { Vec3 } from '../../arrays/box.ts';
 import { FerryError } from '../../errors.ts';
-import type { Vec3 } from '../../formats/precomputed/grid.ts';
 import { openLedger } from '../../ledger/open.ts';
 import { defaultRunName, enqueueVolume, planVolume } from '../../recipes/volume/plan.ts';
 import type { VolumePlanInput } from '../../recipes/volume/plan.ts';

@@ -3,18 +3,18 @@
 // after the PNG, so a log always means a complete PNG. Running it twice gives the same files.
 import { basename, join } from 'node:path';
 import { constants as zlibConstants } from 'node:zlib';
+import { encodeGreyPngRows } from '../../codecs/grey-png.ts';
+import type { PngDeflate } from '../../codecs/grey-png.ts';
 import { FerryError } from '../../errors.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 import { inLensTable, lookupRow } from './inlens.ts';
 import type { InLensStats } from './inlens.ts';
 import { DAT_SUFFIX, INLENS_SUFFIX, LOG_SUFFIX, coreName } from './names.ts';
 import { readDatChannelCodes } from './pixels.ts';
-import { encodeGreyPngRows } from './png-encode.ts';
-import type { PngDeflate } from './png-encode.ts';
 import { openDat } from './read.ts';
 
 /**
- * zlib settings for the PNG (png-encode.ts). On noise-dominated 6,250 x 6,250 tiles
+ * zlib settings for the PNG (codecs/grey-png.ts). On noise-dominated 6,250 x 6,250 tiles
  * (bench/dat-to-png.ts) zlib's default strategy at levels 1 to 3 takes 2.6x the time of Z_RLE
  * searching for matches it hardly finds, for a file no smaller (on the real test tile, 4% larger).
  * Z_HUFFMAN_ONLY is as fast but would not shrink blank or clipped areas, which Z_RLE does. Z_RLE

@@ -2,10 +2,10 @@
 // (every scale, sharding chosen so that tasks own whole shards) and one ledger job per task.
 // Nothing is written to the destination; the last task to finish writes `info` there.
 import { basename } from 'node:path';
+import type { Vec3 } from '../../arrays/box.ts';
+import { bytesPerVoxel } from '../../arrays/voxels.ts';
 import { FerryError } from '../../errors.ts';
-import { bytesPerVoxel } from '../../formats/precomputed/dtype.ts';
 import { checkTaskSize } from '../../formats/precomputed/grid.ts';
-import type { Vec3 } from '../../formats/precomputed/grid.ts';
 import { buildInfo, downsampledScale, parseInfo } from '../../formats/precomputed/info.ts';
 import type { Info, Scale } from '../../formats/precomputed/info.ts';
 import type { JobSpec } from '../../ledger/engine.ts';
