@@ -28,6 +28,7 @@ import { inLensFromCodes } from '../src/formats/fibsem/inlens.ts';
 import { readDatChannelCodes } from '../src/formats/fibsem/pixels.ts';
 import { openDat } from '../src/formats/fibsem/read.ts';
 import { syntheticDat } from '../src/formats/fibsem/synthetic.ts';
+import { FolderStores } from '../src/storage/location.ts';
 import { seededRandom } from '../src/testing/random.ts';
 
 const { values } = parseArgs({
@@ -62,6 +63,7 @@ const strategyName = STRATEGY_NAMES[STRATEGY] ?? `strategy ${STRATEGY}`;
 
 sharp.concurrency(1);
 const dir = await mkdtemp(join(tmpdir(), 'ferry-bench-dat-'));
+const stores = new FolderStores();
 try {
   const files: string[] = [];
   for (let t = 0; t < TILES; t++) {
@@ -85,12 +87,12 @@ try {
 
   const images = new Map<string, Uint8Array>();
   const ferryRule = await bestOf(REPEATS, files, async (f) => {
-    const dat = await openDat(f);
+    const dat = await openDat(await stores.file(f));
     try {
       const hist = new Uint32Array(65536);
       images.set(f, inLensFromCodes(await readDatChannelCodes(dat, 0, hist), hist).pixels);
     } finally {
-      await dat.handle.close();
+      await dat.close();
     }
   });
   const ferryPng = await bestOf(REPEATS, files, async (f) => {
@@ -107,7 +109,7 @@ try {
     return png.length;
   });
   const ferryFull = await bestOf(REPEATS, files, async (f) => {
-    const r = await convertDatToInLensPng(f, join(dir, 'ferry', 'InLens'), join(dir, 'ferry', 'logs'));
+    const r = await convertDatToInLensPng(await stores.file(f), await stores.folder(join(dir, 'ferry', 'InLens')), await stores.folder(join(dir, 'ferry', 'logs')));
     return (await stat(r.png)).size;
   });
 
@@ -151,6 +153,7 @@ try {
   console.log('(per-core ratio = peer CPU-s / Ferry CPU-s; size ratio = Ferry bytes / peer bytes)');
   if (py.png) console.log(`pixels differing between Ferry and NumPy PNGs: ${await comparePngs(files, join(dir, 'ferry', 'InLens'), numpyOut)}`);
 } finally {
+  await stores.close();
   await rm(dir, { recursive: true, force: true });
 }
 

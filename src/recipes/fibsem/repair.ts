@@ -4,13 +4,14 @@
 // convert it to the InLens PNG and log (if the PNG is missing). Files only ever get added: the
 // scope is only read, existing stage files are never replaced, and bad copies go to quarantine.
 import { randomBytes } from 'node:crypto';
-import { copyFile, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, FerryError, isFerryError } from '../../errors.ts';
 import { convertDatToInLensPng } from '../../formats/fibsem/convert.ts';
 import { DAT_SUFFIX } from '../../formats/fibsem/names.ts';
 import { fetchOverSsh } from '../../inventory/ssh-fetch.ts';
 import type { SshTarget } from '../../inventory/ssh.ts';
+import { FolderStores } from '../../storage/location.ts';
 import { Pool } from '../../transfer/pool.ts';
 import type { TabCheck } from './check.ts';
 import { admitDat } from './dat-intake.ts';
@@ -70,6 +71,7 @@ export interface RepairOptions {
 export async function runRepair(tab: Tab, steps: RepairStep[], o: RepairOptions): Promise<StepResult[]> {
   const results: StepResult[] = [];
   const pool = new Pool(o.parallel);
+  const stores = new FolderStores();
   let fatal: unknown;
   for (const s of steps) {
     if (fatal !== undefined) break;
@@ -77,7 +79,7 @@ export async function runRepair(tab: Tab, steps: RepairStep[], o: RepairOptions)
       if (o.signal?.aborted) fatal ??= interrupted();
       if (fatal !== undefined) return;
       try {
-        const r = await runStep(tab, s, o);
+        const r = await runStep(tab, s, o, stores);
         results.push(r);
         o.onResult?.(r);
       } catch (e) {
@@ -86,22 +88,23 @@ export async function runRepair(tab: Tab, steps: RepairStep[], o: RepairOptions)
     });
   }
   await pool.drain();
+  await stores.close();
   if (o.signal?.aborted) fatal = interrupted();
   if (fatal !== undefined) throw fatal;
   return results;
 }
 
-async function runStep(tab: Tab, s: RepairStep, o: RepairOptions): Promise<StepResult> {
+async function runStep(tab: Tab, s: RepairStep, o: RepairOptions, stores: FolderStores): Promise<StepResult> {
   const r: StepResult = { core: s.core };
   if (s.fetch) {
     const name = s.core + DAT_SUFFIX;
-    const target = join(tab.folders.archiveDat, name);
-    const temp = join(tab.folders.archiveDat, `.${name}.${randomBytes(6).toString('hex')}.part`);
+    // A copy from the scope is staged beside its target; the transferred folder's is read as it is.
+    const temp = s.fetch.from === 'scope' ? join(tab.folders.archiveDat, `.${name}.${randomBytes(6).toString('hex')}.part`) : undefined;
     const source = s.fetch.from === 'scope' ? `${o.target.host}:${s.fetch.path}` : s.fetch.path;
     try {
-      if (s.fetch.from === 'scope') o.onBytes?.(await fetchOverSsh(o.target, s.fetch.path, temp, o.signal));
-      else await copyFile(s.fetch.path, temp);
-      const intake = await admitDat(temp, target, tab.folders.quarantine, s.core, source);
+      if (temp) o.onBytes?.(await fetchOverSsh(o.target, s.fetch.path, temp, o.signal));
+      const file = await stores.file(temp ?? s.fetch.path);
+      const intake = await admitDat(file, await stores.folder(tab.folders.archiveDat), await stores.folder(tab.folders.quarantine), s.core, source);
       if (!intake.ok) {
         r.quarantined = { path: intake.quarantined, reason: intake.reason };
         r.error = `quarantined: ${intake.reason}`;
@@ -109,15 +112,16 @@ async function runStep(tab: Tab, s: RepairStep, o: RepairOptions): Promise<StepR
       }
       r.archived = { path: intake.path, bytes: intake.bytes, from: s.fetch.from };
     } catch (e) {
-      await unlink(temp).catch(() => {});
       if ((isFerryError(e) && e.exitCode === 2) || o.signal?.aborted) throw e;
       r.error = `${s.fetch.from === 'scope' ? 'fetch' : 'archive copy'} failed: ${errorMessage(e)}`;
       return r;
+    } finally {
+      if (temp) await unlink(temp).catch(() => {});
     }
   }
   if (s.convert) {
     try {
-      const c = await convertDatToInLensPng(s.convert, tab.folders.inLensPng, tab.folders.logs, { keepExisting: true });
+      const c = await convertDatToInLensPng(await stores.file(s.convert), await stores.folder(tab.folders.inLensPng), await stores.folder(tab.folders.logs), { keepExisting: true });
       r.converted = { png: c.png, log: c.log };
     } catch (e) {
       r.error = `conversion failed: ${errorMessage(e)}`;
