@@ -16,7 +16,9 @@ export interface ImageHeader {
   height: number;
   channels: number;
   pages: number;
-  /** Sample type: uint8 or uint16, undefined for any other (float, 32-bit, 1-bit). */
+  /** Sample type as libvips names it: uchar, ushort, float, ... */
+  sampleType: string;
+  /** The sample type as a grey depth: uint8 or uint16, undefined for any other. */
   depth: GreyDepth | undefined;
 }
 
@@ -28,6 +30,7 @@ export async function readImageHeader(input: ImageInput): Promise<ImageHeader> {
     height: meta.height,
     channels: meta.channels,
     pages: meta.pages ?? 1,
+    sampleType: meta.depth,
     depth: meta.depth === 'uchar' ? 'uint8' : meta.depth === 'ushort' ? 'uint16' : undefined,
   };
 }

@@ -85,7 +85,7 @@ export async function planVolume(input: VolumePlanInput): Promise<VolumePlan> {
     throw new FerryError(`--nonzero-threshold ${input.nonzeroThreshold} is not a fraction`, { hint: 'use a number from 0 (write every chunk) to 1' });
   }
   if (!Number.isInteger(input.scales) || input.scales < 1) throw new FerryError(`--scales ${input.scales} is not a whole number of at least 1`);
-  const spec = await sourceSpecFor(input.src, { fillGaps: input.fillGaps });
+  const spec = await sourceSpecFor(input.src, { fillGaps: input.fillGaps, store: input.store });
   if (spec.kind === 'precomputed' && spec.url.replace(/\/?$/, '/') === input.dst.replace(/\/?$/, '/')) {
     throw new FerryError('the source and destination are the same volume', { hint: 'write the new layout to another destination' });
   }
