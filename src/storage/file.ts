@@ -13,7 +13,6 @@ import { FerryError } from '../errors.ts';
 import { crc32cOf, crc32cOfParts, crc32cToBase64 } from './checksum.ts';
 import { writeFileDirect } from './direct-write.ts';
 import type { StoreOptions } from './open.ts';
-import { existedResult } from './store.ts';
 import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, WriteOptions, WriteResult } from './store.ts';
 
 const TEMP_MARK = '.ferry-tmp-';
@@ -215,8 +214,9 @@ class FileStore implements Store {
    * so an archive's new file survives a power cut.
    */
   private async create(key: string, target: string, body: Buffer | RangeSource, opts: WriteOptions): Promise<WriteResult> {
+    const existed = (info: ObjectInfo | undefined): WriteResult => ({ key, size: info?.size ?? 0, crc32c: '', partsSent: 0, partsReused: 0, existed: true });
     const before = await this.stat(key);
-    if (before) return existedResult(key, before);
+    if (before) return existed(before);
     const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}${TEMP_MARK}`);
     try {
       const crc = await this.fill(temp, body, opts);
@@ -224,7 +224,7 @@ class FileStore implements Store {
         await link(temp, target);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        return existedResult(key, await this.stat(key));
+        return existed(await this.stat(key));
       }
       await syncDir(dirname(target));
       return { key, size: sizeOf(body), crc32c: crc32cToBase64(crc), partsSent: 0, partsReused: 0 };

@@ -8,7 +8,6 @@ import { FerryError } from '../errors.ts';
 import { crc32cCombine, crc32cOf, crc32cToBase64 } from './checksum.ts';
 import { asRangeSource, sizeOf } from './parts-body.ts';
 import type { StoreOptions } from './open.ts';
-import { existedResult } from './store.ts';
 import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, WriteOptions, WriteResult } from './store.ts';
 
 const MIB = 1024 * 1024;
@@ -186,7 +185,7 @@ class GcsStore implements Store {
   async write(key: string, body: Buffer | RangeSource, opts: WriteOptions = {}): Promise<WriteResult> {
     if (opts.ifAbsent) {
       const there = await this.stat(key);
-      if (there) return existedResult(key, there);
+      if (there) return { key, size: there.size, crc32c: '', partsSent: 0, partsReused: 0, existed: true };
     }
     const threshold = this.opts.multipartThreshold ?? GCS_DEFAULTS.resumableThreshold;
     const metadata: FileMetadata = {

@@ -17,7 +17,6 @@ import { connectS3 } from './s3-client.ts';
 import { statusOf } from './s3-errors.ts';
 import { unquote } from './s3-http.ts';
 import { DEFAULT_RETRY, S3Requests, type RetryPolicy } from './s3-requests.ts';
-import { existedResult } from './store.ts';
 import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, WriteOptions, WriteResult } from './store.ts';
 import { UploadJournal } from './upload-journal.ts';
 import { workdir } from '../workdir.ts';
@@ -192,7 +191,7 @@ class S3Store implements Store {
   async write(key: string, body: Buffer | RangeSource, opts: WriteOptions = {}): Promise<WriteResult> {
     if (opts.ifAbsent) {
       const there = await this.stat(key);
-      if (there) return existedResult(key, there);
+      if (there) return { key, size: there.size, crc32c: '', partsSent: 0, partsReused: 0, existed: true };
     }
     const threshold = this.opts.multipartThreshold ?? S3_DEFAULTS.multipartThreshold;
     const metadata: Record<string, string> = {};

@@ -76,11 +76,6 @@ export interface WriteResult {
   existed?: boolean;
 }
 
-/** What an `ifAbsent` write returns when it finds the key there (`info`: what the store has). */
-export function existedResult(key: string, info: ObjectInfo | undefined): WriteResult {
-  return { key, size: info?.size ?? 0, crc32c: '', partsSent: 0, partsReused: 0, existed: true };
-}
-
 export interface ListOptions {
   /** Stop at '/' (one folder level) instead of walking the whole tree. Default: recursive. */
   delimiter?: boolean;
