@@ -116,12 +116,9 @@ async function sectionInput(section: Section, range?: { start: number; end: numb
 /** A section's header, from its first bytes when they hold it (a PNG on an object store). */
 async function sectionHeader(section: Section): Promise<SectionHeader> {
   const input = await sectionInput(section, { start: 0, end: HEADER_BYTES });
-  if (typeof input !== 'string') {
-    // A TIFF's directory may be anywhere in the file (libvips writes it last): read it whole.
-    const head = await readImageHeader(input).catch(() => undefined);
-    if (head?.format !== 'png') return headerOf(section, await sectionInput(section));
-  }
-  return headerOf(section, input);
+  // A TIFF's directory may be anywhere in the file (libvips writes it last): it is read whole.
+  const whole = typeof input !== 'string' && (await readImageHeader(input).catch(() => undefined))?.format !== 'png';
+  return headerOf(section, whole ? await sectionInput(section) : input);
 }
 
 /** Reads the header from `input` and checks that Ferry can ingest such a section. */
