@@ -5,8 +5,8 @@
 // gains from a second core.
 //
 // PNG rows compare encoders on the same pixels, with the bytes each writes per tile:
-//   - Ferry's encoder (png-encode.ts, Node's zlib with INLENS_PNG_DEFLATE) vs Pillow at the same
-//     zlib level with Pillow's own choices (default strategy, adaptive filters), the peer the
+//   - Ferry's encoder (src/codecs/grey-png.ts, Node's zlib with INLENS_PNG_DEFLATE) vs Pillow at
+//     the same zlib level with Pillow's own choices (default strategy, adaptive filters), the peer the
 //     target is set against;
 //   - the same vs Pillow given Ferry's zlib strategy too, so the gain from the strategy alone shows;
 //   - sharp/libvips (Ferry's encoder before, same level, no adaptive filtering), to show why the
@@ -22,12 +22,14 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { encodeGreyPng } from '../src/codecs/grey-png.ts';
 import { INLENS_PNG_DEFLATE, convertDatToInLensPng } from '../src/formats/fibsem/convert.ts';
 import { inLensFromCodes } from '../src/formats/fibsem/inlens.ts';
 import { readDatChannelCodes } from '../src/formats/fibsem/pixels.ts';
-import { encodeGreyPng } from '../src/formats/fibsem/png-encode.ts';
 import { openDat } from '../src/formats/fibsem/read.ts';
-import { seededRandom, syntheticDat } from '../src/formats/fibsem/synthetic.ts';
+import { syntheticDat } from '../src/formats/fibsem/synthetic.ts';
+import { FolderStores } from '../src/storage/location.ts';
+import { seededRandom } from '../src/testing/random.ts';
 
 const { values } = parseArgs({
   options: { tiles: { type: 'string', default: '2' }, repeats: { type: 'string', default: '3' }, size: { type: 'string', default: '6250' } },
@@ -61,6 +63,7 @@ const strategyName = STRATEGY_NAMES[STRATEGY] ?? `strategy ${STRATEGY}`;
 
 sharp.concurrency(1);
 const dir = await mkdtemp(join(tmpdir(), 'ferry-bench-dat-'));
+const stores = new FolderStores();
 try {
   const files: string[] = [];
   for (let t = 0; t < TILES; t++) {
@@ -84,12 +87,12 @@ try {
 
   const images = new Map<string, Uint8Array>();
   const ferryRule = await bestOf(REPEATS, files, async (f) => {
-    const dat = await openDat(f);
+    const dat = await openDat(await stores.file(f));
     try {
       const hist = new Uint32Array(65536);
       images.set(f, inLensFromCodes(await readDatChannelCodes(dat, 0, hist), hist).pixels);
     } finally {
-      await dat.handle.close();
+      await dat.close();
     }
   });
   const ferryPng = await bestOf(REPEATS, files, async (f) => {
@@ -106,7 +109,7 @@ try {
     return png.length;
   });
   const ferryFull = await bestOf(REPEATS, files, async (f) => {
-    const r = await convertDatToInLensPng(f, join(dir, 'ferry', 'InLens'), join(dir, 'ferry', 'logs'));
+    const r = await convertDatToInLensPng(await stores.file(f), await stores.folder(join(dir, 'ferry', 'InLens')), await stores.folder(join(dir, 'ferry', 'logs')));
     return (await stat(r.png)).size;
   });
 
@@ -150,6 +153,7 @@ try {
   console.log('(per-core ratio = peer CPU-s / Ferry CPU-s; size ratio = Ferry bytes / peer bytes)');
   if (py.png) console.log(`pixels differing between Ferry and NumPy PNGs: ${await comparePngs(files, join(dir, 'ferry', 'InLens'), numpyOut)}`);
 } finally {
+  await stores.close();
   await rm(dir, { recursive: true, force: true });
 }
 

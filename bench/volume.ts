@@ -63,7 +63,7 @@ async function stack(): Promise<string> {
 async function zlibChild(): Promise<void> {
   const { gzip } = await import('node:zlib');
   const { promisify } = await import('node:util');
-  const { gzipChunk } = await import('../src/formats/precomputed/gzip.ts');
+  const { gzipChunk } = await import('../src/codecs/gzip.ts');
   const gz = process.argv[4] === 'defaults' ? promisify(gzip) : (b: Buffer, o: { level: number }) => gzipChunk(b, o.level);
   const dir = process.argv[3];
   const files = readdirSync(dir).filter((f) => f.endsWith('.png')).sort();

@@ -1,8 +1,10 @@
 // Local directories (and anything mounted: NFS, Lustre, GPFS) as a Store. Writes land in a hidden
-// temporary file beside the target, are fsynced, get the source mtime, and are renamed into place,
-// so a reader or a crash never sees half a file under the real name.
+// temporary file beside the target, are fsynced, get the source mtime, and are renamed into place
+// (linked, for a create-only write, which never replaces a file), so a reader or a crash never
+// sees half a file under the real name.
+import { randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
-import { mkdir, open, opendir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { link, mkdir, open, opendir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -212,19 +214,52 @@ class FileStore implements Store {
       });
       this.madeDirs.add(dir);
     }
+    if (opts.ifAbsent) return this.create(key, target, body, opts);
     // One fixed temporary name per target: a run killed half-way leaves at most one hidden file
     // per key, and the re-run that writes the key again reuses and renames it.
     const temp = join(dir, `.${basename(target)}${TEMP_MARK}`);
     try {
-      const crc = Buffer.isBuffer(body) ? await writeBufferTo(temp, body, opts) : await writeThrough(temp, (fh) => this.writeParts(fh, body, opts));
-      if (opts.mtimeMs !== undefined) await utimes(temp, new Date(opts.mtimeMs), new Date(opts.mtimeMs));
+      const crc = await this.fill(temp, body, opts);
       await rename(temp, target);
-      const size = Buffer.isBuffer(body) ? body.length : body.size;
-      return { key, size, crc32c: crc32cToBase64(crc), partsSent: 0, partsReused: 0 };
+      return { key, size: sizeOf(body), crc32c: crc32cToBase64(crc), partsSent: 0, partsReused: 0 };
     } catch (e) {
       await unlink(temp).catch(() => {});
       throw fsError(e, target);
     }
+  }
+
+  /**
+   * A create-only write: the bytes go to a temporary file of this writer's own, which is linked
+   * to the target name (link(2) never replaces a file) and removed. The folder is flushed too,
+   * so an archive's new file survives a power cut.
+   */
+  private async create(key: string, target: string, body: Buffer | RangeSource, opts: WriteOptions): Promise<WriteResult> {
+    const existed = (info: ObjectInfo | undefined): WriteResult => ({ key, size: info?.size ?? 0, crc32c: '', partsSent: 0, partsReused: 0, existed: true });
+    const before = await this.stat(key);
+    if (before) return existed(before);
+    const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}${TEMP_MARK}`);
+    try {
+      const crc = await this.fill(temp, body, opts);
+      try {
+        await link(temp, target);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        return existed(await this.stat(key));
+      }
+      await syncDir(dirname(target));
+      return { key, size: sizeOf(body), crc32c: crc32cToBase64(crc), partsSent: 0, partsReused: 0 };
+    } catch (e) {
+      throw fsError(e, target);
+    } finally {
+      await unlink(temp).catch(() => {});
+    }
+  }
+
+  /** Writes `body` into the file `temp`, flushed, with the mtime asked for; its CRC32C. */
+  private async fill(temp: string, body: Buffer | RangeSource, opts: WriteOptions): Promise<number> {
+    const crc = Buffer.isBuffer(body) ? await writeBufferTo(temp, body, opts) : await writeThrough(temp, (fh) => this.writeParts(fh, body, opts));
+    if (opts.mtimeMs !== undefined) await utimes(temp, new Date(opts.mtimeMs), new Date(opts.mtimeMs));
+    return crc;
   }
 
   // Large files: parts are read and written at their own offsets in parallel, each checksummed,
@@ -291,6 +326,17 @@ async function writeBufferTo(path: string, body: Buffer, opts: WriteOptions): Pr
   if (!(body.length >= DIRECT_MIN && (await writeFileDirect(path, body, checksum)))) await writeThrough(path, (fh) => writeAll(fh, body, 0));
   opts.onBytes?.(body.length);
   return crc ?? checksum();
+}
+
+const sizeOf = (body: Buffer | RangeSource) => (Buffer.isBuffer(body) ? body.length : body.size);
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {

@@ -197,6 +197,10 @@ class GcsStore implements Store {
   }
 
   async write(key: string, body: Buffer | RangeSource, opts: WriteOptions = {}): Promise<WriteResult> {
+    if (opts.ifAbsent) {
+      const there = await this.stat(key);
+      if (there) return { key, size: there.size, crc32c: '', partsSent: 0, partsReused: 0, existed: true };
+    }
     const threshold = this.opts.multipartThreshold ?? GCS_DEFAULTS.resumableThreshold;
     const metadata: FileMetadata = {
       contentType: opts.contentType,

@@ -99,6 +99,9 @@ class MemoryStore implements Store {
     if (Buffer.isBuffer(source)) opts.onBytes?.(body.length);
     opts.signal?.throwIfAborted();
     const crc32c = crc32cToBase64(crc32cOf(body));
+    // Checked and set with no await between: one process is the only writer, so this is atomic.
+    const there = opts.ifAbsent ? objects.get(this.prefix + key) : undefined;
+    if (there) return { key, size: there.body.length, crc32c: there.crc32c, partsSent: 0, partsReused: 0, existed: true };
     // One assignment: a reader sees the old object or the new one whole.
     objects.set(this.prefix + key, { body, writtenMs: Date.now(), sourceMtimeMs: opts.mtimeMs, crc32c, contentEncoding: opts.contentEncoding });
     return { key, size: body.length, crc32c, partsSent: 0, partsReused: 0 };

@@ -203,6 +203,10 @@ class S3Store implements Store {
   }
 
   async write(key: string, body: Buffer | RangeSource, opts: WriteOptions = {}): Promise<WriteResult> {
+    if (opts.ifAbsent) {
+      const there = await this.stat(key);
+      if (there) return { key, size: there.size, crc32c: '', partsSent: 0, partsReused: 0, existed: true };
+    }
     const threshold = this.opts.multipartThreshold ?? S3_DEFAULTS.multipartThreshold;
     const metadata: Record<string, string> = {};
     if (opts.mtimeMs !== undefined) metadata.mtime = String(opts.mtimeMs / 1000);

@@ -126,4 +126,16 @@ export function storeContract(open: (prefix: string) => Promise<Store>): void {
     if (local) assert.deepEqual(await readFile(fileURLToPath(`${store.url}info`)), data, 'the key is a file other programs can open');
     await store.close();
   });
+
+  test('a create-only write adds a missing key and leaves one that exists as it is', async () => {
+    const store = await open('create-only/');
+    const first = await store.write('tile.dat', Buffer.from('first'), { ifAbsent: true });
+    assert.equal(first.existed, undefined);
+    assert.equal(first.size, 5);
+    const again = await store.write('tile.dat', Buffer.from('second, longer'), { ifAbsent: true });
+    assert.equal(again.existed, true);
+    assert.equal(again.size, 5, 'the size of what is there');
+    assert.deepEqual(await store.readBytes('tile.dat'), Buffer.from('first'));
+    await store.close();
+  });
 }

@@ -51,6 +51,14 @@ export interface WriteOptions {
   /** Called with the number of bytes just sent, for progress and bandwidth accounting. */
   onBytes?: (n: number) => void;
   signal?: AbortSignal;
+  /**
+   * Create only: a key that exists is left as it is, nothing is sent, and the result says
+   * `existed`. For stores that only ever gain files (an archive, a repair that adds what is
+   * missing). The file driver makes it exact with link(2), so of two writers racing for one
+   * name one wins and the other is told; object stores look first, so a writer that lands
+   * between their look and their write is replaced.
+   */
+  ifAbsent?: boolean;
 }
 
 /** What a finished write proves: the bytes the driver sent and what the destination confirmed. */
@@ -65,6 +73,8 @@ export interface WriteResult {
   partsSent: number;
   /** Parts found already uploaded by an earlier, interrupted attempt and reused. */
   partsReused: number;
+  /** Set when an `ifAbsent` write found the key there: nothing was sent, `size` is the existing object's, `crc32c` is empty. */
+  existed?: boolean;
 }
 
 export interface ListOptions {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boxShape, boxVoxels } from '../formats/precomputed/grid.ts';
-import type { Box, Vec3 } from '../formats/precomputed/grid.ts';
+import { boxShape, boxVoxels } from '../arrays/box.ts';
+import type { Box, Vec3 } from '../arrays/box.ts';
 import { downsampledBounds } from '../formats/precomputed/info.ts';
 import { checkDownsampleBlock, downsample, downsampleAsync, downsampleBox, downsampleBoxes, footprintBox } from './downsample.ts';
 

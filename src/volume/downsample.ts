@@ -3,11 +3,11 @@
 // footprint at full resolution, rounded once (repeated integer averaging loses grey levels).
 // Segmentation takes the most frequent label of each footprint, level by level. Bounds are
 // exact for odd sizes and offsets: level n covers [floor(start / f^n), ceil(end / f^n)).
+import { boxShape, boxVoxels } from '../arrays/box.ts';
+import type { Box, Vec3 } from '../arrays/box.ts';
+import { allocateVoxels, dataTypeOf } from '../arrays/voxels.ts';
+import type { DataType, VoxelArray } from '../arrays/voxels.ts';
 import { FerryError } from '../errors.ts';
-import { allocateVoxels, dataTypeOf } from '../formats/precomputed/dtype.ts';
-import type { DataType, VoxelArray } from '../formats/precomputed/dtype.ts';
-import { boxShape, boxVoxels } from '../formats/precomputed/grid.ts';
-import type { Box, Vec3 } from '../formats/precomputed/grid.ts';
 
 export type DownsampleMethod = 'average' | 'mode';
 

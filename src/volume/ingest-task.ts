@@ -2,12 +2,12 @@
 // scales from each slab, write the box it owns in every scale (whole chunks, or whole shards
 // once all their chunks are in), record what it wrote and skipped, and write `info` if it is
 // the last task of the plan to finish. Running it again rewrites the same objects, same bytes.
+import { boxVoxels } from '../arrays/box.ts';
+import type { Box, Vec3 } from '../arrays/box.ts';
+import { bytesPerVoxel, voxelsFromBytes } from '../arrays/voxels.ts';
+import type { VoxelArray } from '../arrays/voxels.ts';
 import { FerryError } from '../errors.ts';
 import { takeBuffer } from '../formats/precomputed/buffer-pool.ts';
-import { bytesPerVoxel, voxelsFromBytes } from '../formats/precomputed/dtype.ts';
-import type { VoxelArray } from '../formats/precomputed/dtype.ts';
-import { boxVoxels } from '../formats/precomputed/grid.ts';
-import type { Box, Vec3 } from '../formats/precomputed/grid.ts';
 import type { Info } from '../formats/precomputed/info.ts';
 import { openBlockWriter } from '../formats/precomputed/writer.ts';
 import { openStore } from '../storage/open.ts';

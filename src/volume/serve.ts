@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, relative, resolve, sep } from 'node:path';
-import { bytesPerVoxel } from '../formats/precomputed/dtype.ts';
+import { bytesPerVoxel } from '../arrays/voxels.ts';
 import { parseInfoBytes } from '../formats/precomputed/info.ts';
 
 const CORS = {

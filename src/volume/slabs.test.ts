@@ -3,8 +3,8 @@
 // its slab's read, so writing slab by slab gives exactly what writing the whole task at once does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Box, Vec3 } from '../arrays/box.ts';
 import { checkChunkAligned, scaleBox } from '../formats/precomputed/grid.ts';
-import type { Box, Vec3 } from '../formats/precomputed/grid.ts';
 import { buildInfo, downsampledScale } from '../formats/precomputed/info.ts';
 import type { Scale } from '../formats/precomputed/info.ts';
 import { downsampleBox, footprintBox } from './downsample.ts';

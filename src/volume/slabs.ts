@@ -3,8 +3,9 @@
 // boundary must cut no chunk of any scale the task writes and no footprint of any of their
 // voxels: a full-resolution z that is a multiple of every level's factor and, divided by it, a
 // chunk boundary of that level inside the task's box.
+import type { Box, Vec3 } from '../arrays/box.ts';
 import { chunkShape } from '../formats/precomputed/grid.ts';
-import type { Box, ScaleGeometry, Vec3 } from '../formats/precomputed/grid.ts';
+import type { ScaleGeometry } from '../formats/precomputed/grid.ts';
 import type { IngestTask } from './task-grid.ts';
 
 export interface Slab {

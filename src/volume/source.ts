@@ -1,13 +1,13 @@
 // What an ingest reads from: a stack of sections (folder or registry file) or an existing
-// precomputed volume (to re-chunk, shard, or copy with scales). Both read boxes in 0-based
-// coordinates of the source, so the plan's voxel offset is applied only on the writing side.
-import { stat } from 'node:fs/promises';
+// precomputed volume (to re-chunk, shard, or copy with scales), each in a folder or on an object
+// store. Both read boxes in 0-based coordinates of the source, so the plan's voxel offset is
+// applied only on the writing side.
+import type { Box, Vec3 } from '../arrays/box.ts';
+import type { DataType, VoxelArray } from '../arrays/voxels.ts';
 import { FerryError } from '../errors.ts';
-import type { DataType, VoxelArray } from '../formats/precomputed/dtype.ts';
-import type { Box, Vec3 } from '../formats/precomputed/grid.ts';
 import { readBox, readInfo } from '../formats/precomputed/reader.ts';
+import { FolderStores, absoluteLocation } from '../storage/location.ts';
 import { openStore } from '../storage/open.ts';
-import { localPathOf } from '../storage/spec.ts';
 import type { StoreOptions } from '../storage/spec.ts';
 import { listSectionFolder, listSectionRegistry, probeStack, readSections } from './sections.ts';
 import type { SectionStack } from './sections.ts';
@@ -33,14 +33,19 @@ export interface VolumeSource {
 }
 
 /** Tells a section folder, a registry file and a precomputed volume apart by what is there. */
-export async function sourceSpecFor(src: string, opts: { fillGaps?: boolean } = {}): Promise<SourceSpec> {
-  const path = localPathOf(src);
-  if (path === undefined) return { kind: 'precomputed', url: src };
-  const st = await stat(path).catch(() => undefined);
-  if (!st) throw new FerryError(`source ${src} does not exist`, { hint: 'give a folder of sections, a registry file or a precomputed volume' });
-  if (st.isFile()) return { kind: 'registry', file: path };
-  if (await stat(`${path}/info`).catch(() => undefined)) return { kind: 'precomputed', url: src };
-  return { kind: 'sections', folder: path, fillGaps: opts.fillGaps };
+export async function sourceSpecFor(src: string, opts: { fillGaps?: boolean; store?: StoreOptions } = {}): Promise<SourceSpec> {
+  const stores = new FolderStores(opts.store);
+  try {
+    // A bucket's root, or a URL Ferry cannot open, is no file; opening it as a folder says why.
+    const file = await stores.file(src).catch(() => undefined);
+    if (file && (await file.store.stat(file.key))) return { kind: 'registry', file: absoluteLocation(src) };
+    const folder = await stores.folder(src);
+    if (await folder.store.stat('info')) return { kind: 'precomputed', url: src };
+    for await (const _ of folder.store.list('', { delimiter: true })) return { kind: 'sections', folder: absoluteLocation(src), fillGaps: opts.fillGaps };
+    throw new FerryError(`source ${src} does not exist or is empty`, { hint: 'give a folder of sections, a registry file or a precomputed volume' });
+  } finally {
+    await stores.close();
+  }
 }
 
 /** What the plan saw; a task passes it so that it need not read every section's header again. */
@@ -51,26 +56,35 @@ export interface PlannedSource {
 
 export async function openSource(spec: SourceSpec, storeOptions: StoreOptions = {}, planned?: PlannedSource): Promise<VolumeSource> {
   if (spec.kind === 'precomputed') return openPrecomputedSource(spec, storeOptions);
-  const files = spec.kind === 'sections' ? await listSectionFolder(spec.folder, { fillGaps: spec.fillGaps }) : await listSectionRegistry(spec.file);
-  if (!planned) return sectionSource(spec, await probeStack(files));
-  if (files.length !== planned.size[2] || (planned.dataType !== 'uint8' && planned.dataType !== 'uint16')) {
-    throw new FerryError(`the source now has ${files.length} sections; the plan was made for ${planned.size[2]}`, {
-      hint: 'the sections changed since planning: plan again into a new destination',
-    });
+  const stores = new FolderStores(storeOptions);
+  try {
+    const sections =
+      spec.kind === 'sections'
+        ? await listSectionFolder(await stores.folder(spec.folder), { fillGaps: spec.fillGaps })
+        : await listSectionRegistry(await stores.file(spec.file), stores);
+    if (!planned) return sectionSource(spec, await probeStack(sections), stores);
+    if (sections.length !== planned.size[2] || (planned.dataType !== 'uint8' && planned.dataType !== 'uint16')) {
+      throw new FerryError(`the source now has ${sections.length} sections; the plan was made for ${planned.size[2]}`, {
+        hint: 'the sections changed since planning: plan again into a new destination',
+      });
+    }
+    // Each section read is checked against this header (readSections), so a changed file still fails.
+    return sectionSource(spec, { sections, width: planned.size[0], height: planned.size[1], dataType: planned.dataType }, stores);
+  } catch (e) {
+    await stores.close();
+    throw e;
   }
-  // Each section read is checked against this header (readSections), so a changed file still fails.
-  return sectionSource(spec, { files, width: planned.size[0], height: planned.size[1], dataType: planned.dataType });
 }
 
-function sectionSource(spec: SourceSpec, stack: SectionStack): VolumeSource {
+function sectionSource(spec: SourceSpec, stack: SectionStack, stores: FolderStores): VolumeSource {
   return {
     spec,
     type: 'image',
     dataType: stack.dataType,
-    size: [stack.width, stack.height, stack.files.length],
+    size: [stack.width, stack.height, stack.sections.length],
     voxelOffset: [0, 0, 0],
     read: (box, into) => readSections(stack, box, into),
-    close: async () => {},
+    close: () => stores.close(),
   };
 }
 

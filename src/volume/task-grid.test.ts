@@ -3,8 +3,9 @@
 // average over, and with sharding every shard lies inside one task.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boxVoxels, checkChunkAligned, intersectBoxes, scaleBox } from '../formats/precomputed/grid.ts';
-import type { Vec3 } from '../formats/precomputed/grid.ts';
+import { boxVoxels, intersectBoxes } from '../arrays/box.ts';
+import type { Vec3 } from '../arrays/box.ts';
+import { checkChunkAligned, scaleBox } from '../formats/precomputed/grid.ts';
 import { buildInfo, downsampledScale } from '../formats/precomputed/info.ts';
 import type { Scale } from '../formats/precomputed/info.ts';
 import { shardBoxes } from '../formats/precomputed/sharding.ts';

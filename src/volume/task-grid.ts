@@ -2,11 +2,12 @@
 // box it reads to make them all in one pass. Task n owns the n-th slice of the grid at every
 // level (task size / f^k), the last task along an axis owns up to the level's far edge, and it
 // reads every footprint its output voxels need, so no voxel, chunk or shard has two writers.
+import type { Box, Vec3 } from '../arrays/box.ts';
 import { FerryError } from '../errors.ts';
 import { chunkShape, gridShape, scaleBox } from '../formats/precomputed/grid.ts';
-import type { Box, ScaleGeometry, Vec3 } from '../formats/precomputed/grid.ts';
-import { chooseShardingSpec, mortonBits } from '../formats/precomputed/sharding.ts';
+import type { ScaleGeometry } from '../formats/precomputed/grid.ts';
 import type { ShardingSpec } from '../formats/precomputed/info.ts';
+import { chooseShardingSpec, mortonBits } from '../formats/precomputed/sharding.ts';
 
 export interface IngestTask {
   /** Stable name in the ledger: the task's grid position. */

@@ -1,28 +1,33 @@
 // The actions of `ferry dat info | to-png` (see dat.ts). Each file succeeds or fails on its own;
 // one bad tile among thousands does not stop the others.
-import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FerryError, errorMessage, exitCodeOfOutcome } from '../../errors.ts';
 import { convertDatToInLensPng } from '../../formats/fibsem/convert.ts';
 import { MODE_NAMES } from '../../formats/fibsem/header.ts';
 import type { DatHeader } from '../../formats/fibsem/header.ts';
 import { readDatHeader } from '../../formats/fibsem/read.ts';
+import { FolderStores, absoluteLocation, joinLocation, splitLocation } from '../../storage/location.ts';
 import { Output } from '../output.ts';
 
 export async function datInfo(files: string[], cmd: Command): Promise<void> {
   const out = new Output({ json: cmd.optsWithGlobals().json });
+  const stores = new FolderStores();
   let failed = 0;
-  for (const [i, file] of files.entries()) {
-    try {
-      const header = await readDatHeader(file);
-      out.event('dat', { path: file, header });
-      if (i > 0) out.line();
-      out.line(file);
-      out.table([['field', 'value'], ...headerRows(header)]);
-    } catch (e) {
-      failed++;
-      report(out, file, e);
+  try {
+    for (const [i, file] of files.entries()) {
+      try {
+        const header = await readDatHeader(await stores.file(file));
+        out.event('dat', { path: file, header });
+        if (i > 0) out.line();
+        out.line(file);
+        out.table([['field', 'value'], ...headerRows(header)]);
+      } catch (e) {
+        failed++;
+        report(out, file, e);
+      }
     }
+  } finally {
+    await stores.close();
   }
   process.exitCode = exitCodeOfOutcome({ failed });
 }
@@ -33,8 +38,9 @@ export async function datToPng(files: string[], opts: { out: string; logs?: stri
   if (!Number.isInteger(jobs) || jobs < 1) {
     throw new FerryError(`--jobs must be a whole number of at least 1, got "${opts.jobs}"`, { kind: 'usage' });
   }
-  const pngDir = resolve(opts.out);
-  const logDir = opts.logs ? resolve(opts.logs) : join(dirname(pngDir), 'logs');
+  const pngDir = absoluteLocation(opts.out);
+  const logDir = opts.logs ? absoluteLocation(opts.logs) : joinLocation(splitLocation(pngDir).folder, 'logs');
+  const stores = new FolderStores();
   let done = 0;
   let failed = 0;
   const stop = out.startProgress(() => ({ unit: 'files', done: done + failed, total: files.length, failed }));
@@ -43,7 +49,7 @@ export async function datToPng(files: string[], opts: { out: string; logs?: stri
     while (next < files.length) {
       const file = files[next++];
       try {
-        const r = await convertDatToInLensPng(file, pngDir, logDir);
+        const r = await convertDatToInLensPng(await stores.file(file), await stores.folder(pngDir), await stores.folder(logDir));
         done++;
         out.event('converted', { path: file, png: r.png, log: r.log, ...r.stats });
         out.line(`${file} -> ${r.png}`);
@@ -57,6 +63,7 @@ export async function datToPng(files: string[], opts: { out: string; logs?: stri
     await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, worker));
   } finally {
     stop();
+    await stores.close();
   }
   out.event('summary', { converted: done, failed });
   out.line(`${done} converted, ${failed} failed`);

@@ -2,8 +2,8 @@
 // plan to the volume recipe, and prints the scales and the tasks planned.
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import type { Vec3 } from '../../arrays/box.ts';
 import { FerryError } from '../../errors.ts';
-import type { Vec3 } from '../../formats/precomputed/grid.ts';
 import type { Info } from '../../formats/precomputed/info.ts';
 import type { VolumePlanInput } from '../../recipes/volume/plan.ts';
 import { readTaskFile } from '../../recipes/volume/task-file.ts';

@@ -3,8 +3,8 @@
 // The actions load from volume-plan.ts and volume-serve.ts when one runs.
 import { Option } from 'commander';
 import type { Command } from 'commander';
+import type { Vec3 } from '../../arrays/box.ts';
 import { FerryError } from '../../errors.ts';
-import type { Vec3 } from '../../formats/precomputed/grid.ts';
 import { addStoreOptions, LEDGER_HELP } from '../store-options.ts';
 
 function vec3(name: string, positive: boolean) {

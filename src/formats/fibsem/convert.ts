@@ -1,20 +1,23 @@
 // `.dat` -> `<pngDir>/<datBase>-InLens.png` plus `<logDir>/<datBase>.log`, the two files the FlyEM
-// transfer writes per tile (check_tabs counts both). Both are written atomically and the log only
-// after the PNG, so a log always means a complete PNG. Running it twice gives the same files.
-import { basename, join } from 'node:path';
+// transfer writes per tile (check_tabs counts both), read from and written to any Store. Both are
+// written atomically (Store.write) and the log only after the PNG, so a log always means a
+// complete PNG. Running it twice gives the same files.
 import { constants as zlibConstants } from 'node:zlib';
+import { encodeGreyPngRows } from '../../codecs/grey-png.ts';
+import type { PngDeflate } from '../../codecs/grey-png.ts';
 import { FerryError } from '../../errors.ts';
-import { writeFileAtomic } from './atomic-file.ts';
+import { joinLocation } from '../../storage/location.ts';
+import type { StoreFile, StoreFolder } from '../../storage/location.ts';
+import type { Store } from '../../storage/store.ts';
 import { inLensTable, lookupRow } from './inlens.ts';
 import type { InLensStats } from './inlens.ts';
 import { DAT_SUFFIX, INLENS_SUFFIX, LOG_SUFFIX, coreName } from './names.ts';
 import { readDatChannelCodes } from './pixels.ts';
-import { encodeGreyPngRows } from './png-encode.ts';
-import type { PngDeflate } from './png-encode.ts';
 import { openDat } from './read.ts';
+import type { DatStore } from './read.ts';
 
 /**
- * zlib settings for the PNG (png-encode.ts). On noise-dominated 6,250 x 6,250 tiles
+ * zlib settings for the PNG (codecs/grey-png.ts). On noise-dominated 6,250 x 6,250 tiles
  * (bench/dat-to-png.ts) zlib's default strategy at levels 1 to 3 takes 2.6x the time of Z_RLE
  * searching for matches it hardly finds, for a file no smaller (on the real test tile, 4% larger).
  * Z_HUFFMAN_ONLY is as fast but would not shrink blank or clipped areas, which Z_RLE does. Z_RLE
@@ -23,6 +26,7 @@ import { openDat } from './read.ts';
 export const INLENS_PNG_DEFLATE: PngDeflate = { level: 3, strategy: zlibConstants.Z_RLE };
 
 export interface InLensResult {
+  /** Each file as the caller named it: the `.dat`, and the PNG and log in the folders given. */
   dat: string;
   png: string;
   log: string;
@@ -36,26 +40,34 @@ export interface ConvertOptions {
   keepExisting?: boolean;
 }
 
-export async function convertDatToInLensPng(datPath: string, pngDir: string, logDir: string, opts: ConvertOptions = {}): Promise<InLensResult> {
-  const base = coreName(datPath, DAT_SUFFIX) ?? basename(datPath);
-  const dat = await openDat(datPath);
+/** What the conversion needs of the stores it writes to. */
+export type InLensStore = Pick<Store, 'write'>;
+
+export async function convertDatToInLensPng(
+  datFile: StoreFile<DatStore>,
+  pngDir: StoreFolder<InLensStore>,
+  logDir: StoreFolder<InLensStore>,
+  opts: ConvertOptions = {},
+): Promise<InLensResult> {
+  const base = coreName(datFile.key, DAT_SUFFIX) ?? datFile.key.slice(datFile.key.lastIndexOf('/') + 1);
+  const dat = await openDat(datFile);
   const hist = new Uint32Array(65536);
   let codes: Uint16Array;
   try {
     codes = await readDatChannelCodes(dat, 0, hist);
   } finally {
-    await dat.handle.close();
+    await dat.close();
   }
   const { XResolution: width, YResolution: height, ChanNum } = dat.header;
   // The table gives every output byte, so rows go from codes straight into the PNG encoder.
   const { lut, stats } = inLensTable(hist, codes.length);
   const png = encodeGreyPngRows(width, height, (y, row) => lookupRow(codes, y * width, lut, row), INLENS_PNG_DEFLATE);
 
-  const pngPath = join(pngDir, base + INLENS_SUFFIX);
-  const logPath = join(logDir, base + LOG_SUFFIX);
-  await writeOutput(pngPath, png, opts);
-  await writeOutput(logPath, logText(datPath, pngPath, [ChanNum, height, width], stats), opts);
-  return { dat: datPath, png: pngPath, log: logPath, width, height, stats };
+  const pngName = joinLocation(pngDir.name, base + INLENS_SUFFIX);
+  const logName = joinLocation(logDir.name, base + LOG_SUFFIX);
+  await writeOutput(pngDir.store, base + INLENS_SUFFIX, pngName, png, 'image/png', opts);
+  await writeOutput(logDir.store, base + LOG_SUFFIX, logName, logText(datFile.name, pngName, [ChanNum, height, width], stats), 'text/plain', opts);
+  return { dat: datFile.name, png: pngName, log: logName, width, height, stats };
 }
 
 // The lines the Python port of Compress logs per tile, so operators find the numbers they know.
@@ -73,12 +85,12 @@ function logText(datPath: string, pngPath: string, shape: number[], s: InLensSta
   ].join('\n');
 }
 
-async function writeOutput(path: string, data: Uint8Array | string, opts: ConvertOptions): Promise<void> {
+async function writeOutput(store: InLensStore, key: string, name: string, data: Buffer | string, contentType: string, opts: ConvertOptions): Promise<void> {
   try {
-    await writeFileAtomic(path, data, opts);
+    await store.write(key, typeof data === 'string' ? Buffer.from(data) : data, { contentType, ifAbsent: opts.keepExisting });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new FerryError(`cannot write ${path}: ${code ?? (e as Error).message}`, {
+    throw new FerryError(`cannot write ${name}: ${code ?? (e as Error).message}`, {
       hint: code === 'ENOSPC' ? 'free space on the output filesystem' : 'check that the output folder exists and is writable',
       code,
       exitCode: 1,

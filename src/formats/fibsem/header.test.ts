@@ -1,22 +1,26 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FerryError } from '../../errors.ts';
+import { FolderStores } from '../../storage/location.ts';
 import { parseDatHeader } from './header.ts';
 import { readDatHeader } from './read.ts';
 import { syntheticDat } from './synthetic.ts';
 
 // A real version-9 tile from EM_recon_pipeline's test resources (/work/shared/fixtures/fibsem).
 const FIXTURE = fileURLToPath(new URL('./testdata/small_21-07-31_152727_0-0-1.dat', import.meta.url));
+const stores = new FolderStores();
+after(() => stores.close());
+const headerOf = async (path: string) => readDatHeader(await stores.file(path));
 
 const close = (actual: number, expected: number, tol: number) =>
   assert.ok(Math.abs(actual - expected) <= tol, `${actual} is not within ${tol} of ${expected}`);
 
 test('the real version-9 file decodes to the values in the research note', async () => {
-  const h = await readDatHeader(FIXTURE);
+  const h = await headerOf(FIXTURE);
   assert.equal(h.FileMagicNum, 3555587570);
   assert.equal(h.FileVersion, 9);
   assert.equal(h.FileType, 1);
@@ -137,7 +141,7 @@ async function rejects(bytes: Uint8Array, code: string, pattern: RegExp): Promis
   try {
     const path = join(dir, 'Merlin-6285_21-08-23_084156_0-0-0.dat');
     await writeFile(path, bytes);
-    await assert.rejects(readDatHeader(path), (e: unknown) => {
+    await assert.rejects(headerOf(path), (e: unknown) => {
       assert.ok(e instanceof FerryError, `expected a FerryError, got ${String(e)}`);
       assert.equal(e.code, code);
       assert.match(e.message, pattern);
@@ -187,5 +191,5 @@ test('a header with impossible geometry is reported as corrupt', async () => {
 });
 
 test('a missing file is a clear error', async () => {
-  await assert.rejects(readDatHeader('/nonexistent/x.dat'), /\/nonexistent\/x\.dat: cannot open \.dat file: no such file/);
+  await assert.rejects(headerOf('/nonexistent/x.dat'), /\/nonexistent\/x\.dat: cannot open \.dat file: no such file/);
 });

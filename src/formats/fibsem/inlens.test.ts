@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toInLens } from './inlens.ts';
-import { seededRandom } from './synthetic.ts';
+import { seededRandom } from '../../testing/random.ts';
 
 // The rule written the obvious way, pixel by pixel, as dat_to_scheffer_8_bit.py states it.
 function reference(p: ArrayLike<number>): { pixels: number[]; mean: number; std: number; low: number; high: number } {

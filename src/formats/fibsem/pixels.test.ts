@@ -1,14 +1,17 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FolderStores } from '../../storage/location.ts';
 import { openDat } from './read.ts';
 import { readDatChannelCodes, readDatChannels } from './pixels.ts';
 import { syntheticDat } from './synthetic.ts';
 
 const FIXTURE = fileURLToPath(new URL('./testdata/small_21-07-31_152727_0-0-1.dat', import.meta.url));
+const stores = new FolderStores();
+after(() => stores.close());
 
 async function withDat(bytes: Uint8Array, fn: (path: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-dat-'));
@@ -22,7 +25,7 @@ async function withDat(bytes: Uint8Array, fn: (path: string) => Promise<void>): 
 }
 
 test('the real file: channels de-interleaved from big-endian int16', async () => {
-  const { channels } = await readDatChannels(FIXTURE);
+  const { channels } = await readDatChannels(await stores.file(FIXTURE));
   assert.equal(channels.length, 2);
   assert.ok(channels[0] instanceof Int16Array);
   assert.equal(channels[0].length, 100 * 100);
@@ -38,7 +41,7 @@ test('int16 samples keep their sign and channel across read chunks', async () =>
   const value = (i: number, c: number) => ((i * 7 + c * 13001) % 65536) - 32768;
   const bytes = syntheticDat({ width, height, channels: 3, sample: value });
   await withDat(bytes, async (path) => {
-    const { header, channels } = await readDatChannels(path);
+    const { header, channels } = await readDatChannels(await stores.file(path));
     assert.equal(header.ChanNum, 3);
     for (let c = 0; c < 3; c++) {
       const ch = channels[c];
@@ -47,10 +50,10 @@ test('int16 samples keep their sign and channel across read chunks', async () =>
       assert.equal(ch[ch.length - 1], value(ch.length - 1, c));
     }
     // The fused reader gives the same samples as offset codes, and their histogram.
-    const dat = await openDat(path);
+    const dat = await openDat(await stores.file(path));
     const hist = new Uint32Array(65536);
     const codes = await readDatChannelCodes(dat, 2, hist);
-    await dat.handle.close();
+    await dat.close();
     for (let i = 0; i < codes.length; i++) if (codes[i] !== channels[2][i] + 32768) assert.fail(`pixel ${i}: code ${codes[i]}`);
     const expected = new Uint32Array(65536);
     for (const v of channels[2]) expected[v + 32768]++;
@@ -65,10 +68,10 @@ test('offset codes and their histogram are right for every channel count and cha
     const value = (i: number, c: number) => ((i * 40503 + c * 7919) % 65536) - 32768;
     await withDat(syntheticDat({ width: side, height: side, channels, sample: value }), async (path) => {
       for (let c = 0; c < channels; c++) {
-        const dat = await openDat(path);
+        const dat = await openDat(await stores.file(path));
         const hist = new Uint32Array(65536);
         const codes = await readDatChannelCodes(dat, c, hist);
-        await dat.handle.close();
+        await dat.close();
         const expected = new Uint32Array(65536);
         for (let i = 0; i < side * side; i++) {
           const v = value(i, c) + 32768;
@@ -84,7 +87,7 @@ test('offset codes and their histogram are right for every channel count and cha
 test('8-bit files read as uint8, channels interleaved', async () => {
   const bytes = syntheticDat({ width: 5, height: 4, channels: 2, eightBit: true, sample: (i, c) => (c === 0 ? i : 255 - i) });
   await withDat(bytes, async (path) => {
-    const { header, channels } = await readDatChannels(path);
+    const { header, channels } = await readDatChannels(await stores.file(path));
     assert.equal(header.EightBit, 1);
     assert.ok(channels[0] instanceof Uint8Array);
     assert.deepEqual([...channels[0]], Array.from({ length: 20 }, (_, i) => i));

@@ -1,10 +1,11 @@
 // Pixel data of a `.dat` file: from byte 1024, row-major (Y, X, channel) with channels interleaved,
 // big-endian int16, or uint8 when EightBit = 1. Read in chunks so a 150 MB tile never sits in
 // memory twice.
+import type { StoreFile } from '../../storage/location.ts';
 import { DAT_HEADER_BYTES } from './header.ts';
 import type { DatHeader } from './header.ts';
 import { openDat, readFully } from './read.ts';
-import type { OpenDat } from './read.ts';
+import type { DatStore, OpenDat } from './read.ts';
 
 export type DatSamples = Int16Array | Uint8Array;
 
@@ -77,14 +78,14 @@ function codesFromWords(words: Uint32Array, out: Uint16Array, p0: number, n: num
 }
 
 /** Every channel of a file, de-interleaved. */
-export async function readDatChannels(path: string): Promise<{ header: DatHeader; channels: DatSamples[] }> {
-  const dat = await openDat(path);
+export async function readDatChannels(file: StoreFile<DatStore>): Promise<{ header: DatHeader; channels: DatSamples[] }> {
+  const dat = await openDat(file);
   try {
     const channels: DatSamples[] = [];
     for (let c = 0; c < dat.header.ChanNum; c++) channels.push(await readDatChannel(dat, c));
     return { header: dat.header, channels };
   } finally {
-    await dat.handle.close();
+    await dat.close();
   }
 }
 
@@ -107,11 +108,11 @@ async function forEachChunk(
   const pixelsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / stride));
   // Its own ArrayBuffer at offset 0 (a small Buffer may sit unaligned in the shared pool), so the
   // reader can view it as 32-bit words.
-  const chunk = new Uint8Array(Math.min(pixelsPerChunk, pixels) * stride);
+  const chunk = Buffer.from(new ArrayBuffer(Math.min(pixelsPerChunk, pixels) * stride));
   for (let p0 = 0; p0 < pixels; p0 += pixelsPerChunk) {
     const n = Math.min(pixelsPerChunk, pixels - p0);
     const buf = chunk.subarray(0, n * stride);
-    await readFully(dat.handle, buf, DAT_HEADER_BYTES + p0 * stride, dat.path);
+    await readFully(dat, buf, DAT_HEADER_BYTES + p0 * stride);
     visit(buf, p0, n, channel * sampleBytes, stride);
   }
 }

@@ -3,16 +3,18 @@
 // (unsharded), or kept until every chunk of its shard is in, when the shard is laid out, joined
 // into a reused buffer and written as one file (sharded). A task so holds the slab in hand and
 // its compressed shards, never its whole block uncompressed.
+import { boxShape, boxVoxels, formatBox } from '../../arrays/box.ts';
+import type { Box, Vec3 } from '../../arrays/box.ts';
+import { copyRegionsAlongX } from '../../arrays/copy.ts';
+import { allocateVoxels, bytesOfVoxels, hasNonzeroFraction } from '../../arrays/voxels.ts';
+import type { VoxelArray } from '../../arrays/voxels.ts';
 import { FerryError } from '../../errors.ts';
-import { copyRegionsAlongX, hasNonzeroFraction } from './block.ts';
 import { takeBuffer } from './buffer-pool.ts';
-import { allocateVoxels, bytesOfVoxels } from './dtype.ts';
-import type { VoxelArray } from './dtype.ts';
 import { encodeChunk } from './encoding.ts';
 import type { ChunkFormat } from './encoding.ts';
-import { boxShape, boxVoxels, checkChunkAligned, chunkKey, chunkShape, chunksIn, formatBox, gridShape } from './grid.ts';
-import type { Box, GridChunk, Vec3 } from './grid.ts';
-import { gzipChunk } from './gzip.ts';
+import { checkChunkAligned, chunkKey, chunkShape, chunksIn, gridShape } from './grid.ts';
+import type { GridChunk } from './grid.ts';
+import { gzipChunk } from '../../codecs/gzip.ts';
 import { findScale } from './info.ts';
 import type { Info, Scale } from './info.ts';
 import { chunkFormat } from './reader.ts';

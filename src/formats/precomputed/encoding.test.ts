@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
+import type { Vec3 } from '../../arrays/box.ts';
 import { decodeChunk, encodeChunk } from './encoding.ts';
 import type { ChunkFormat } from './encoding.ts';
-import type { Vec3 } from './grid.ts';
 
 const shape: Vec3 = [5, 3, 2];
 const fmt = (f: Partial<ChunkFormat>): ChunkFormat => ({ encoding: 'raw', dataType: 'uint8', numChannels: 1, ...f });

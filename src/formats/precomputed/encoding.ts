@@ -1,13 +1,14 @@
 // Chunk encodings: raw (little-endian voxels, x fastest, no header), png (8- or 16-bit grey,
 // width X and height Y*Z, 16-bit big-endian as PNG requires) and jpeg (8-bit grey), the image
-// encodings through sharp. Compression for transport (gzip as Content-Encoding, or a shard's
-// data_encoding) is not an encoding: the caller applies it.
-import sharp from 'sharp';
+// encodings through codecs/image.ts. Compression for transport (gzip as Content-Encoding, or a
+// shard's data_encoding) is not an encoding: the caller applies it.
+import type { Vec3 } from '../../arrays/box.ts';
+import { allocateVoxels, bytesOfVoxels, bytesPerVoxel, voxelsFromBytes } from '../../arrays/voxels.ts';
+import type { DataType, VoxelArray } from '../../arrays/voxels.ts';
+import { decodeGrey, encodeGrey } from '../../codecs/image.ts';
+import type { GreyDepth } from '../../codecs/image.ts';
 import { FerryError } from '../../errors.ts';
-import { allocateVoxels, bytesOfVoxels, bytesPerVoxel, voxelsFromBytes } from './dtype.ts';
-import type { DataType, VoxelArray } from './dtype.ts';
 import type { Encoding } from './info.ts';
-import type { Vec3 } from './grid.ts';
 
 export interface ChunkFormat {
   encoding: Encoding;
@@ -41,18 +42,11 @@ export async function encodeChunk(f: ChunkFormat, shape: Vec3, voxels: VoxelArra
       return bytesOfVoxels(voxels);
     case 'png': {
       const { width, height } = imageShape(f, shape);
-      const img = sharp(voxels as Uint8Array | Uint16Array, { raw: { width, height, channels: 1 } });
-      return img
-        .toColourspace(f.dataType === 'uint16' ? 'grey16' : 'b-w')
-        .png({ compressionLevel: f.pngLevel !== undefined && f.pngLevel >= 0 ? f.pngLevel : 6 })
-        .toBuffer();
+      return encodeGrey(voxels as Uint8Array | Uint16Array, width, height, { format: 'png', level: f.pngLevel !== undefined && f.pngLevel >= 0 ? f.pngLevel : 6 });
     }
     case 'jpeg': {
       const { width, height } = imageShape(f, shape);
-      return sharp(voxels as Uint8Array, { raw: { width, height, channels: 1 } })
-        .toColourspace('b-w')
-        .jpeg({ quality: f.jpegQuality ?? 85 })
-        .toBuffer();
+      return encodeGrey(voxels as Uint8Array, width, height, { format: 'jpeg', quality: f.jpegQuality ?? 85 });
     }
     default:
       unsupported(f);
@@ -74,18 +68,14 @@ export async function decodeChunk(f: ChunkFormat, shape: Vec3, bytes: Uint8Array
     case 'png':
     case 'jpeg': {
       const { width, height } = imageShape(f, shape);
-      const sixteen = f.dataType === 'uint16';
       let out;
       try {
-        out = await sharp(bytes)
-          .toColourspace(sixteen ? 'grey16' : 'b-w')
-          .raw(sixteen ? { depth: 'ushort' } : {})
-          .toBuffer({ resolveWithObject: true });
+        out = await decodeGrey(bytes, f.dataType as GreyDepth);
       } catch (e) {
         throw new FerryError(`${where} is not a readable ${f.encoding} image: ${(e as Error).message}`, { hint: 'rewrite the chunk' });
       }
-      if (out.info.width !== width || out.info.height !== height || out.info.channels !== 1) {
-        throw new FerryError(`${where} is a ${out.info.width}x${out.info.height}x${out.info.channels} image; expected ${width}x${height}x1`, {
+      if (out.width !== width || out.height !== height || out.channels !== 1) {
+        throw new FerryError(`${where} is a ${out.width}x${out.height}x${out.channels} image; expected ${width}x${height}x1`, {
           hint: 'the chunk was written with another shape; rewrite it',
         });
       }

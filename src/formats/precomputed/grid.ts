@@ -1,13 +1,8 @@
 // The chunk grid of one scale: which voxels each chunk covers, what its key is, and which chunks
 // a task box holds. All boxes are in absolute voxel coordinates of the scale, end exclusive.
+import { formatBox } from '../../arrays/box.ts';
+import type { Box, Vec3 } from '../../arrays/box.ts';
 import { FerryError } from '../../errors.ts';
-
-export type Vec3 = [number, number, number];
-
-export interface Box {
-  start: Vec3;
-  end: Vec3;
-}
 
 /** The geometry of a scale that the grid needs (a Scale from info.ts satisfies it). */
 export interface ScaleGeometry {
@@ -15,30 +10,6 @@ export interface ScaleGeometry {
   size: Vec3;
   voxel_offset: Vec3;
   chunk_sizes: Vec3[];
-}
-
-export function boxShape(b: Box): Vec3 {
-  return [b.end[0] - b.start[0], b.end[1] - b.start[1], b.end[2] - b.start[2]];
-}
-
-export function boxVoxels(b: Box): number {
-  const s = boxShape(b);
-  return Math.max(0, s[0]) * Math.max(0, s[1]) * Math.max(0, s[2]);
-}
-
-export function intersectBoxes(a: Box, b: Box): Box | undefined {
-  const start: Vec3 = [0, 0, 0];
-  const end: Vec3 = [0, 0, 0];
-  for (let d = 0; d < 3; d++) {
-    start[d] = Math.max(a.start[d], b.start[d]);
-    end[d] = Math.min(a.end[d], b.end[d]);
-    if (end[d] <= start[d]) return undefined;
-  }
-  return { start, end };
-}
-
-export function formatBox(b: Box): string {
-  return `[${b.start.join(',')}]..[${b.end.join(',')}]`;
 }
 
 export function scaleBox(scale: ScaleGeometry): Box {

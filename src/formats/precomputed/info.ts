@@ -1,9 +1,9 @@
 // The `info` file of a Neuroglancer precomputed volume: its schema, building one for a new
 // volume, validating one read back, and adding downsampled scales with exact bounds.
 import { z } from 'zod';
+import type { Vec3 } from '../../arrays/box.ts';
+import { DATA_TYPES } from '../../arrays/voxels.ts';
 import { FerryError } from '../../errors.ts';
-import { DATA_TYPES } from './dtype.ts';
-import type { Vec3 } from './grid.ts';
 
 const intVec3 = z.tuple([z.number().int(), z.number().int(), z.number().int()]);
 const positiveIntVec3 = z.tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)]);

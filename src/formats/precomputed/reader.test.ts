@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boxVoxels, scaleBox } from './grid.ts';
+import { boxVoxels } from '../../arrays/box.ts';
+import { scaleBox } from './grid.ts';
 import { buildInfo } from './info.ts';
 import { readBox } from './reader.ts';
 import { chooseShardingSpec, shardBoxes } from './sharding.ts';

@@ -1,14 +1,16 @@
 // Reads a box of voxels from one scale of a precomputed volume, unsharded or sharded, through a
 // Store. Chunks that do not exist read as zeros, as in Neuroglancer and TensorStore.
 import { gunzipSync } from 'node:zlib';
+import { boxShape, boxVoxels, intersectBoxes } from '../../arrays/box.ts';
+import type { Box, Vec3 } from '../../arrays/box.ts';
+import { copyRegion } from '../../arrays/copy.ts';
+import { allocateVoxels, bytesPerVoxel } from '../../arrays/voxels.ts';
+import type { VoxelArray } from '../../arrays/voxels.ts';
 import { FerryError } from '../../errors.ts';
-import { copyRegion } from './block.ts';
-import { allocateVoxels, bytesPerVoxel } from './dtype.ts';
-import type { VoxelArray } from './dtype.ts';
 import { decodeChunk } from './encoding.ts';
 import type { ChunkFormat } from './encoding.ts';
-import { boxShape, boxVoxels, chunkKey, chunksIn, gridShape, intersectBoxes } from './grid.ts';
-import type { Box, GridChunk, Vec3 } from './grid.ts';
+import { chunkKey, chunksIn, gridShape } from './grid.ts';
+import type { GridChunk } from './grid.ts';
 import { findScale, parseInfoBytes } from './info.ts';
 import type { Info, Scale } from './info.ts';
 import { decodeShardChunkData, readMinishardIndex } from './shard-file.ts';

@@ -3,7 +3,7 @@
 // followed by its minishard index ([3, n] uint64le: delta-coded ids, delta-coded offsets, sizes).
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { FerryError } from '../../errors.ts';
-import { gzipChunk } from './gzip.ts';
+import { gzipChunk } from '../../codecs/gzip.ts';
 import type { ShardingSpec } from './info.ts';
 import { shardLocation } from './sharding.ts';
 

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Vec3 } from '../../arrays/box.ts';
 import { chunkBox, chunksIn, gridShape } from './grid.ts';
-import type { ScaleGeometry, Vec3 } from './grid.ts';
+import type { ScaleGeometry } from './grid.ts';
 import type { ShardingSpec } from './info.ts';
 import {
   chooseShardingSpec,

@@ -1,9 +1,10 @@
 // Where a chunk lives in a sharded scale (neuroglancer_uint64_sharded_v1): its compressed Morton
 // id, the hash, the shard and minishard it falls in, and the shard file's name. Also the spec
 // chooser that makes every shard a rectangular block of chunks, so one task can own whole shards.
+import type { Box, Vec3 } from '../../arrays/box.ts';
 import { FerryError } from '../../errors.ts';
 import { chunkBox, chunkShape, gridShape, scaleBox } from './grid.ts';
-import type { Box, ScaleGeometry, Vec3 } from './grid.ts';
+import type { ScaleGeometry } from './grid.ts';
 import { SHARDING_TYPE } from './info.ts';
 import type { ShardingSpec } from './info.ts';
 import { murmurhash3Uint64 } from './murmurhash3.ts';

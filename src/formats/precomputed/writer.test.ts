@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
-import { copyRegion } from './block.ts';
-import { allocateVoxels } from './dtype.ts';
-import type { DataType, VoxelArray } from './dtype.ts';
-import { boxShape, boxVoxels, scaleBox, taskBoxes } from './grid.ts';
-import type { Box, Vec3 } from './grid.ts';
+import { boxShape, boxVoxels } from '../../arrays/box.ts';
+import type { Box, Vec3 } from '../../arrays/box.ts';
+import { copyRegion } from '../../arrays/copy.ts';
+import { allocateVoxels } from '../../arrays/voxels.ts';
+import type { DataType, VoxelArray } from '../../arrays/voxels.ts';
+import { scaleBox, taskBoxes } from './grid.ts';
 import { buildInfo } from './info.ts';
 import type { Encoding, Info } from './info.ts';
 import { readBox, readInfo } from './reader.ts';

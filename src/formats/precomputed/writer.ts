@@ -1,12 +1,12 @@
 // Writes a block of voxels into one scale of a precomputed volume: each whole chunk as its own
 // object (unsharded) or each whole shard as one file (sharded). Chunks below the non-zero
 // threshold are not written at all, and reported. The info is written separately, and last.
+import { boxVoxels, formatBox } from '../../arrays/box.ts';
+import type { Box } from '../../arrays/box.ts';
+import type { VoxelArray } from '../../arrays/voxels.ts';
 import { FerryError } from '../../errors.ts';
 import { openBlockWriter } from './block-writer.ts';
 import type { WriteBlockOptions, WriteBlockResult } from './block-writer.ts';
-import type { VoxelArray } from './dtype.ts';
-import { boxVoxels, formatBox } from './grid.ts';
-import type { Box } from './grid.ts';
 import { serializeInfo } from './info.ts';
 import type { Info } from './info.ts';
 import type { VolumeStore } from './store.ts';

@@ -5,8 +5,13 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { openLedger } from '../../ledger/open.ts';
+import { openStore } from '../../storage/open.ts';
+import { adminClient, createBucket, dropBucket, s3TestServer, useServerKeys } from '../../storage/s3-test-support.ts';
 import { jsonLines, runFerry } from '../../testing/cli.ts';
 import { tempDir } from '../../testing/tree.ts';
+import { CONVERT_JOB } from './convert-plan.ts';
+import type { ConvertJobParams } from './convert-plan.ts';
 import { makeStageFolders, testTabLayout, tileBytes, writeStages, writeTabYaml } from './test-tab.ts';
 
 const tiles = Array.from({ length: 7 }, (_, i) => `Merlin-6285_21-08-23_0841${String(10 + i)}_0-0-0`);
@@ -71,5 +76,51 @@ test('a bad .dat fails its job with the tile named, after converting the rest of
     assert.match(JSON.stringify(job), /1 of 2 tiles failed to convert, first: .*truncated \.dat file/);
   } finally {
     await rm(l.root, { recursive: true, force: true });
+  }
+});
+
+test('a fibsem.convert job reads its .dat files from S3 and writes PNGs and logs there; a PNG already there is kept', async () => {
+  const server = s3TestServer();
+  useServerKeys(server);
+  const client = adminClient(server);
+  const bucket = await createBucket(client, 'ferry-fibsem');
+  const root = await tempDir('ferry-fibsem-convert-s3-');
+  const options = { endpoint: server.endpoint, pathStyle: true, region: 'us-east-1' };
+  const store = await openStore(`s3://${bucket}/`, options);
+  try {
+    for (const c of tiles.slice(0, 3)) await store.write(`raw/${c}.dat`, tileBytes(c));
+    await store.write(`InLens/${tiles[2]}-InLens.png`, Buffer.from('kept'));
+    const ledger = join(root, 'ledger.sqlite');
+    const l = await openLedger(ledger);
+    try {
+      const run = await l.createRun({ name: 'inlens-s3' });
+      const params: ConvertJobParams = {
+        dats: tiles.slice(0, 3).map((c) => `s3://${bucket}/raw/${c}.dat`),
+        pngDir: `s3://${bucket}/InLens`,
+        logDir: `s3://${bucket}/logs/`,
+        store: options,
+      };
+      await l.addJobs(run.id, [{ kind: CONVERT_JOB, key: 'inlens/s3', params }]);
+    } finally {
+      await l.close();
+    }
+    const work = await runFerry(['work', '--ledger', ledger, '--until-empty']);
+    assert.equal(work.code, 0, work.stderr);
+    const keys: string[] = [];
+    for await (const o of store.list()) keys.push(o.key);
+    assert.deepEqual(keys.sort(), [
+      ...tiles.slice(0, 3).map((c) => `InLens/${c}-InLens.png`),
+      ...tiles.slice(0, 3).map((c) => `logs/${c}.log`),
+      ...tiles.slice(0, 3).map((c) => `raw/${c}.dat`),
+    ].sort());
+    const meta = await sharp(await store.readBytes(`InLens/${tiles[0]}-InLens.png`)).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height, meta.channels], ['png', 24, 16, 1]);
+    assert.equal((await store.readBytes(`InLens/${tiles[2]}-InLens.png`)).toString(), 'kept');
+    assert.match((await store.readBytes(`logs/${tiles[1]}.log`)).toString(), new RegExp(`from dat with shape \\(2, 16, 24\\) s3://${bucket}/raw/${tiles[1]}\\.dat`));
+    assert.match((await store.readBytes(`logs/${tiles[1]}.log`)).toString(), new RegExp(`saved s3://${bucket}/InLens/${tiles[1]}-InLens\\.png`));
+  } finally {
+    await store.close();
+    await dropBucket(client, bucket);
+    await rm(root, { recursive: true, force: true });
   }
 });

@@ -12,9 +12,12 @@ export const CONVERT_JOB = 'fibsem.convert';
 
 /** A batch of consecutive tiles: their .dat files, and where their PNGs and logs go. */
 export interface ConvertJobParams {
+  /** Paths or store URLs of the .dat files. */
   dats: string[];
   pngDir: string;
   logDir: string;
+  /** Options of the stores named by URL. */
+  store?: Record<string, unknown>;
 }
 
 export function convertRunName(tab: Tab): string {

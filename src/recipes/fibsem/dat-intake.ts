@@ -1,72 +1,50 @@
-// Admitting a freshly copied `.dat` into the archive: it must open as a `.dat` (magic number, known
-// version) and be as long as its header says (FileLength and the pixel data). A good file is
-// linked into place, so an archive file that appeared meanwhile is never replaced; a bad one goes
-// to the quarantine folder with a `<name>.reason.txt` beside it. Nothing is ever deleted except
-// the temporary copy itself.
-import { copyFile, link, mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// Admitting a `.dat` into the archive: it must open as a `.dat` (magic number, known version) and be
+// as long as its header says (FileLength and the pixel data). A good file is added to the archive
+// with a create-only write, so an archive file that appeared meanwhile is never replaced; a bad one
+// goes to the quarantine folder with a `<name>.reason.txt` beside it. The file admitted is only
+// read: removing a staged copy is the caller's.
 import { errorMessage, isFerryError } from '../../errors.ts';
+import { DAT_SUFFIX } from '../../formats/fibsem/names.ts';
 import { openDat } from '../../formats/fibsem/read.ts';
+import { joinLocation } from '../../storage/location.ts';
+import type { StoreFile, StoreFolder } from '../../storage/location.ts';
 
 export type Intake = { ok: true; path: string; bytes: number } | { ok: false; quarantined: string; reason: string };
 
-/** `temp` must be in the same folder as `target` (a hidden `.part` file written by the caller). */
-export async function admitDat(temp: string, target: string, quarantineDir: string, name: string, source: string): Promise<Intake> {
+/** `core` names the tile (`<core>.dat` in the archive); `source` is where the bytes came from, for the reason file. */
+export async function admitDat(file: StoreFile, archive: StoreFolder, quarantineDir: StoreFolder, core: string, source: string): Promise<Intake> {
   let bytes: number;
   try {
-    const dat = await openDat(temp);
+    const dat = await openDat(file);
     bytes = dat.size;
-    await dat.handle.close();
+    await dat.close();
   } catch (e) {
     if (!isFerryError(e)) throw e;
-    // The message names the temporary file; the reason file names the source instead.
-    const reason = errorMessage(e).replaceAll(temp, source);
-    return { ok: false, quarantined: await quarantine(temp, quarantineDir, name, `${reason}\nsource: ${source}\nat: ${new Date().toISOString()}\n`), reason };
+    // The message names the file read (perhaps a staged copy); the reason file names the source.
+    const reason = errorMessage(e).replaceAll(file.name, source);
+    return { ok: false, quarantined: await quarantine(file, quarantineDir, core, `${reason}\nsource: ${source}\nat: ${new Date().toISOString()}\n`), reason };
   }
-  try {
-    await link(temp, target);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  }
-  await unlink(temp);
-  await syncDir(join(target, '..'));
-  return { ok: true, path: target, bytes };
+  await copy(file, archive, core + DAT_SUFFIX);
+  return { ok: true, path: joinLocation(archive.name, core + DAT_SUFFIX), bytes };
 }
 
-async function quarantine(temp: string, dir: string, name: string, reason: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const base = await freeName(dir, name);
-  const dest = join(dir, `${base}.dat`);
-  try {
-    await rename(temp, dest);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-    await copyFile(temp, dest);
-    await unlink(temp);
+async function quarantine(file: StoreFile, dir: StoreFolder, core: string, reason: string): Promise<string> {
+  // A second bad copy of the same tile keeps the first one's evidence: `<core>.2.dat`, `.3`...
+  // The reason file claims the name, as only one writer can create it.
+  let base = core;
+  for (let i = 2; (await dir.store.write(`${base}.reason.txt`, Buffer.from(reason), { ifAbsent: true, contentType: 'text/plain' })).existed; i++) {
+    base = `${core}.${i}`;
   }
-  await writeFile(join(dir, `${base}.reason.txt`), reason);
-  return dest;
+  await copy(file, dir, `${base}${DAT_SUFFIX}`);
+  return joinLocation(dir.name, `${base}${DAT_SUFFIX}`);
 }
 
-// A second bad copy of the same tile keeps the first one's evidence: `<name>.2.dat`, `.3`...
-async function freeName(dir: string, name: string): Promise<string> {
-  for (let i = 1; ; i++) {
-    const base = i === 1 ? name : `${name}.${i}`;
-    try {
-      const h = await open(join(dir, `${base}.reason.txt`), 'wx');
-      await h.close();
-      return base;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
+/** Adds `file` as `key` in `dir` unless something is there already. */
+async function copy(file: StoreFile, dir: StoreFolder, key: string): Promise<void> {
+  const body = await file.store.openRange(file.key);
   try {
-    await h.sync();
+    await dir.store.write(key, body, { ifAbsent: true });
   } finally {
-    await h.close();
+    await body.close?.();
   }
 }

@@ -5,7 +5,7 @@
 // (repair-job.ts). Files only ever get added: the scope is only read, existing stage files are
 // never replaced, and bad copies go to quarantine.
 import { randomBytes } from 'node:crypto';
-import { copyFile, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, stopsEverything } from '../../errors.ts';
 import { convertDatToInLensPng } from '../../formats/fibsem/convert.ts';
@@ -13,6 +13,7 @@ import { DAT_SUFFIX } from '../../formats/fibsem/names.ts';
 import { fetchOverSsh } from '../../inventory/ssh-fetch.ts';
 import type { SshTarget } from '../../inventory/ssh.ts';
 import type { JobSpec } from '../../ledger/engine.ts';
+import { FolderStores } from '../../storage/location.ts';
 import type { TabCheck } from './check.ts';
 import { admitDat } from './dat-intake.ts';
 import type { Tab } from './tab.ts';
@@ -76,16 +77,25 @@ export interface RepairFolders {
  * (wrong host, refused key) throws, since it stops every tile alike.
  */
 export async function runStep(folders: RepairFolders, s: RepairStep, o: StepOptions): Promise<StepResult> {
+  const stores = new FolderStores();
+  try {
+    return await repairTile(folders, s, o, stores);
+  } finally {
+    await stores.close();
+  }
+}
+
+async function repairTile(folders: RepairFolders, s: RepairStep, o: StepOptions, stores: FolderStores): Promise<StepResult> {
   const r: StepResult = { core: s.core };
   if (s.fetch) {
     const name = s.core + DAT_SUFFIX;
-    const target = join(folders.archiveDat, name);
-    const temp = join(folders.archiveDat, `.${name}.${randomBytes(6).toString('hex')}.part`);
+    // A copy from the scope is staged beside its target; the transferred folder's is read as it is.
+    const temp = s.fetch.from === 'scope' ? join(folders.archiveDat, `.${name}.${randomBytes(6).toString('hex')}.part`) : undefined;
     const source = s.fetch.from === 'scope' ? `${o.target.host}:${s.fetch.path}` : s.fetch.path;
     try {
-      if (s.fetch.from === 'scope') o.onBytes?.(await fetchOverSsh(o.target, s.fetch.path, temp, o.signal));
-      else await copyFile(s.fetch.path, temp);
-      const intake = await admitDat(temp, target, folders.quarantine, s.core, source);
+      if (temp) o.onBytes?.(await fetchOverSsh(o.target, s.fetch.path, temp, o.signal));
+      const file = await stores.file(temp ?? s.fetch.path);
+      const intake = await admitDat(file, await stores.folder(folders.archiveDat), await stores.folder(folders.quarantine), s.core, source);
       if (!intake.ok) {
         r.quarantined = { path: intake.quarantined, reason: intake.reason };
         r.error = `quarantined: ${intake.reason}`;
@@ -93,15 +103,16 @@ export async function runStep(folders: RepairFolders, s: RepairStep, o: StepOpti
       }
       r.archived = { path: intake.path, bytes: intake.bytes, from: s.fetch.from };
     } catch (e) {
-      await unlink(temp).catch(() => {});
       if (stopsEverything(e) || o.signal?.aborted) throw e;
       r.error = `${s.fetch.from === 'scope' ? 'fetch' : 'archive copy'} failed: ${errorMessage(e)}`;
       return r;
+    } finally {
+      if (temp) await unlink(temp).catch(() => {});
     }
   }
   if (s.convert) {
     try {
-      const c = await convertDatToInLensPng(s.convert, folders.inLensPng, folders.logs, { keepExisting: true });
+      const c = await convertDatToInLensPng(await stores.file(s.convert), await stores.folder(folders.inLensPng), await stores.folder(folders.logs), { keepExisting: true });
       r.converted = { png: c.png, log: c.log };
     } catch (e) {
       r.error = `conversion failed: ${errorMessage(e)}`;

@@ -2,7 +2,7 @@
 // plain names, shards without it; read back by Ferry's reader and by TensorStore's S3 driver.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scaleBox } from '../../formats/precomputed/grid.ts';
 import { readBox, readInfo } from '../../formats/precomputed/reader.ts';
@@ -49,6 +49,43 @@ test('sections to S3, unsharded (gzip Content-Encoding) and sharded: every voxel
       }
     }
   } finally {
+    await dropBucket(client, bucket);
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('sections on S3, a folder of PNGs and a registry of 16-bit TIFFs, ingested to a folder: every voxel', async () => {
+  const server = s3TestServer();
+  useServerKeys(server);
+  const client = adminClient(server);
+  const bucket = await createBucket(client, 'ferry-sections');
+  const root = await tempDir('ferry-volume-s3-sections-');
+  const s3 = ['--endpoint-url', server.endpoint, '--path-style', '--region', 'us-east-1'];
+  const store = await openStore(`s3://${bucket}/`, { endpoint: server.endpoint, pathStyle: true, region: 'us-east-1' });
+  try {
+    const png = await writeStack(join(root, 'png'), [70, 50, 6], 'uint8');
+    const tiff = await writeStack(join(root, 'tiff'), [40, 30, 5], 'uint16', { format: 'tiff' });
+    for (const [stack, prefix] of [[png, 'stack/'], [tiff, 'aligned/tiff/']] as const) {
+      for (const name of await readdir(stack.dir)) await store.write(prefix + name, await readFile(join(stack.dir, name)));
+    }
+    // The registry lists the TIFFs relative to its own folder, in z order.
+    const names = (await readdir(tiff.dir)).sort();
+    await store.write('aligned/registry.txt', Buffer.from(names.map((n) => `tiff/${n} aligned`).join('\n')));
+    for (const [src, stack, run] of [[`s3://${bucket}/stack/`, png, 'png'], [`s3://${bucket}/aligned/registry.txt`, tiff, 'tiff']] as const) {
+      const out = join(root, `out-${run}`);
+      const { plan } = await ingest(join(root, 'ledger.sqlite'), [src, out, ...s3, '--voxel-size', '4,4,40', '--chunk', '16,16,2', '--task-size', '32,32,4', '--nonzero-threshold', '0', '--run', run]);
+      assert.match(plan.stdout, new RegExp(`\\((sections|registry) ${src.replace(/[.]/g, '\\.')}\\)`));
+      const local = await openStore(out);
+      try {
+        const info = await readInfo(local);
+        assert.equal(info.data_type, stack.dataType);
+        sameVoxels(await readBox(local, info, info.scales[0].key, scaleBox(info.scales[0])), stack.voxels, `the ${run} stack from S3`);
+      } finally {
+        await local.close();
+      }
+    }
+  } finally {
+    await store.close();
     await dropBucket(client, bucket);
     await rm(root, { recursive: true, force: true });
   }

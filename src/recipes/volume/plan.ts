@@ -2,10 +2,10 @@
 // (every scale, sharding chosen so that tasks own whole shards) and one ledger job per task.
 // Nothing is written to the destination; the last task to finish writes `info` there.
 import { basename } from 'node:path';
+import type { Vec3 } from '../../arrays/box.ts';
+import { bytesPerVoxel } from '../../arrays/voxels.ts';
 import { FerryError } from '../../errors.ts';
-import { bytesPerVoxel } from '../../formats/precomputed/dtype.ts';
 import { checkTaskSize } from '../../formats/precomputed/grid.ts';
-import type { Vec3 } from '../../formats/precomputed/grid.ts';
 import { buildInfo, downsampledScale, parseInfo } from '../../formats/precomputed/info.ts';
 import type { Info, Scale } from '../../formats/precomputed/info.ts';
 import type { JobSpec } from '../../ledger/engine.ts';
@@ -85,7 +85,7 @@ export async function planVolume(input: VolumePlanInput): Promise<VolumePlan> {
     throw new FerryError(`--nonzero-threshold ${input.nonzeroThreshold} is not a fraction`, { hint: 'use a number from 0 (write every chunk) to 1' });
   }
   if (!Number.isInteger(input.scales) || input.scales < 1) throw new FerryError(`--scales ${input.scales} is not a whole number of at least 1`);
-  const spec = await sourceSpecFor(input.src, { fillGaps: input.fillGaps });
+  const spec = await sourceSpecFor(input.src, { fillGaps: input.fillGaps, store: input.store });
   if (spec.kind === 'precomputed' && spec.url.replace(/\/?$/, '/') === input.dst.replace(/\/?$/, '/')) {
     throw new FerryError('the source and destination are the same volume', { hint: 'write the new layout to another destination' });
   }

@@ -1,5 +1,5 @@
 // 8-bit greyscale PNG written directly: signature, IHDR, IDAT, IEND around Node's own zlib.
-// sharp (libvips) stays Ferry's PNG decoder. It is not the InLens encoder because the encode was
+// sharp (libvips, image.ts) stays Ferry's PNG decoder. It is not the InLens encoder because the encode was
 // three quarters of a tile's conversion time and libvips offers no zlib strategy: on 6,250 x 6,250
 // tiles bench/dat-to-png.ts shows this encoder (Z_RLE over Average-filtered rows) at ~55% of
 // libvips' CPU time for a 4% smaller file (its sharp row keeps the comparison visible).

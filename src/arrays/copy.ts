@@ -1,8 +1,8 @@
 // Copies between voxel arrays that each hold one box of a volume ([x, y, z, c], x fastest), the
 // step between a task's block and its chunks in both directions.
-import type { VoxelArray } from './dtype.ts';
-import { boxShape } from './grid.ts';
-import type { Box } from './grid.ts';
+import { boxShape } from './box.ts';
+import type { Box } from './box.ts';
+import type { VoxelArray } from './voxels.ts';
 
 /**
  * Copies `region` (inside both boxes) from `src` (holding `srcBox`) to `dst` (holding `dstBox`),
@@ -53,22 +53,6 @@ function wordViews(src: VoxelArray, dst: VoxelArray, counts: number[]): { src: U
     dst: new Uint32Array(dst.buffer, dst.byteOffset, dst.byteLength >> 2),
     bpe,
   };
-}
-
-/**
- * Whether at least `fraction` of the voxels are not zero. Stops as soon as enough are found, so a
- * chunk with data costs a scan of its first few percent, not of all of it.
- */
-export function hasNonzeroFraction(a: VoxelArray, fraction: number): boolean {
-  const need = fraction * a.length;
-  if (need <= 0) return true;
-  let n = 0;
-  if (a instanceof BigUint64Array) {
-    for (let i = 0; i < a.length; i++) if (a[i] !== 0n && ++n >= need) return true;
-  } else {
-    for (let i = 0; i < a.length; i++) if (a[i] !== 0 && ++n >= need) return true;
-  }
-  return false;
 }
 
 /**

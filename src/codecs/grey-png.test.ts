@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants, inflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { encodeGreyPng, encodeGreyPngRows } from './png-encode.ts';
-import { seededRandom } from './synthetic.ts';
+import { seededRandom } from '../testing/random.ts';
+import { encodeGreyPng, encodeGreyPngRows } from './grey-png.ts';
 
 const RLE = { level: 3, strategy: constants.Z_RLE };
 

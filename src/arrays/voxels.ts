@@ -1,7 +1,7 @@
-// Voxel data types of the precomputed format and the typed arrays that hold them in memory.
-// Arrays hold voxels in the format's own order, [x, y, z, c] with x fastest, so raw chunks are a
-// plain view of the bytes on little-endian hosts (every platform Node runs on in practice).
-import { FerryError } from '../../errors.ts';
+// Voxel data types, their sizes, and the typed arrays that hold them in memory. Arrays hold
+// voxels [x, y, z, c] with x fastest, the order of precomputed chunks and of image rows, so raw
+// bytes are a plain view on little-endian hosts (every platform Node runs on in practice).
+import { FerryError } from '../errors.ts';
 
 export const DATA_TYPES = ['uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'uint64', 'float32'] as const;
 export type DataType = (typeof DATA_TYPES)[number];
@@ -94,4 +94,20 @@ export function dataTypeOf(a: VoxelArray): DataType {
   if (a instanceof Int32Array) return 'int32';
   if (a instanceof BigUint64Array) return 'uint64';
   return 'float32';
+}
+
+/**
+ * Whether at least `fraction` of the voxels are not zero. Stops as soon as enough are found, so a
+ * chunk with data costs a scan of its first few percent, not of all of it.
+ */
+export function hasNonzeroFraction(a: VoxelArray, fraction: number): boolean {
+  const need = fraction * a.length;
+  if (need <= 0) return true;
+  let n = 0;
+  if (a instanceof BigUint64Array) {
+    for (let i = 0; i < a.length; i++) if (a[i] !== 0n && ++n >= need) return true;
+  } else {
+    for (let i = 0; i < a.length; i++) if (a[i] !== 0 && ++n >= need) return true;
+  }
+  return false;
 }
