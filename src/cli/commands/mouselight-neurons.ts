@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { EXIT_PARTIAL, FerryError } from '../../errors.ts';
 import { loadLayout } from '../../recipes/mouselight/layout.ts';
-import { buildMetadata, metadataBody } from '../../recipes/mouselight/metadata.ts';
+import { buildMetadata } from '../../recipes/mouselight/metadata.ts';
 import { fetchAnswer, neuronMap, readSavedAnswer } from '../../recipes/mouselight/neuronbrowser.ts';
 import { checkSampleDate } from '../../recipes/mouselight/sample-date.ts';
 import { openStore } from '../../storage/open.ts';
@@ -40,7 +40,7 @@ export async function neurons(cmd: Command): Promise<void> {
         out.event('metadata', { location: d.location, date: d.date, keys: d.keys, written: false, swcProblems: d.swcProblems });
         continue;
       }
-      const body = metadataBody(d.metadata);
+      const body = d.body;
       for (const key of d.keys) {
         if (o.write) {
           await bucket.write(key, body, { contentType: 'application/json' });
