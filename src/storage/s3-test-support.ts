@@ -44,6 +44,17 @@ export function useServerKeys(server: S3TestServer): void {
   delete process.env.AWS_ENDPOINT_URL_S3;
 }
 
+/** Environment for a `ferry` child process that reaches the test server with its keys. */
+export function serverEnv(server: S3TestServer): NodeJS.ProcessEnv {
+  return {
+    AWS_ACCESS_KEY_ID: server.accessKey,
+    AWS_SECRET_ACCESS_KEY: server.secretKey,
+    AWS_ENDPOINT_URL: server.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_PROFILE: '',
+  };
+}
+
 export function adminClient(server: S3TestServer): S3Client {
   return new S3Client({
     endpoint: server.endpoint,

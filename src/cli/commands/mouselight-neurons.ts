@@ -3,7 +3,6 @@
 // job run here that writes it and reads it back.
 import type { Command } from 'commander';
 import type { DateMetadata } from '../../recipes/mouselight/metadata.ts';
-import { metadataBody } from '../../recipes/mouselight/metadata.ts';
 import { Output } from '../output.ts';
 import { runRecipeCommand } from '../run-recipe.ts';
 import { storeOptionsFrom } from '../store-options.ts';
@@ -33,7 +32,7 @@ export async function neurons(cmd: Command): Promise<void> {
         if (!write) {
           for (const key of d.keys) {
             out.line(`would write ${f.bucket}${key}:`);
-            out.line(`  ${metadataBody(d.metadata).toString('utf8')}`);
+            out.line(`  ${d.body.toString('utf8')}`);
           }
           out.event('metadata', { location: d.location, date: d.date, keys: d.keys, written: false, metadata: d.metadata });
         }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { expectedObjects, sampleLayout, writeSampleFacility } from '../../recipes/mouselight/sample-tree.ts';
-import { adminClient, createBucket, dropBucket, s3TestServer } from '../../storage/s3-test-support.ts';
+import { adminClient, createBucket, dropBucket, s3TestServer, serverEnv } from '../../storage/s3-test-support.ts';
 import { jsonLines, runFerry } from '../../testing/cli.ts';
 
 const server = s3TestServer();
@@ -34,11 +34,7 @@ after(async () => {
 });
 
 const env = () => ({
-  AWS_ACCESS_KEY_ID: server.accessKey,
-  AWS_SECRET_ACCESS_KEY: server.secretKey,
-  AWS_ENDPOINT_URL: server.endpoint,
-  AWS_REGION: 'us-east-1',
-  AWS_PROFILE: '',
+  ...serverEnv(server),
   FERRY_WORKDIR: join(dir, '.ferry'),
   FERRY_LEDGER: join(dir, 'ledger.sqlite'),
 });
@@ -139,17 +135,21 @@ test('neuron metadata is built from the tracings just uploaded to S3 and written
   assert.equal(r.code, 0, r.stderr);
   const objects = await bucketObjects();
   const read = (key: string) => JSON.parse(objects.get(key)?.toString('utf8') ?? 'null');
-  const swc = (d: string, n: string, kind: string) => `../../tracings/tracing_complete/${d}/${n}/${kind}.swc`;
+  const swc = (d: string, n: string, kind: string, location = 'tracing_complete') => `../../tracings/${location}/${d}/${n}/${kind}.swc`;
   const complete = {
     title: '2023-05-10 MouseLight published neurons',
     neurons: {
-      AA1001: { originalName: 'G-001', somaLocation: 'Secondary motor area, layer 5', injectionLocation: 'Primary visual area', consensus: swc(DATES[0], 'G-001', 'consensus'), dendrite: swc(DATES[0], 'G-001', 'dendrite') },
-      AA1002: { originalName: 'G-002', injectionLocation: 'Primary visual area', consensus: swc(DATES[0], 'G-002', 'consensus') },
+      AA1001: { originalName: 'G-001', somaLocation: 'Secondary motor area, layer 5\n', injectionLocation: 'Primary visual area', consensus: swc(DATES[0], 'G-001', 'consensus'), dendrite: swc(DATES[0], 'G-001', 'dendrite') },
+      AA1002: { originalName: 'G-002', consensus: swc(DATES[0], 'G-002', 'consensus') },
     },
   };
   assert.deepEqual(read('neurons/tracing_complete/2023-05-10/metadata.json'), complete);
   assert.deepEqual(read('images/2023-05-10/neurons.json'), complete);
-  assert.deepEqual(read('neurons/Finished_Neurons/2023-05-10/metadata.json'), { title: '2023-05-10 MouseLight published neurons', neurons: { AA1001: { originalName: 'G-001' } } });
-  assert.deepEqual(read('neurons/Finished_Neurons/2019-01-23/metadata.json'), { title: '2019-01-23 MouseLight published neurons', neurons: { AA0900: { originalName: 'G-001' } } });
+  for (const [d, id] of [[DATES[0], 'AA1001'], [DATES[1], 'AA0900']]) {
+    assert.deepEqual(read(`neurons/Finished_Neurons/${d}/metadata.json`), {
+      title: `${d} MouseLight published neurons`,
+      neurons: { [id]: { originalName: 'G-001', consensus: swc(d, 'G-001', 'consensus', 'Finished_Neurons') } },
+    });
+  }
   assert.equal([...objects.keys()].filter((k) => k.startsWith('neurons/') || k.endsWith('neurons.json')).length, 6);
 });

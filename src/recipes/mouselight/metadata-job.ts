@@ -42,7 +42,8 @@ export const metadataHandler: Handler<MetadataParams> = {
     const body = Buffer.from(p.body, 'utf8');
     try {
       for (const key of p.keys) {
-        await bucket.write(key, body, { contentType: 'application/json' });
+        // No content type, as update_aws_neurons.py uploads it (S3 then serves binary/octet-stream).
+        await bucket.write(key, body);
         if (!(await bucket.readBytes(key)).equals(body)) throw new FerryError(`${bucket.url}${key} does not hold what was written`, { kind: 'item' });
       }
       return { bucket: bucket.url, keys: p.keys, neurons: p.neurons } satisfies MetadataResult;

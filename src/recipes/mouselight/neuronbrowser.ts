@@ -15,7 +15,7 @@ const Answer = z.object({
         z.object({
           sample: z.object({ sampleDate: z.union([z.number(), z.string()]) }).nullable(),
           neurons: z.array(z.object({ idString: z.string().min(1), tag: z.string().min(1) })).nullable(),
-          brainArea: z.object({ name: z.string() }).nullable().optional(),
+          brainArea: z.object({ name: z.string().nullable() }).nullable().optional(),
         }),
       ),
     })
@@ -27,7 +27,8 @@ const Answer = z.object({
 export interface PublishedNeuron {
   /** NeuronBrowser's id, e.g. AA0230: the key in metadata.json. */
   id: string;
-  injectionLocation?: string;
+  /** The name of the brain area of the neuron's own injection; null when NeuronBrowser has none. */
+  injectionLocation: string | null;
 }
 
 /** Sample date -> neuron tag (the tracing folder name, e.g. G-001) -> what NeuronBrowser publishes. */
@@ -95,18 +96,33 @@ export function neuronMap(answer: unknown, source: string, timeZone: string): Ne
     });
   }
   if (!r.data.data) throw new FerryError(`the NeuronBrowser answer from ${source} has no data`, { exitCode: 1 });
-  const day = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  const day = sampleDay(timeZone);
   const map: NeuronMap = new Map();
+  // As update_aws_neurons.py keeps it: one brain area per date, that of the date's last injection
+  // in the answer, given to every neuron of the date (a sample with two injections gets the second
+  // one's area for all its neurons; reproduced so that the published files do not change).
+  const areaOfDate = new Map<string, string | null>();
   for (const inj of r.data.data.injections) {
     if (!inj.sample || !inj.neurons?.length) continue;
     const ms = typeof inj.sample.sampleDate === 'number' ? inj.sample.sampleDate : Number(inj.sample.sampleDate) || Date.parse(inj.sample.sampleDate);
     if (!Number.isFinite(ms)) throw new FerryError(`the NeuronBrowser answer from ${source} has a sampleDate that is not a time: ${inj.sample.sampleDate}`);
-    const date = day.format(new Date(ms));
+    const date = day(ms);
     const neurons = map.get(date) ?? new Map<string, PublishedNeuron>();
     map.set(date, neurons);
-    for (const n of inj.neurons) neurons.set(n.tag, { id: n.idString, injectionLocation: inj.brainArea?.name });
+    areaOfDate.set(date, inj.brainArea?.name ?? null);
+    for (const n of inj.neurons) neurons.set(n.tag, { id: n.idString, injectionLocation: null });
   }
+  for (const [date, neurons] of map) for (const n of neurons.values()) n.injectionLocation = areaOfDate.get(date) ?? null;
   return map;
+}
+
+/** Epoch milliseconds -> YYYY-MM-DD of that instant in `timeZone` (the script used its machine's zone). */
+function sampleDay(timeZone: string): (ms: number) => string {
+  const format = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  return (ms) => {
+    const part = Object.fromEntries(format.formatToParts(ms).map((p) => [p.type, p.value]));
+    return `${part.year}-${part.month}-${part.day}`;
+  };
 }
 
 function networkReason(e: unknown): string {

@@ -4,7 +4,6 @@ import { cp, mkdtemp, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLayout, parseLayout } from './layout.ts';
-import { neuronMap } from './neuronbrowser.ts';
 import { planUpload } from './plan.ts';
 import { sampleLayout, writeSampleFacility } from './sample-tree.ts';
 
@@ -47,23 +46,6 @@ test('an absent single image file or one absent source of a product is a warning
 
 test('a sub-folder outside the sample is refused', async () => {
   await assert.rejects(planUpload(layout(), { date: '2023-05-10', products: ['segmentation'], subfolders: ['../2019-01-23/stitching-output'] }), /is not a sub-folder name/);
-});
-
-test('sample dates come from epoch milliseconds in the configured time zone', () => {
-  const answer = {
-    data: {
-      injections: [
-        { sample: { sampleDate: Date.parse('2014-06-24T02:00:00Z') }, neurons: [{ idString: 'AA0230', tag: 'G-001' }], brainArea: { name: 'Somatomotor areas' } },
-        { sample: { sampleDate: String(Date.parse('2014-06-25T12:00:00Z')) }, neurons: [{ idString: 'AA0231', tag: 'G-002' }], brainArea: null },
-      ],
-    },
-  };
-  const utc = neuronMap(answer, 'test', 'UTC');
-  assert.deepEqual([...utc.keys()], ['2014-06-24', '2014-06-25']);
-  const virginia = neuronMap(answer, 'test', 'America/New_York');
-  assert.deepEqual([...virginia.keys()], ['2014-06-23', '2014-06-25']);
-  assert.deepEqual(virginia.get('2014-06-23')?.get('G-001'), { id: 'AA0230', injectionLocation: 'Somatomotor areas' });
-  assert.deepEqual(virginia.get('2014-06-25')?.get('G-002'), { id: 'AA0231', injectionLocation: undefined });
 });
 
 test('the example layout of the seed is valid', async () => {

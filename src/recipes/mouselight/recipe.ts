@@ -14,7 +14,7 @@ import { zodInput } from '../input.ts';
 import { jobSpec, runName } from './jobs.ts';
 import { loadLayout } from './layout.ts';
 import type { MouselightLayout } from './layout.ts';
-import { buildMetadata, metadataBody } from './metadata.ts';
+import { buildMetadata } from './metadata.ts';
 import { METADATA_JOB, metadataJob } from './metadata-job.ts';
 import type { MetadataResult } from './metadata-job.ts';
 import { fetchAnswer, neuronMap, readSavedAnswer } from './neuronbrowser.ts';
@@ -106,7 +106,7 @@ export const recipe = defineRecipe<MouselightInput>({
         rejected.push({ item: `${d.location}/${d.date}`, reason: 'references malformed SWC files' });
         return false;
       });
-      const jobs = good.map((d) => metadataJob(layout.bucket, store, d.location, d.date, d.keys, metadataBody(d.metadata)));
+      const jobs = good.map((d) => metadataJob(layout.bucket, store, d.location, d.date, d.keys, d.body));
       return {
         runs: [{ name: 'mouselight-neurons', labels: { bucket: layout.bucket }, identity: { bucket: layout.bucket }, jobs, requeue: 'all' }],
         warnings,
