@@ -112,7 +112,7 @@ export interface ProcessingRecords {
   readonly where: string;
   /** The visit of that name; a FerryError (code `UnknownVisit`) if there is none. */
   findVisit(name: string): Promise<Visit>;
-  /** The data collection of a visit for these movies, as SynchWeb looks it up. */
+  /** The data collection of a visit for these movies, as SynchWeb looks it up (the directory with or without its trailing slash). */
   findDataCollection(visit: string, imageDirectory: string, fileTemplate: string): Promise<number | undefined>;
   /**
    * One transaction: checks the visit (unknown, or ended more than 24 h ago unless forced), finds

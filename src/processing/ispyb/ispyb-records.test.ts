@@ -123,11 +123,21 @@ test("SynchWeb's own status query agrees with Ferry's status for every state", a
   }
 });
 
-test('a directory that differs only in letter case is another data collection (ISPyB compares without case)', async () => {
+test('a data collection another tool recorded is found; one whose directory differs in letter case is not', async () => {
   const db = await freshIspyb();
   const records = await openIspybRecords(db.url);
   try {
+    // As a transfer script might have recorded it: no trailing slash.
+    const [session] = await db.query<RowDataPacket[]>('SELECT sessionId FROM BLSession WHERE visit_number = 6');
+    const group = await db.query<any>("INSERT INTO DataCollectionGroup (sessionId, experimentType) VALUES (?, 'EM')", [session.sessionId]);
+    const theirs = await db.query<any>(
+      "INSERT INTO DataCollection (SESSIONID, dataCollectionGroupId, imageDirectory, fileTemplate) VALUES (?, ?, '/dls/m12/data/2026/cm28212-6/raw', 'GridSquare_*/Data/*.mrc')",
+      [session.sessionId, group.insertId],
+    );
     const a = await records.start(START);
+    assert.equal(a.dataCollectionCreated, false);
+    assert.equal(a.dataCollectionId, theirs.insertId);
+    // ISPyB's collation compares without case; a Linux file system does not.
     const b = await records.start({ ...START, imageDirectory: '/dls/m12/data/2026/cm28212-6/RAW' });
     assert.notEqual(a.dataCollectionId, b.dataCollectionId);
     assert.equal(b.dataCollectionCreated, true);

@@ -278,20 +278,22 @@ class IspybRecords implements ProcessingRecords {
 }
 
 /**
- * SynchWeb's lookup (DataCollection.php, dataCollectionFindExisting), made exact: ISPyB's latin1
- * collation would also match a directory that differs in letter case or trailing spaces, which on
- * a Linux file system is another directory.
+ * SynchWeb's lookup (DataCollection.php, dataCollectionFindExisting), made exact, and open to
+ * collections other tools recorded without the trailing slash. Exact: ISPyB's latin1 collation
+ * would also match a directory that differs in letter case or trailing spaces, which on a Linux
+ * file system is another directory.
  */
 async function findDataCollection(db: Db, sessionId: number, imageDirectory: string, fileTemplate: string): Promise<number | undefined> {
+  const spellings = [imageDirectory, imageDirectory.slice(0, -1)];
   const rows = await db
     .selectFrom('DataCollection')
     .select(['dataCollectionId', 'imageDirectory', 'fileTemplate'])
     .where('SESSIONID', '=', sessionId)
-    .where('imageDirectory', '=', imageDirectory)
+    .where('imageDirectory', 'in', spellings)
     .where('fileTemplate', '=', fileTemplate)
     .orderBy('dataCollectionId')
     .execute();
-  return rows.find((r) => r.imageDirectory === imageDirectory && r.fileTemplate === fileTemplate)?.dataCollectionId;
+  return rows.find((r) => spellings.includes(r.imageDirectory!) && r.fileTemplate === fileTemplate)?.dataCollectionId;
 }
 
 function jobsQuery(db: Db) {
