@@ -9,7 +9,7 @@ import type { Ledger, RunStatus } from '../../ledger/ledger.ts';
 import { resolveLedgerLocation } from '../../ledger/location.ts';
 import { migrateLedger, openLedger } from '../../ledger/open.ts';
 import { catalog } from '../../recipes/index.ts';
-import { registerCatalogKinds } from '../../runtime/orchestrator.ts';
+import { Orchestrator, registerCatalogKinds } from '../../runtime/orchestrator.ts';
 import { buildSubmission, describe, submit } from '../../runtime/submit.ts';
 import type { SchedulerName } from '../../runtime/submit.ts';
 import { Worker } from '../../runtime/worker.ts';
@@ -118,6 +118,16 @@ export async function runStatus(opts: StatusOptions, cmd: Command): Promise<void
       const status = await ledger.status({ runIds });
       if (every && out.tty && !out.json) process.stdout.write('\x1b[2J\x1b[H');
       printStatus(out, status);
+      // Runs named on the command line are also summed up by their workflow (a check's table, a
+      // Render stack's counts), as the command that ran them printed it.
+      if (runIds) {
+        const reports = await new Orchestrator(ledger, catalog).reportRuns(status.map((s) => s.run));
+        for (const r of reports) {
+          out.event('report', { ...r });
+          out.line('');
+          for (const l of r.lines) out.line(`${r.run}: ${l}`);
+        }
+      }
       if (!every) return;
       await new Promise((r) => setTimeout(r, every * 1000));
     }
