@@ -1,6 +1,7 @@
 // Identity and process groups of processes on this machine, from Linux's /proc: a pid alone can be
 // reused, so a process is named by its pid plus its start time (clock ticks since boot, field 22 of
 // /proc/PID/stat) plus the boot it belongs to.
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
@@ -14,8 +15,8 @@ export interface ProcessIdentity {
 
 let cachedBootId: string | undefined;
 
-export async function bootId(): Promise<string> {
-  cachedBootId ??= (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+export function bootId(): string {
+  cachedBootId ??= readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   return cachedBootId;
 }
 
@@ -34,16 +35,20 @@ async function procStat(pid: number): Promise<{ pgrp: number; startTicks: string
 
 export async function identify(pid: number): Promise<ProcessIdentity | undefined> {
   const s = await procStat(pid);
-  return s && { host: hostname(), bootId: await bootId(), pid, startTicks: s.startTicks };
+  return s && { host: hostname(), bootId: bootId(), pid, startTicks: s.startTicks };
 }
 
-export function onThisMachine(who: Pick<ProcessIdentity, 'host'>): boolean {
-  return who.host === hostname();
+/**
+ * Whether the process was started on this machine since its last boot, so that its pid means the
+ * same here. (A host name alone is not enough: a rebooted machine, or another with the same name.)
+ */
+export function onThisMachine(who: Pick<ProcessIdentity, 'host' | 'bootId'>): boolean {
+  return who.host === hostname() && who.bootId === bootId();
 }
 
 /** Whether the very process named is still running (a zombie has ended: it only waits to be reaped). */
 export async function isRunning(who: ProcessIdentity): Promise<boolean> {
-  if (!onThisMachine(who) || who.bootId !== (await bootId())) return false;
+  if (!onThisMachine(who)) return false;
   const s = await procStat(who.pid);
   return s !== undefined && !s.zombie && s.startTicks === who.startTicks;
 }
@@ -65,7 +70,7 @@ export async function groupMembers(pgid: number): Promise<number[]> {
  * with this group id belong to the leader's group unless a new process holds the leader's pid.
  */
 export async function groupOf(leader: ProcessIdentity): Promise<number[]> {
-  if (!onThisMachine(leader) || leader.bootId !== (await bootId())) return [];
+  if (!onThisMachine(leader)) return [];
   const holder = await procStat(leader.pid);
   if (holder && holder.startTicks !== leader.startTicks) return [];
   return groupMembers(leader.pid);

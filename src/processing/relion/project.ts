@@ -48,16 +48,18 @@ export function projectDirFor(visitDir: string, processingJobId: string | number
   return join(resolve(visitDir), 'processed', `relion_${processingJobId}`);
 }
 
-/** Splits relion_it's import_images (an absolute wildcard) into the image folder and the template. */
-export function splitImportImages(importImages: string): { imageDirectory: string; fileTemplate: string } {
-  const parts = importImages.split('/');
-  const first = parts.findIndex((p) => /[*?[]/.test(p));
-  if (!isAbsolute(importImages) || first < 0) {
-    throw new FerryError(`import_images "${importImages}" is not an absolute path with a wildcard`, {
-      hint: 'e.g. /dls/m12/data/2021/cm28212-1/raw/GridSquare_*/Data/*.mrc',
-    });
+/**
+ * The visit folder an image directory lies in: its nearest ancestor named after the visit (e.g.
+ * /dls/m12/data/2021/cm28212-1 for cm28212-1 and .../cm28212-1/raw/), as SynchWeb's paths are laid out.
+ */
+export function visitDirOf(imageDirectory: string, visit: string): string {
+  for (let dir = resolve(imageDirectory); ; dir = dirname(dir)) {
+    if (basename(dir).toLowerCase() === visit.toLowerCase()) return dir;
+    if (dirname(dir) === dir) break;
   }
-  return { imageDirectory: parts.slice(0, first).join('/') || '/', fileTemplate: parts.slice(first).join('/') };
+  throw new FerryError(`image directory ${imageDirectory} is not inside a folder named after visit ${visit}`, {
+    hint: "the project goes under the visit's processed/ folder: give an image directory inside the visit",
+  });
 }
 
 async function checkImages(o: PrepareOptions): Promise<{ movies: string[] }> {
@@ -149,13 +151,11 @@ export async function prepareProject(o: PrepareOptions): Promise<PreparedProject
   }
   const imageDirectory = resolve(o.imageDirectory);
   const template = o.fileTemplate;
-  if (o.params.import_images !== undefined) {
-    const given = splitImportImages(String(o.params.import_images));
-    if (resolve(given.imageDirectory) !== imageDirectory || given.fileTemplate !== template) {
-      throw new FerryError(`import_images ${o.params.import_images} is not ${join(imageDirectory, template)}`, {
-        hint: 'give the image directory and file template once, or make them agree',
-      });
-    }
+  // relion_it's import_images is the image directory and template in one wildcard: they must agree.
+  if (o.params.import_images !== undefined && resolve(String(o.params.import_images)) !== join(imageDirectory, template)) {
+    throw new FerryError(`import_images ${o.params.import_images} is not ${join(imageDirectory, template)}`, {
+      hint: 'give the image directory and file template once, or make them agree',
+    });
   }
   const plan = planPipeline(o.params, {
     movieGlob: `Movies/${template}`,

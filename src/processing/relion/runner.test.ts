@@ -276,6 +276,14 @@ describe('RELION runner: bad input', () => {
     await assert.rejects(prepare({ relionBin: empty }), ferryError(/^RELION is not installed: relion_pipeliner was not found in .*\/bin/, /Debian package relion/));
   });
 
+  test("relion_it's import_images must be the image directory and template", async () => {
+    const visit = await makeVisit(await root(), 1, SMALL);
+    const given = (importImages: string, id: number) =>
+      prepareProject({ ...visit, fileTemplate: TEMPLATE, ids: { processingJobId: id }, params: testParams({ import_images: importImages }) });
+    assert.equal((await given(`${visit.imageDirectory}/${TEMPLATE}`, 2)).run.movies, 1);
+    await assert.rejects(given(`${visit.imageDirectory}/Frames/*.tif`, 3), ferryError(/^import_images .*\/raw\/Frames\/\*\.tif is not .*\/raw\/GridSquare_\*\/Data\/\*\.mrc$/));
+  });
+
   test('options: unknown, missing, wrong type, and a missing gain reference', async () => {
     await assert.rejects(prepare({ params: testParams({ voltge: 300 }) }), ferryError(/^unknown RELION option: voltge$/));
     const { angpix: _, ...noAngpix } = testParams();

@@ -100,7 +100,10 @@ export async function settleRelionJobs(projectDir: string, run: RunRecord, as: '
   await rm(join(projectDir, '.relion_lock'), { recursive: true, force: true });
 }
 
-/** Whether the marker's supervisor still runs: checked directly on its own machine, by heartbeat elsewhere. */
+/**
+ * Whether the marker's supervisor still runs: checked directly on its own machine, by heartbeat
+ * elsewhere (clocks of the machines sharing the folder must agree to well within STALE_AFTER_MS).
+ */
 export async function markerLive(projectDir: string, marker: Marker): Promise<boolean> {
   if (onThisMachine(marker.supervisor)) return isRunning(marker.supervisor);
   const touched = await stat(join(projectDir, MARKER_FILE)).then((s) => s.mtimeMs, () => 0);
