@@ -194,6 +194,12 @@ describe('RELION runner with RELION 3.1', () => {
     await new Promise((r) => worker.once('exit', r));
     const handle = await startPipeline(projectDir);
     assert.equal(handle.how, 'attached');
+    // A wait given up (the worker's lease lost) stops waiting, not the pipeline.
+    const giveUp = new AbortController();
+    const waiting = waitForEnd(handle, { signal: giveUp.signal });
+    giveUp.abort();
+    await assert.rejects(waiting, { name: 'AbortError' });
+    assert.equal((await readStatus(projectDir)).state, 'running');
     const end = await waitForEnd(handle, { pollMs: 100 });
     assert.equal(end.state, 'success', end.message);
     assert.deepEqual(end.progress, { done: 30, total: 30, unit: 'micrographs' });
