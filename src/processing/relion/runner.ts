@@ -1,0 +1,165 @@
+// The RELION runner's API, for the relion recipe's handlers (locally or inside a Ferry worker on a
+// Slurm node): prepare a project, start its pipeline detached, wait for its end with progress, read
+// its status from the folder alone, stop it.
+//
+//   const { projectDir } = await prepareProject({ visitDir, imageDirectory, fileTemplate, ids, params });
+//   const handle = await startPipeline(projectDir);          // returns once RELION is under way
+//   const end = await waitForEnd(handle, { signal, onProgress });
+//
+// The pipeline outlives the process that started it: a worker that dies mid-run leaves it running,
+// and the job's next attempt calls startPipeline again, which attaches to it (or, if it died with
+// the worker's node, finds it ended as a failure).
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import module from 'node:module';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FerryError } from '../../errors.ts';
+import { isRunning, onThisMachine } from '../local-process.ts';
+import { clip, LOG_FILE, readMarker, readRunRecord, STOP_FILE, writeEndRecord } from './files.ts';
+import { jobStates } from './outputs.ts';
+import { isEnded, readStatus } from './status.ts';
+import type { PipelineStatus } from './status.ts';
+
+export { prepareProject, projectDirFor, visitDirOf } from './project.ts';
+export type { PrepareOptions, PreparedProject } from './project.ts';
+export { readStatus } from './status.ts';
+export type { PipelineStatus } from './status.ts';
+export { correctedMicrographs, globalShifts } from './outputs.ts';
+
+const SUPERVISOR = fileURLToPath(new URL('./supervise.ts', import.meta.url));
+
+export interface PipelineHandle {
+  projectDir: string;
+  /** started: by this call; attached: it was already running; ended: it had already ended. */
+  how: 'started' | 'attached' | 'ended';
+  /** Resolves when the supervisor this call started exits (undefined for attached and ended). */
+  exited?: Promise<void>;
+}
+
+/**
+ * Starts the prepared project's pipeline under a detached supervisor, and resolves once the
+ * supervisor holds the RUNNING_FERRY marker and relion_pipeliner is running. Idempotent: a running
+ * pipeline is attached to, an ended one is left as it ended.
+ */
+export async function startPipeline(projectDir: string, o: { env?: NodeJS.ProcessEnv } = {}): Promise<PipelineHandle> {
+  await readRunRecord(projectDir);
+  const log = openSync(join(projectDir, LOG_FILE), 'a');
+  // The supervisor shares this process's compile cache (the CLI's), so its sources are not type-stripped again.
+  const cache = module.getCompileCacheDir();
+  const env = { ...(o.env ?? process.env), ...(cache ? { NODE_COMPILE_CACHE: cache } : {}) };
+  const child = spawn(process.execPath, [SUPERVISOR, projectDir], { detached: true, stdio: ['ignore', 'pipe', log], env });
+  closeSync(log);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const first = await new Promise<string | undefined>((resolve) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) resolve(buf.slice(0, buf.indexOf('\n')));
+    });
+    child.once('exit', () => resolve(undefined));
+    child.once('error', () => resolve(undefined));
+  });
+  child.stdout!.destroy();
+  child.unref();
+  const said = first ? (JSON.parse(first) as { started?: boolean; attached?: boolean; ended?: boolean; error?: string }) : undefined;
+  if (!said || said.error) {
+    const tail = (await readFile(join(projectDir, LOG_FILE), 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' / ');
+    throw new FerryError(`could not start the RELION pipeline in ${projectDir}: ${said?.error ?? tail}`, { hint: `see ${join(projectDir, LOG_FILE)}` });
+  }
+  if (said.started) return { projectDir, how: 'started', exited };
+  return { projectDir, how: said.attached ? 'attached' : 'ended' };
+}
+
+export interface WaitOptions {
+  /** Stops waiting (the pipeline keeps running; startPipeline attaches to it again). */
+  signal?: AbortSignal;
+  /** Called with each status whose message or progress differs from the last. */
+  onProgress?: (s: PipelineStatus) => void;
+  pollMs?: number;
+}
+
+/** Resolves with the final status (success, failure or stopped); rejects with the signal's reason when aborted. */
+export async function waitForEnd(handle: PipelineHandle, o: WaitOptions = {}): Promise<PipelineStatus> {
+  const pollMs = o.pollMs ?? 500;
+  let last = '';
+  for (;;) {
+    o.signal?.throwIfAborted();
+    const s = await readStatus(handle.projectDir);
+    const seen = `${s.state} ${s.message} ${s.progress.done}/${s.progress.total}`;
+    if (seen !== last) {
+      last = seen;
+      o.onProgress?.(s);
+    }
+    if (isEnded(s)) return s;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, pollMs);
+      function done() {
+        clearTimeout(timer);
+        o.signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      o.signal?.addEventListener('abort', done, { once: true });
+      // The supervisor's exit is the end: no need to wait for the next poll.
+      void handle.exited?.then(done);
+    });
+  }
+}
+
+export interface StopOptions {
+  /** How long to wait for the run to end (default 30 s: RELION's abort, then its processes ended). */
+  timeoutMs?: number;
+}
+
+/**
+ * Stops a run: a stop request its supervisor acts on (RELION_JOB_ABORT_NOW in the running jobs, then
+ * the pipeliner's process group is ended), and a SIGTERM to the supervisor when it runs on this
+ * machine. Resolves with the final status (stopped). A run that already ended is an error; a run
+ * prepared but never started is ended as stopped, so that it never starts.
+ */
+export async function stopPipeline(projectDir: string, o: StopOptions = {}): Promise<PipelineStatus> {
+  const s = await readStatus(projectDir);
+  if (isEnded(s)) {
+    throw new FerryError(`the processing in ${projectDir} has already ended (${s.state}: ${s.message})`, {
+      hint: 'there is nothing to stop',
+      code: 'ALREADY_ENDED',
+    });
+  }
+  if (s.state === 'queued') {
+    const run = await readRunRecord(projectDir);
+    await writeEndRecord(projectDir, {
+      state: 'stopped',
+      message: clip('stopped before it started'),
+      endedAt: new Date().toISOString(),
+      progress: s.progress,
+      jobs: await jobStates(projectDir, run.jobs),
+    });
+    return readStatus(projectDir);
+  }
+  await writeFile(join(projectDir, STOP_FILE), `${JSON.stringify({ requestedAt: new Date().toISOString(), host: hostname(), pid: process.pid })}\n`);
+  const marker = await readMarker(projectDir);
+  if (marker && onThisMachine(marker.supervisor) && (await isRunning(marker.supervisor))) {
+    try {
+      process.kill(marker.supervisor.pid, 'SIGTERM');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    }
+  }
+  const deadline = Date.now() + (o.timeoutMs ?? 30_000);
+  for (;;) {
+    const now = await readStatus(projectDir);
+    if (isEnded(now)) return now;
+    if (Date.now() > deadline) {
+      const who = marker?.supervisor;
+      throw new FerryError(`the processing in ${projectDir} did not stop within ${Math.round((o.timeoutMs ?? 30_000) / 1000)} s`, {
+        hint: marker?.slurmJobId
+          ? `it runs in Slurm job ${marker.slurmJobId} on ${who?.host}: scancel ${marker.slurmJobId}`
+          : `its supervisor is pid ${who?.pid} on ${who?.host}; the stop request stays in ${STOP_FILE}`,
+        exitCode: 1,
+      });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

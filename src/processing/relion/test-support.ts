@@ -1,0 +1,68 @@
+// Visits with synthetic movies for the RELION runner's tests and benchmark, and waiting for states.
+import { mkdir, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { writeSyntheticMovies } from '../../testing/synthetic-movies.ts';
+import type { MovieSpec } from '../../testing/synthetic-movies.ts';
+import type { RelionParams } from './options.ts';
+
+export const TEMPLATE = 'GridSquare_*/Data/*.mrc';
+
+export interface TestVisit {
+  visitDir: string;
+  imageDirectory: string;
+  movies: string[];
+}
+
+/** EPU's layout: raw/GridSquare_<n>/Data/FoilHole_<m>_fractions.mrc, spread over two grid squares. */
+export function movieNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `GridSquare_${1 + (i % 2)}/Data/FoilHole_${100 + i}_fractions.mrc`);
+}
+
+/** A visit folder (named like cm28212-1) under root with `count` movies in raw/. */
+export async function makeVisit(root: string, count: number, spec: MovieSpec): Promise<TestVisit> {
+  const visitDir = join(root, 'cm28212-1');
+  const imageDirectory = join(visitDir, 'raw');
+  const movies = await writeSyntheticMovies(imageDirectory, movieNames(count), spec);
+  return { visitDir, imageDirectory, movies };
+}
+
+/**
+ * A visit whose `count` movies are links to one movie: as many micrographs as wanted for little disk,
+ * so a MotionCorr job runs long enough to be stopped or killed half-way.
+ */
+export async function makeLongVisit(root: string, count: number, spec: MovieSpec): Promise<TestVisit> {
+  const visit = await makeVisit(root, 1, spec);
+  const names = movieNames(count);
+  for (const name of names.slice(1)) {
+    const p = join(visit.imageDirectory, name);
+    await mkdir(join(p, '..'), { recursive: true });
+    await symlink(visit.movies[0], p);
+  }
+  return { ...visit, movies: names.map((n) => join(visit.imageDirectory, n)) };
+}
+
+/** SynchWeb's options for synthetic movies: 1 Å pixels, one patch (global drift only), two threads. */
+export function testParams(extra: RelionParams = {}): RelionParams {
+  return {
+    angpix: 1,
+    voltage: 300,
+    Cs: 2.7,
+    motioncor_doseperframe: 1,
+    motioncor_patches_x: 1,
+    motioncor_patches_y: 1,
+    motioncor_threads: 2,
+    ...extra,
+  };
+}
+
+/** Polls until cond returns a value (not undefined/false); fails after timeoutMs with what it last saw. */
+export async function until<T>(what: string, cond: () => Promise<T | undefined | false>, timeoutMs = 120_000, everyMs = 50): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await cond();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
