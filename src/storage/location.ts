@@ -67,6 +67,20 @@ export function localPath(store: Pick<Store, 'url' | 'capabilities'>, key: strin
   return join(fileURLToPath(store.url), ...key.split('/'));
 }
 
+/**
+ * Writes one local file through its folder's store, so through the one atomic writer (temporary
+ * file, fsync, rename; create-only with `ifAbsent`). False when `ifAbsent` found a file there.
+ */
+export async function writeLocalFile(path: string, data: string | Uint8Array, opts: { ifAbsent?: boolean } = {}): Promise<boolean> {
+  const folder = await openStore(dirname(resolve(path)));
+  try {
+    const r = await folder.write(basename(path), Buffer.from(data), { ifAbsent: opts.ifAbsent });
+    return !r.existed;
+  } finally {
+    await folder.close();
+  }
+}
+
 /** Opens each folder's store once, for callers that read or write many files. */
 export class FolderStores {
   private readonly opts: StoreOptions;

@@ -3,7 +3,7 @@
 // smooth texture), plus independent noise per frame. Motion correction should find the planted drift.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { seededRandom } from '../formats/fibsem/synthetic.ts';
+import { seededRandom } from './random.ts';
 import { encodeMrc } from '../formats/mrc.ts';
 
 export interface MovieSpec {

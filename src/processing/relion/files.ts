@@ -9,7 +9,7 @@
 import { access, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../../errors.ts';
-import { writeFileAtomic } from '../../formats/fibsem/atomic-file.ts';
+import { writeLocalFile } from '../../storage/location.ts';
 import type { ProcessIdentity } from '../local-process.ts';
 import type { JobType, RelionParams } from './options.ts';
 
@@ -115,16 +115,16 @@ export const readEndRecord = (projectDir: string) => readJson<EndRecord>(join(pr
 
 /** Writes the end record unless one exists (the first account of an ending wins); true if written. */
 export async function writeEndRecord(projectDir: string, end: EndRecord): Promise<boolean> {
-  return writeFileAtomic(join(projectDir, END_FILE), `${JSON.stringify(end, null, 2)}\n`, { keepExisting: true });
+  return writeLocalFile(join(projectDir, END_FILE), `${JSON.stringify(end, null, 2)}\n`, { ifAbsent: true });
 }
 
 /** Creates the marker only if none exists: two supervisors never both run one project. */
 export async function claimMarker(projectDir: string, marker: Marker): Promise<boolean> {
-  return writeFileAtomic(join(projectDir, MARKER_FILE), `${JSON.stringify(marker)}\n`, { keepExisting: true });
+  return writeLocalFile(join(projectDir, MARKER_FILE), `${JSON.stringify(marker)}\n`, { ifAbsent: true });
 }
 
 export async function replaceMarker(projectDir: string, marker: Marker): Promise<void> {
-  await writeFileAtomic(join(projectDir, MARKER_FILE), `${JSON.stringify(marker)}\n`);
+  await writeLocalFile(join(projectDir, MARKER_FILE), `${JSON.stringify(marker)}\n`);
 }
 
 export async function removeFile(path: string): Promise<void> {
