@@ -7,6 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { Metadata, OutputInfo } from 'sharp';
 import { FerryError } from '../errors.ts';
+import { mapLimited } from '../map-limited.ts';
 import { allocateVoxels, bytesOfVoxels, bytesPerVoxel } from '../formats/precomputed/dtype.ts';
 import type { VoxelArray } from '../formats/precomputed/dtype.ts';
 import { boxShape } from '../formats/precomputed/grid.ts';
@@ -204,18 +205,4 @@ async function readSectionRegion(file: string, stack: SectionStack, start: Vec3,
     });
   }
   return data;
-}
-
-/** Runs fn over items with at most `limit` at once, results in input order. */
-export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
