@@ -47,7 +47,9 @@ export interface StackVerification {
   tileCount: Comparison<number>;
   sectionCount: Comparison<number>;
   bounds: Comparison<StackBounds>;
+  /** render-ws's z values equal the planned ones, all of them, in order (for the main stack: 1..L); counts shown. */
   zValues: { expected: number; actual: number; ok: boolean; first?: number; last?: number };
+  /** render-ws's tile ids equal the planned ones; the first few of each difference listed, all counted. */
   tileIds: { expected: number; actual: number; missing: string[]; unexpected: string[]; missingCount: number; unexpectedCount: number; ok: boolean };
   resolutionValues?: Comparison<(number | null)[]>;
   specs: {

@@ -1,6 +1,6 @@
 // From an acquisition's `.dat` headers to the tiles of the two Render stacks the FlyEM pipeline
-// makes (EM_recon_pipeline dat_to_render.py at 34638ab, run by 06_dat_to_render.sh with
-// --restart_context_layers 2 and the default 2 µm tile overlap):
+// makes (EM_recon_pipeline dat_to_render.py at 34638ab; the seed's 06_dat_to_render.sh runs a copy
+// of it with --restart_context_layers 2 and the defaults: 2 µm tile overlap, 100-pixel mask):
 // - `<stack>`: every layer at z = 1, 2, 3 ...; a layer group of a single layer that follows a
 //   restart is replaced by copies of the layer before it (tile id `<base>.patch.<sectionId>`);
 // - `<stack>_restart`: the two layers before and the first two layers after each restart.
