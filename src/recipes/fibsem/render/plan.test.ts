@@ -95,6 +95,39 @@ test('transferred = archive ∪ transfer folder; a tile in both is read from the
   }
 });
 
+test('version-8 files (no FirstX/FirstY) of the real tile size, then a narrower scan: positions by the pipeline\'s formula, a restart, masks per size', async () => {
+  const t = await tab();
+  try {
+    const v8 = (width: number) => ({ FileVersion: 8, XResolution: width, YResolution: 6250 });
+    const tiles = [
+      ...layerTiles('21-08-23_084156', 1, 2, 1, v8(6250)),
+      ...layerTiles('21-08-23_084226', 1, 2, 2, v8(6250)),
+      ...layerTiles('21-08-23_084256', 1, 2, 3, v8(3125)),
+      ...layerTiles('21-08-23_084326', 1, 2, 4, v8(3125)),
+    ];
+    writeAcquisition(t.l.archiveDat, tiles);
+    const plan = await planRenderImport(t.tab);
+    assert.deepEqual(plan.groups.map((g) => g.restartCondition?.split(':')[0]), ['change_header_xresolution', undefined]);
+    // The fixture's PixelSize (7.99986 nm) makes the 2 µm overlap 250.0045 px: column 1 sits at
+    // 400 + round(6250 - 250.0045) = 6400, and at 400 + round(3125 - 250.0045) = 3275 once narrower.
+    const main = plan.stacks.at(-1)!;
+    assert.deepEqual(main.tiles.map((x) => [x.z, x.col, x.stageX, x.stageY, x.width]), [
+      [1, 0, 400, 400, 6250],
+      [1, 1, 6400, 400, 6250],
+      [2, 0, 400, 400, 6250],
+      [2, 1, 6400, 400, 6250],
+      [3, 0, 400, 400, 3125],
+      [3, 1, 3275, 400, 3125],
+      [4, 0, 400, 400, 3125],
+      [4, 1, 3275, 400, 3125],
+    ]);
+    const masks = renderImportPreview(plan) as { stacks: { tileSpecs: { mipmapLevels: Record<string, { maskUrl: string }> }[] }[] };
+    assert.deepEqual(masks.stacks.at(-1)!.tileSpecs.map((x) => x.mipmapLevels['0'].maskUrl.split('/').pop()), [...Array(4).fill('mask_6250x6250_left_100.tif'), ...Array(4).fill('mask_3125x6250_left_100.tif')]);
+  } finally {
+    await t.cleanup();
+  }
+});
+
 test('unreadable or truncated .dat files are named and stop the plan; --allow-missing plans without them', async () => {
   const t = await tab();
   try {
