@@ -14,6 +14,7 @@ import { crc32cOf, crc32cOfParts, crc32cToBase64 } from './checksum.ts';
 import { writeFileDirect } from './direct-write.ts';
 import type { PartOptions } from './options.ts';
 import { KeyNotFound } from './store.ts';
+import { SyncWhileFast } from './sync-while-fast.ts';
 import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, StoreCapabilities, WriteOptions, WriteResult } from './store.ts';
 
 const TEMP_MARK = '.ferry-tmp-';
@@ -344,29 +345,6 @@ async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<
   while (off < buf.length) {
     const { bytesWritten } = await fh.write(buf, off, buf.length - off, position + off);
     off += bytesWritten;
-  }
-}
-
-/**
- * Decides whether local filesystem calls may run on the main thread. A local disk answers from its
- * cache in microseconds, far less than a trip through the thread pool costs; on a slow filesystem
- * (NFS, Lustre, GPFS) a call at a time on the main thread would set the pace of everything, so
- * after three slow calls in a row (one pause, a GC or a cold cache, does not decide) they go
- * through the pool for the rest of the run.
- */
-class SyncWhileFast {
-  sync = true;
-  private strikes = 0;
-
-  run<T>(fn: () => T, budgetMs: (result: T | undefined) => number): T {
-    const started = performance.now();
-    let result: T | undefined;
-    try {
-      return (result = fn());
-    } finally {
-      this.strikes = performance.now() - started > budgetMs(result) ? this.strikes + 1 : 0;
-      if (this.strikes >= 3) this.sync = false;
-    }
   }
 }
 

@@ -14,6 +14,7 @@ import { FerryError } from '../errors.ts';
 import { joinLocation, localPath, resolveLocation, splitLocation } from '../storage/location.ts';
 import type { FolderStores, StoreFile, StoreFolder } from '../storage/location.ts';
 import type { Store } from '../storage/store.ts';
+import { mapLimited } from '../map-limited.ts';
 
 const SECTION_FILE = /\.(png|tiff?)$/i;
 /** Bytes of an object read for a PNG's header: IHDR comes first, a palette or text chunks soon after. */
@@ -228,18 +229,4 @@ async function readSectionRegion(section: Section, stack: SectionStack, start: V
     });
   }
   return data;
-}
-
-/** Runs fn over items with at most `limit` at once, results in input order. */
-export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

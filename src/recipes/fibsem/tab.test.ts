@@ -64,3 +64,12 @@ test('broken YAML and an empty file are clear errors', () => {
   fails('tab: [x\n  scope: 1', /not valid YAML/);
   fails('', /tab: missing/);
 });
+
+test('an optional render: block: the mask folder resolves against the YAML file; a bad URL or field is named', () => {
+  const withRender = `${VALID}render:\n  url: http://renderer:8080/render-ws/v1\n  owner: Z0720_07m_VNC\n  project: Sec26\n  maskDir: masks\n`;
+  const t = parseTab(withRender, '/tabs/sec26.yaml');
+  assert.deepEqual(t.render, { url: 'http://renderer:8080/render-ws/v1', owner: 'Z0720_07m_VNC', project: 'Sec26', maskDir: '/tabs/masks' });
+  assert.equal(parseTab(VALID, '/tabs/sec26.yaml').render, undefined);
+  fails(withRender.replace('http://renderer', 'renderer'), /render\.url: must be an http\(s\) URL/);
+  fails(`${withRender}  stak: v1\n`, /unknown field render\.stak/);
+});

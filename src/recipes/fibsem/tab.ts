@@ -18,6 +18,12 @@
 //     firstDat: Merlin-6285_21-08-23_084156_0-0-0.dat
 //     lastDat: Merlin-6285_21-09-02_170314_0-0-3.dat
 //     count: 119208
+//   render:                                 # optional, for `render-import`; its flags override these
+//     url: http://renderer:8080/render-ws/v1
+//     owner: Z0720_07m_VNC
+//     project: Sec26
+//     stack: v1_acquire                     # optional, the pipeline's default
+//     maskDir: /groups/flyem/data/render/pre_iso/masks   # optional: without it, tiles get no mask
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -48,6 +54,15 @@ const TabSchema = z.strictObject({
       firstDat: z.string().regex(DAT_NAME, 'must be a file name, not a path').optional(),
       lastDat: z.string().regex(DAT_NAME, 'must be a file name, not a path').optional(),
       count: z.number().int('must be a whole number').nonnegative('must not be negative').optional(),
+    })
+    .optional(),
+  render: z
+    .strictObject({
+      url: z.string().trim().regex(/^https?:\/\/[^/]/, 'must be an http(s) URL, e.g. http://renderer:8080/render-ws/v1').optional(),
+      owner: z.string().trim().min(1, 'must not be empty').optional(),
+      project: z.string().trim().min(1, 'must not be empty').optional(),
+      stack: z.string().trim().min(1, 'must not be empty').optional(),
+      maskDir: path.optional(),
     })
     .optional(),
 });
@@ -87,7 +102,7 @@ export function parseTab(text: string, file: string): Tab {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => describeIssue(i));
     throw new FerryError(`${file}: ${problems.join('; ')}`, {
-      hint: 'a tab needs tab, scope.host, scope.datRoot and folders.transferredDat, .archiveDat, .inLensPng, .logs; scope.listing, scope.sshConfig, folders.quarantine and expected.firstDat, .lastDat, .count are optional',
+      hint: 'a tab needs tab, scope.host, scope.datRoot and folders.transferredDat, .archiveDat, .inLensPng, .logs; scope.listing, scope.sshConfig, folders.quarantine, expected.firstDat, .lastDat, .count and render.url, .owner, .project, .stack, .maskDir are optional',
     });
   }
   const base = dirname(resolve(file));
@@ -109,6 +124,7 @@ export function parseTab(text: string, file: string): Tab {
       // As 03_fetch_missing_dat.sh keeps them: bad dats in dat_bad/ next to the archive's dat/.
       quarantine: abs(t.folders.quarantine ?? join(dirname(abs(t.folders.archiveDat)), 'dat_bad')),
     },
+    render: t.render && { ...t.render, maskDir: t.render.maskDir === undefined ? undefined : abs(t.render.maskDir) },
   };
 }
 
