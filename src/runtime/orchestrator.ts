@@ -149,11 +149,11 @@ export class Orchestrator {
       emit({ type: 'ran', summary });
     }
     const reports: RunReport[] = [];
+    const ledger = await this.ledger();
     for (const [i, r] of outcome.runs.entries()) {
-      const report = await this.report(recipe, r.run, outcome.plan.runs[i].jobs.map((j) => j.key));
-      const left = await (await this.ledger()).remaining({ runIds: [r.run.id] });
+      const left = await ledger.remaining({ runIds: [r.run.id] });
       if (left.todo + left.ongoing > 0 && !here.includes(r)) waiting.push({ run: r.run.name, left: left.todo + left.ongoing });
-      else reports.push(report);
+      else reports.push(await this.report(recipe, r.run, outcome.plan.runs[i].jobs.map((j) => j.key)));
     }
     const interrupted = o.signal?.aborted ?? false;
     const failed = rejected + reports.filter((r) => !r.ok).length;

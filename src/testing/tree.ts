@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { sampleBytes } from '../recipes/demo/sample.ts';
 import { dirname, join, relative } from 'node:path';
 
 export async function tempDir(prefix = 'ferry-test-'): Promise<string> {
@@ -9,15 +10,7 @@ export async function tempDir(prefix = 'ferry-test-'): Promise<string> {
 }
 
 /** Bytes that depend only on (seed, size): a re-generated tree is identical. */
-export function content(seed: string, size: number): Buffer {
-  const out = Buffer.allocUnsafe(size);
-  let block = createHash('sha256').update(seed).digest();
-  for (let off = 0; off < size; off += block.length) {
-    block.copy(out, off, 0, Math.min(block.length, size - off));
-    block = createHash('sha256').update(block).digest();
-  }
-  return out;
-}
+export const content = sampleBytes;
 
 /** Writes `count` files of `size` bytes spread over nested folders; returns their keys. */
 export async function makeTree(root: string, count: number, size: number | ((i: number) => number), perFolder = 100): Promise<string[]> {

@@ -1,8 +1,19 @@
 // A small acquisition as an instrument leaves it: FIB-SEM-style tiles in date folders, a few large
 // files and a log, generated deterministically so every demo run starts from the same bytes.
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { content } from '../../testing/tree.ts';
+
+/** Bytes that depend only on (seed, size): a re-generated file is identical. */
+export function sampleBytes(seed: string, size: number): Buffer {
+  const out = Buffer.allocUnsafe(size);
+  let block = createHash('sha256').update(seed).digest();
+  for (let off = 0; off < size; off += block.length) {
+    block.copy(out, off, 0, Math.min(block.length, size - off));
+    block = createHash('sha256').update(block).digest();
+  }
+  return out;
+}
 
 export interface SampleTree {
   files: number;
@@ -21,7 +32,7 @@ export async function writeSampleAcquisition(root: string, tiles = 300): Promise
   for (const [key, size] of files) {
     const p = join(root, key);
     await mkdir(dirname(p), { recursive: true });
-    await writeFile(p, content(key, size));
+    await writeFile(p, sampleBytes(key, size));
     bytes += size;
   }
   return { files: files.length, bytes };
