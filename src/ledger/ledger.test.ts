@@ -157,6 +157,8 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       await ledger.cancel({ ids: [job.id] });
       const afterCancel = await ledger.changeMark();
       assert.ok(afterCancel.events > afterRun.events);
+      assert.deepEqual(await ledger.runsWithEventsAfter(afterRun.events), [run.id]);
+      assert.deepEqual(await ledger.runsWithEventsAfter(afterCancel.events), []);
       await ledger.records.put({ recipe: 'test', type: 't', key: 'k', body: {} });
       assert.ok((await ledger.changeMark()).records > afterCancel.records);
     });

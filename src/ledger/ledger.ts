@@ -336,6 +336,18 @@ export class Ledger {
     return { runs, events, records };
   }
 
+  /** The runs whose jobs have events after `eventId`: what changed since a change mark. */
+  async runsWithEventsAfter(eventId: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('job_events as e')
+      .innerJoin('jobs as j', 'j.id', 'e.job_id')
+      .select('j.run_id')
+      .distinct()
+      .where('e.id', '>', eventId)
+      .execute();
+    return rows.map((r) => Number(r.run_id));
+  }
+
   async events(jobId: number): Promise<JobEvent[]> {
     await this.getJob(jobId);
     const rows = await this.db.selectFrom('job_events').selectAll().where('job_id', '=', jobId).orderBy('id').execute();
