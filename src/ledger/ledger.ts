@@ -464,6 +464,10 @@ export class Ledger {
         eb.fn.sum<number>('bytes_total').as('btotal'),
       ])
       .where('run_id', 'in', ids)
+      // Naming every state steers SQLite to jobs_run_state_id, which visits the rows in table
+      // order, rather than to the (run_id, key) index, which visits them in key order: random
+      // reads, four times slower on a run of a million jobs.
+      .where('state', 'in', JOB_STATES)
       .where('progress_unit', 'is not', null)
       .groupBy(['run_id', 'progress_unit'])
       .execute();

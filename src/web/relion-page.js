@@ -218,7 +218,7 @@ function startDialog(s, h) {
 
 function field(x, f) {
   const req = x.required === 'always' || (x.required === 'after-ctf' && !f.stopAfterCtf);
-  const label = html`${x.label}${req ? html`<span class="req" aria-hidden="true"> *</span>` : nothing}`;
+  const label = html`<span class="field-label">${x.label}${req ? html`<span class="req" aria-hidden="true"> *</span>` : nothing}</span>`;
   if (x.kind === 'boolean') {
     const onChange = x.name === 'stop_after_ctf_estimation' ? (e) => { f.stopAfterCtf = e.target.checked; f.redraw(); } : undefined;
     return html`<label class="check-field"><input type="checkbox" name=${x.name} ?checked=${x.default === true} @change=${onChange}> ${label} <code class="muted">${x.name}</code></label>`;

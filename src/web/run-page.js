@@ -166,6 +166,7 @@ export function runPage(runId) {
       if (!s.info) return html`<p class="muted">Loading the run…</p>`;
       const status = c.runs.get(runId) ?? s.info.status;
       const run = status.run;
+      const view = workflowView(s.info, s.report, c);
       return html`
         <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Runs</a> › <span>${run.name}</span></nav>
         <header class="run-head">
@@ -173,9 +174,9 @@ export function runPage(runId) {
           <p class="muted">${s.info.title ?? run.labels.recipe ?? ''}</p>
           ${labels(run.labels)}
         </header>
-        ${summary(status)}
-        ${reportSection(s, loadReport)}
-        ${workflowView(s.info, s.report, c)}
+        ${status.counts.total ? summary(status) : nothing}
+        ${view}
+        ${reportSection(s, loadReport, view !== nothing)}
         <section aria-labelledby="jobs-h">
           <h2 id="jobs-h">Jobs</h2>
           ${toolbar(s, status, c, { filter, search, act })}
@@ -207,14 +208,17 @@ function summary(status) {
   </section>`;
 }
 
-function reportSection(s, reload) {
+/** The recipe's report; folded away under a workflow view, which shows the same more richly. */
+function reportSection(s, reload, folded) {
   if (s.reportError) return html`<section class="report" aria-label="Report">${errorBox(s.reportError)}</section>`;
   if (!s.report) return html`<section class="report muted" aria-label="Report">Summing the run up…</section>`;
   const r = s.report;
+  const badge = html`<span class=${`badge ${r.ok ? 'state-success' : 'state-error'}`}>${r.ok ? 'complete' : 'not complete'}</span>`;
+  const lines = html`<pre class="report-lines">${r.lines.join('\n')}</pre>`;
+  if (folded) return html`<details class="report"><summary>Report as the command line prints it ${badge}</summary>${lines}</details>`;
   return html`<section class="report" aria-labelledby="report-h">
-    <h2 id="report-h">Report <span class=${`badge ${r.ok ? 'state-success' : 'state-error'}`}>${r.ok ? 'complete' : 'not complete'}</span>
-      <button class="link" @click=${reload}>Refresh</button></h2>
-    <pre class="report-lines">${r.lines.join('\n')}</pre>
+    <h2 id="report-h">Report ${badge} <button class="link" @click=${reload}>Refresh</button></h2>
+    ${lines}
   </section>`;
 }
 
@@ -237,7 +241,7 @@ function toolbar(s, status, c, h) {
       ? html`<div class="actions" role="group" aria-label="Actions">
         <button ?disabled=${disabled || s.selected.size === 0} title=${why} @click=${() => h.act('retry', { ids: [...s.selected] })}>Retry selected (${s.selected.size})</button>
         <button ?disabled=${disabled || s.selected.size === 0} title=${why} @click=${() => h.act('cancel', { ids: [...s.selected] })}>Cancel selected (${s.selected.size})</button>
-        <button ?disabled=${disabled || failed === 0} title=${why} @click=${() => h.act('retry', { all: true })}>Retry all failed (${count(failed)})</button>
+        <button ?disabled=${disabled || failed === 0} title=${why} @click=${() => h.act('retry', { all: true })}>Retry failed and cancelled (${count(failed)})</button>
         <button class="danger" ?disabled=${disabled || unfinished === 0} title=${why}
           @click=${() => confirm(`Cancel all ${count(unfinished)} unfinished job(s) of ${status.run.name}?`) && h.act('cancel', { all: true })}>Cancel all unfinished</button>
       </div>`
