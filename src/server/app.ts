@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FerryError, errorMessage } from '../errors.ts';
+import { isTransient } from '../ledger/failures.ts';
 import type { Orchestrator } from '../runtime/orchestrator.ts';
 import { answerDatasetRequest } from '../volume/serve.ts';
 import { packageFolder, sendAsset, webFolder } from './files.ts';
@@ -78,6 +79,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
       return reply.code(status).send({ error: e.message, hint: e.hint });
     }
     if (e.validation) return reply.code(400).send({ error: `bad request: ${e.message}` });
+    if (isTransient(e)) return reply.code(503).send({ error: `the ledger at ${ledger.where} cannot be reached now (${errorMessage(e)})`, hint: 'the page tries again by itself' });
     if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.message });
     process.stderr.write(`ferry serve: internal error on ${_req.method} ${_req.url}: ${e.stack ?? errorMessage(e)}\n`);
     return reply.code(500).send({ error: `internal error: ${errorMessage(e)}` });

@@ -102,6 +102,7 @@ test('live counts while workers run, Retry runs a failed job again, Cancel stops
     await page.getByRole('button', { name: `Cancel job ${slow}` }).click();
     await rowState(page, slow, 'cancelled');
     await exited(workers[0]);
+    await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
     await page.screenshot({ path: join(SCREENSHOTS, 'run.png') });
 
     // The job page of the failed job: its error and event log, as text.
@@ -123,6 +124,14 @@ test('live counts while workers run, Retry runs a failed job again, Cancel stops
     await rowState(page, id('tile-a'), 'success');
     assert.equal(await exited(workers[1]), 0, workers[1].output());
     await rowState(page, id('tile-b'), 'error');
+    // A selection, then every failed job of the run, by keyboard.
+    await page.getByRole('checkbox', { name: `Select job ${id('tile-b')}` }).check();
+    await page.getByRole('button', { name: 'Cancel selected (1)' }).click();
+    await rowState(page, id('tile-b'), 'cancelled');
+    const retryAll = page.getByRole('button', { name: 'Retry failed and cancelled (1)' });
+    await retryAll.focus();
+    await page.keyboard.press('Enter');
+    await rowState(page, id('tile-b'), 'todo');
     assert.equal(await page.evaluate(() => (globalThis as { ferryTestNoReload?: boolean }).ferryTestNoReload), true, 'still no reload');
     assert.deepEqual(dialogs, [], 'no script from a key or an error ran');
   } finally {

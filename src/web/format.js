@@ -44,6 +44,13 @@ export function time(ms) {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
+/** The time of day for today's times, the date and time otherwise: for dense tables. */
+export function shortTime(ms) {
+  if (ms === null || ms === undefined) return '–';
+  const full = time(ms);
+  return full.slice(0, 10) === time(Date.now()).slice(0, 10) ? full.slice(11) : full;
+}
+
 export function eta(status) {
   const left = status.counts.todo + status.counts.ongoing;
   if (left === 0) return status.counts.total ? 'finished' : '–';

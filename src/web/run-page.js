@@ -4,7 +4,7 @@ import { html, nothing } from '/vendor/lit-html/lit-html.js';
 import { live } from '/vendor/lit-html/directives/live.js';
 import { repeat } from '/vendor/lit-html/directives/repeat.js';
 import { get, post, query } from './api.js';
-import { STATES, STATE_LABELS, count, errorBox, eta, progressBar, rate, stateBadge, time, unitsLine } from './format.js';
+import { STATES, STATE_LABELS, count, errorBox, eta, progressBar, rate, shortTime, stateBadge, time, unitsLine } from './format.js';
 import { workflowView } from './workflow-views.js';
 
 const PAGE = 50;
@@ -270,7 +270,7 @@ function jobsTable(s, runId, c, h) {
       <td>${stateBadge(j.state)}</td>
       <td class="num">${j.attempts}/${j.maxAttempts}</td>
       <td class="units">${jobProgress(j)}</td>
-      <td class="time">${time(j.updatedAt)}</td>
+      <td class="time" title=${time(j.updatedAt)}>${shortTime(j.updatedAt)}</td>
       <td class="error-cell" title=${j.lastError ?? ''}>${firstLine(j.lastError)}</td>
       ${c.actions
         ? html`<td class="row-actions">
