@@ -75,7 +75,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
 
   app.setErrorHandler((e: FastifyError, _req, reply) => {
     if (e instanceof FerryError) {
-      const status = e.code === 'NotFound' || e.code === 'UnknownVisit' ? 404 : e.code === 'ProcessingActive' ? 409 : e.kind === 'environment' ? 503 : 400;
+      const status = e.code === 'NotFound' || e.code === 'UnknownVisit' ? 404 : e.code === 'ProcessingActive' ? 409 : e.kind === 'environment' || e.code === 'IspybUnreachable' ? 503 : 400;
       return reply.code(status).send({ error: e.message, hint: e.hint });
     }
     if (e.validation) return reply.code(400).send({ error: `bad request: ${e.message}` });

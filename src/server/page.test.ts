@@ -5,7 +5,7 @@
 // The tests take the screenshots of the README (docs/screenshots/).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { openLedger } from '../ledger/open.ts';
@@ -14,9 +14,8 @@ import { makeStageFolders, scopePath, testTabLayout, tileBytes, writeStages, wri
 import { ingest, writeStack } from '../recipes/volume/test-support.ts';
 import { runFerry, startFerry, collect } from '../testing/cli.ts';
 import { tempDir } from '../testing/tree.ts';
-import { launchChromium, requireEnv, serve, until } from './test-support.ts';
+import { launchChromium, requireEnv, screenshotFolder, serve, until } from './test-support.ts';
 
-const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
 const XSS_KEY = '<img src=x onerror=alert(1)>';
 
 /** The number the runs page shows for a run and a state ('total', 'todo', ..., 'cancelled'). */
@@ -45,6 +44,7 @@ function rowState(page: Page, jobId: number, state: string) {
 
 test('live counts while workers run, Retry runs a failed job again, Cancel stops a running one, markup in a key is text', async () => {
   const root = await tempDir('ferry-page-');
+  const shots = await screenshotFolder(root);
   const ledgerFile = join(root, 'ledger.sqlite');
   const ledger = await openLedger(ledgerFile);
   const plates = await ledger.createRun({ name: 'jump-2024_05_plates', labels: { recipe: 'jump', source: 'source_4', batch: '2024_05_08_Batch1' } });
@@ -64,7 +64,8 @@ test('live counts while workers run, Retry runs a failed job again, Cancel stops
   assert.equal(bare.code, 1, bare.stderr);
 
   const s = await serve(['--ledger', ledgerFile]);
-  const context = await launchChromium(root);
+  const chrome = await launchChromium();
+  const context = chrome.context;
   const dialogs: string[] = [];
   const workers: ReturnType<typeof spawnWorker>[] = [];
   try {
@@ -81,8 +82,7 @@ test('live counts while workers run, Retry runs a failed job again, Cancel stops
 
     workers.push(spawnWorker(['--ledger', ledgerFile, '--run', plates.name, '--until-empty', '--concurrency', '2', '--lease', '3']));
     await waitForCount(page, plates.id, 'success', 4);
-    await mkdir(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: join(SCREENSHOTS, 'runs.png') });
+    await page.screenshot({ path: join(shots, 'runs.png') });
     await waitForCount(page, plates.id, 'success', 12, true);
     await waitForCount(page, plates.id, 'error', 1, true);
     assert.equal(await shownCount(page, plates.id, 'ongoing'), 1, 'the slow job is still running');
@@ -103,7 +103,7 @@ test('live counts while workers run, Retry runs a failed job again, Cancel stops
     await rowState(page, slow, 'cancelled');
     await exited(workers[0]);
     await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
-    await page.screenshot({ path: join(SCREENSHOTS, 'run.png') });
+    await page.screenshot({ path: join(shots, 'run.png') });
 
     // The job page of the failed job: its error and event log, as text.
     await xssRow.locator('td.key a').click();
@@ -112,7 +112,7 @@ test('live counts while workers run, Retry runs a failed job again, Cancel stops
     assert.match((await page.locator('pre.error-text').textContent()) ?? '', /<script>alert\(2\)<\/script>/);
     assert.ok((await page.locator('table.events td.message').allTextContents()).includes('about to fail on attempt 1'));
     assert.equal(await page.locator('main img, main script, main b').count(), 0);
-    await page.screenshot({ path: join(SCREENSHOTS, 'job.png') });
+    await page.screenshot({ path: join(shots, 'job.png') });
 
     // Retry one failed job of the other run; a worker with the job kinds runs it: it succeeds.
     await page.getByRole('link', { name: 'Runs', exact: true }).first().click();
@@ -136,8 +136,8 @@ test('live counts while workers run, Retry runs a failed job again, Cancel stops
     assert.deepEqual(dialogs, [], 'no script from a key or an error ran');
   } finally {
     for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
-    await context.close();
-    await s.stop();
+    // Both, whatever happened: a browser or a server left over would hold the test run open.
+    await Promise.allSettled([chrome.close(), s.stop()]);
     await rm(root, { recursive: true, force: true });
   }
 });
@@ -152,7 +152,8 @@ test('read-only: the page has no actions at all', async () => {
   const w = spawnWorker(['--ledger', ledgerFile, '--until-empty']);
   await exited(w);
   const s = await serve(['--ledger', ledgerFile, '--read-only']);
-  const context = await launchChromium(root);
+  const chrome = await launchChromium();
+  const context = chrome.context;
   try {
     const page = await context.newPage();
     await page.goto(`${s.url}runs/${run.id}`);
@@ -164,8 +165,8 @@ test('read-only: the page has no actions at all', async () => {
     await page.locator('table.events').waitFor();
     assert.equal(await page.getByRole('button', { name: /^(retry|cancel)$/i }).count(), 0);
   } finally {
-    await context.close();
-    await s.stop();
+    // Both, whatever happened: a browser or a server left over would hold the test run open.
+    await Promise.allSettled([chrome.close(), s.stop()]);
     await rm(root, { recursive: true, force: true });
   }
 });
@@ -173,6 +174,7 @@ test('read-only: the page has no actions at all', async () => {
 test('workflow views: a FIB-SEM tab check as check_tabs shows it, and a volume that opens in Neuroglancer served by Ferry', async () => {
   const ngDir = requireEnv('FERRY_TEST_NEUROGLANCER_DIR', 'neuroglancer.sh');
   const root = await tempDir('ferry-page-');
+  const shots = await screenshotFolder(root);
   const ledgerFile = join(root, 'ledger.sqlite');
 
   // A tab whose middle tile never left the scope and whose last one is not archived yet.
@@ -192,7 +194,8 @@ test('workflow views: a FIB-SEM tab check as check_tabs shows it, and a volume t
   await ingest(ledgerFile, [stack.dir, volume, '--voxel-size', '4,4,40', '--chunk', '32,32,2', '--task-size', '64,64,4', '--nonzero-threshold', '0', '--run', 'volume-em']);
 
   const s = await serve(['--ledger', ledgerFile, '--read-only', '--neuroglancer', ngDir]);
-  const context = await launchChromium(root);
+  const chrome = await launchChromium();
+  const context = chrome.context;
   try {
     const ledger = await openLedger(ledgerFile);
     const runs = await ledger.listRuns();
@@ -212,12 +215,12 @@ test('workflow views: a FIB-SEM tab check as check_tabs shows it, and a volume t
     assert.deepEqual((await count.locator('td').allTextContents()).slice(0, 3), ['2', '4', 'mismatch']);
     const first = view.locator('table.expected tr', { hasText: 'First .dat' });
     assert.equal(await first.locator('td').nth(2).textContent(), 'as expected');
-    await page.screenshot({ path: join(SCREENSHOTS, 'fibsem-check.png') });
+    await page.screenshot({ path: join(shots, 'fibsem-check.png') });
 
     await page.goto(`${s.url}runs/${volumeRun.id}`);
     const open = page.getByRole('link', { name: 'Open in Neuroglancer' });
     await open.waitFor();
-    await page.screenshot({ path: join(SCREENSHOTS, 'volume.png') });
+    await page.screenshot({ path: join(shots, 'volume.png') });
     const failed: string[] = [];
     const served: string[] = [];
     context.on('response', (r) => {
@@ -234,8 +237,8 @@ test('workflow views: a FIB-SEM tab check as check_tabs shows it, and a volume t
     assert.deepEqual(failed, [], 'every request to Ferry succeeded');
     assert.ok(viewer.url().startsWith(`${s.url}neuroglancer/`), 'Neuroglancer itself came from Ferry, not the internet');
   } finally {
-    await context.close();
-    await s.stop();
+    // Both, whatever happened: a browser or a server left over would hold the test run open.
+    await Promise.allSettled([chrome.close(), s.stop()]);
     await rm(root, { recursive: true, force: true });
   }
 });

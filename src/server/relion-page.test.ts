@@ -5,7 +5,7 @@
 // when a job of the collection is active.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openLedger } from '../ledger/open.ts';
 import { freshIspyb } from '../processing/ispyb/test-support.ts';
@@ -13,9 +13,8 @@ import { openIspybRecords } from '../processing/ispyb/ispyb-records.ts';
 import { VISITS } from '../processing/records-contract-test-support.ts';
 import type { StartRequest } from '../processing/records.ts';
 import { tempDir } from '../testing/tree.ts';
-import { launchChromium, serve } from './test-support.ts';
+import { launchChromium, screenshotFolder, serve } from './test-support.ts';
 
-const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
 
 function startRequest(imageDirectory: string, fileTemplate: string): StartRequest {
   return {
@@ -31,6 +30,7 @@ function startRequest(imageDirectory: string, fileTemplate: string): StartReques
 test('RELION: collections with their jobs by SynchWeb’s status rule; Stop and restart while one runs; the Start form’s defaults', async () => {
   const ispyb = await freshIspyb();
   const root = await tempDir('ferry-relion-page-');
+  const shots = await screenshotFolder(root);
   const records = await openIspybRecords(ispyb.url);
   // Collection A: an old run that succeeded, then one that runs now.
   const a = await records.start(startRequest('/dls/m12/data/2026/cm28212-6/raw/', 'GridSquare_*/Data/*.mrc'));
@@ -48,7 +48,8 @@ test('RELION: collections with their jobs by SynchWeb’s status rule; Stop and 
   const ledgerFile = join(root, 'ledger.sqlite');
   await (await openLedger(ledgerFile)).close();
   const s = await serve(['--ledger', ledgerFile, '--ispyb', ispyb.url]);
-  const context = await launchChromium(root);
+  const chrome = await launchChromium();
+  const context = chrome.context;
   try {
     const page = await context.newPage();
     await page.goto(s.address);
@@ -68,8 +69,7 @@ test('RELION: collections with their jobs by SynchWeb’s status rule; Stop and 
     assert.equal(await dcB.getByRole('button', { name: 'Start', exact: true }).count(), 1, 'nothing active: Start');
     assert.equal(await dcB.getByRole('button', { name: /Stop/ }).count(), 0);
     assert.equal(await dcB.locator('td.message').textContent(), 'MotionCorr: <gain> reference missing', 'a message is text');
-    await mkdir(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: join(SCREENSHOTS, 'relion.png') });
+    await page.screenshot({ path: join(shots, 'relion.png') });
 
     // The form sends what the page's user chose, typed; the request is caught before it reaches
     // the server, whose Start goes through the relion recipe (not part of this test).
@@ -89,7 +89,7 @@ test('RELION: collections with their jobs by SynchWeb’s status rule; Stop and 
     await dialog.getByLabel(/Pixel size/).fill('1.23');
     await dialog.getByLabel(/Dose per frame/).fill('0.5');
     await dialog.getByLabel(/Stop after CTF estimation/).check();
-    await page.screenshot({ path: join(SCREENSHOTS, 'relion-start.png') });
+    await page.screenshot({ path: join(shots, 'relion-start.png') });
     await dialog.getByRole('button', { name: 'Start', exact: true }).click();
     await dialog.waitFor({ state: 'hidden' });
     const first = sent[0] as { params: Record<string, unknown> };
@@ -115,8 +115,8 @@ test('RELION: collections with their jobs by SynchWeb’s status rule; Stop and 
     assert.equal((sent[1] as { stopAndRestart: boolean }).stopAndRestart, true, 'a collection with an active job is stopped and restarted');
     assert.equal((sent[1] as { fileTemplate: string }).fileTemplate, 'GridSquare_*/Data/*.mrc');
   } finally {
-    await context.close();
-    await s.stop();
+    // Both, whatever happened: a browser or a server left over would hold the test run open.
+    await Promise.allSettled([chrome.close(), s.stop()]);
     await ispyb.dispose();
     await rm(root, { recursive: true, force: true });
   }

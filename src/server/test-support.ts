@@ -3,7 +3,7 @@
 // page state without sleeping.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { BrowserContext } from 'playwright-core';
@@ -55,14 +55,23 @@ export async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promis
   };
 }
 
+export interface Chromium {
+  context: BrowserContext;
+  /** Ends the browser process, whatever state its pages are in. */
+  close(): Promise<void>;
+}
+
 /** Headless Chromium with the flags the closed network needs (see the Neuroglancer test). */
-export async function launchChromium(root: string, viewport = { width: 1280, height: 900 }): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(await mkdtemp(join(root, 'profile-')), {
+export async function launchChromium(viewport = { width: 1280, height: 900 }): Promise<Chromium> {
+  const browser = await chromium.launch({
     executablePath: requireEnv('FERRY_TEST_CHROMIUM', 'chromium.sh'),
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport,
   });
+  const context = await browser.newContext({ viewport });
+  // A shared machine under load can take long to draw a page: wait for states, not for a clock.
+  context.setDefaultTimeout(120_000);
+  return { context, close: () => browser.close() };
 }
 
 /** Polls `check` until it returns a value other than undefined (a state, never a fixed sleep). */
@@ -79,4 +88,15 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Where the tests put their screenshots: the README's folder docs/screenshots with
+ * FERRY_UPDATE_SCREENSHOTS=1 (how they are made), else the test's own scratch folder, so that a test
+ * run leaves the work tree as it was.
+ */
+export async function screenshotFolder(scratch: string): Promise<string> {
+  const dir = process.env.FERRY_UPDATE_SCREENSHOTS ? join(import.meta.dirname, '..', '..', 'docs', 'screenshots') : join(scratch, 'screenshots');
+  await mkdir(dir, { recursive: true });
+  return dir;
 }
