@@ -15,7 +15,7 @@ import { DEFAULT_KEY_TEMPLATE } from '../recipes/jump/plan.ts';
 import { DEFAULT_LAYOUT_FILE } from '../recipes/mouselight/layout.ts';
 
 /** Libraries that only some commands need, and never the command tree itself. */
-const HEAVY = ['kysely', 'pg', 'better-sqlite3', 'zod', 'yaml', 'sharp', '@aws-sdk/', '@smithy/', '@google-cloud/', '@inquirer/'];
+const HEAVY = ['kysely', 'pg', 'better-sqlite3', 'zod', 'yaml', 'sharp', '@aws-sdk/', '@smithy/', '@google-cloud/', '@inquirer/', 'fastify', '@fastify/'];
 
 const RECORDER = `
 import { registerHooks } from 'node:module';

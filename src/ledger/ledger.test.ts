@@ -113,6 +113,55 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(st.progress, [{ unit: 'files', done: 3, total: 3 }]);
       assert.deepEqual(st.bytes, { done: 30, total: 30 });
     });
+
+    test('a run’s jobs read a page at a time: by state, by a piece of the key, after the last page', async () => {
+      const run = await ledger.createRun({ name: 'paged' });
+      const other = await ledger.createRun({ name: 'paged-other' });
+      const keys = Array.from({ length: 25 }, (_, i) => (i === 7 ? 'plate_%7' : `Plate-${String(i).padStart(2, '0')}`));
+      await ledger.addJobs(run.id, keys.map((key) => ({ kind: 'noop', key, params: { big: 'x'.repeat(1000) } })));
+      await ledger.addJobs(other.id, [{ kind: 'noop', key: 'Plate-00' }]);
+      const all = await ledger.listJobs({ runId: run.id });
+      await ledger.cancel({ ids: [all[3].id, all[10].id, all[20].id] });
+
+      const seen: string[] = [];
+      let after: number | undefined;
+      for (let pages = 0; ; pages++) {
+        const page = await ledger.pageJobs({ runId: run.id, after, limit: 10 });
+        seen.push(...page.jobs.map((j) => j.key));
+        assert.ok(page.jobs.every((j) => !('params' in j)), 'a page carries no parameters');
+        if (page.next === null) {
+          assert.equal(pages, 2);
+          break;
+        }
+        after = page.next;
+      }
+      assert.deepEqual(seen, keys, 'every job once, in id order, none of the other run');
+
+      const cancelled = await ledger.pageJobs({ runId: run.id, states: ['cancelled', 'error'], limit: 2 });
+      assert.deepEqual(cancelled.jobs.map((j) => j.key), [keys[3], keys[10]]);
+      const rest = await ledger.pageJobs({ runId: run.id, states: ['cancelled', 'error'], after: cancelled.next!, limit: 2 });
+      assert.deepEqual(rest, { jobs: [{ ...rest.jobs[0], key: keys[20], state: 'cancelled' }], next: null });
+
+      assert.deepEqual((await ledger.pageJobs({ runId: run.id, keyContains: 'plate-1', limit: 50 })).jobs.map((j) => j.key), keys.slice(10, 20), 'any case');
+      assert.deepEqual((await ledger.pageJobs({ runId: run.id, keyContains: '_%', limit: 50 })).jobs.map((j) => j.key), ['plate_%7'], '% and _ are plain characters');
+      assert.deepEqual((await ledger.pageJobs({ runId: run.id, keyContains: 'te-2', states: ['cancelled'], limit: 50 })).jobs.map((j) => j.key), [keys[20]]);
+    });
+
+    test('the change mark moves with every run, job event and record', async () => {
+      const before = await ledger.changeMark();
+      const run = await ledger.createRun({ name: 'marked' });
+      const afterRun = await ledger.changeMark();
+      assert.ok(afterRun.runs > before.runs);
+      await ledger.addJobs(run.id, [{ kind: 'noop', key: 'one' }]);
+      const [job] = await ledger.listJobs({ runId: run.id });
+      await ledger.cancel({ ids: [job.id] });
+      const afterCancel = await ledger.changeMark();
+      assert.ok(afterCancel.events > afterRun.events);
+      assert.deepEqual(await ledger.runsWithEventsAfter(afterRun.events), [run.id]);
+      assert.deepEqual(await ledger.runsWithEventsAfter(afterCancel.events), []);
+      await ledger.records.put({ recipe: 'test', type: 't', key: 'k', body: {} });
+      assert.ok((await ledger.changeMark()).records > afterCancel.records);
+    });
   });
 }
 
@@ -127,7 +176,7 @@ describe('ledger schema checks', () => {
       await db.destroy();
       const refused = await runCli(['status', '--ledger', file]);
       assert.equal(refused.code, 2);
-      assert.match(refused.stderr, /older schema \(missing 0002_job_events, 0003_records\)/);
+      assert.match(refused.stderr, /older schema \(missing 0002_job_events, 0003_records[,)]/);
       assert.match(refused.stderr, /ferry ledger migrate --ledger/);
       assert.doesNotMatch(refused.stderr, /at .*\.ts:\d+/, 'no stack trace');
       const migrated = await runCli(['ledger', 'migrate', '--ledger', file]);

@@ -12,6 +12,7 @@ import {
   relionOptionsFor,
   relionOptionsFromRows,
   relionParameterRows,
+  relionFormFields,
 } from './relion-options.ts';
 
 // The file of seeds/004 (relion_msg_200416.130626.json), as SynchWeb wrote it.
@@ -191,4 +192,18 @@ test('a parameters file that is missing, not JSON or not an object is refused', 
   await assert.rejects(readRelionParamsFile('/nonexistent/relion_msg.json'), /cannot read the RELION parameters file \/nonexistent\/relion_msg.json/);
   await assert.rejects(readRelionParamsFile(await seedFile('{"voltage": 300,')), /is not JSON/);
   await assert.rejects(readRelionParamsFile(await seedFile('[1, 2]')), /does not hold a JSON object/);
+});
+
+test('the Start form offers every option a user sets, with the defaults the options themselves apply', () => {
+  const fields = relionFormFields();
+  assert.deepEqual(fields.map((f) => f.name).sort(), RELION_OPTION_NAMES.filter((n) => n !== 'import_images').sort());
+  // A form filled with its defaults and the required values is what relionOptions makes of those values alone.
+  const required = { angpix: 1.23, motioncor_doseperframe: 0.5, autopick_LoG_diam_min: 100, autopick_LoG_diam_max: 150, mask_diameter: 160, extract_boxsize: 256, extract_small_boxsize: 64 };
+  const defaults = Object.fromEntries(fields.filter((f) => f.default !== undefined && !f.eerOnly).map((f) => [f.name, f.default]));
+  assert.deepEqual(relionOptions([{ label: 'form', values: { ...defaults, ...required } }]), relionOptions([{ label: 'given', values: required }]));
+  assert.deepEqual(fields.find((f) => f.name === 'voltage'), { name: 'voltage', label: 'Voltage (kV)', kind: 'choice', choices: [200, 300], default: 300, afterCtf: false });
+  assert.deepEqual(fields.filter((f) => f.required === 'always').map((f) => f.name), ['angpix', 'motioncor_doseperframe']);
+  for (const f of fields.filter((f) => f.choices)) {
+    for (const c of f.choices!) relionOptions([{ label: 'form', values: { ...required, [f.name]: c } }]);
+  }
 });

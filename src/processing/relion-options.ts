@@ -52,16 +52,21 @@ function text(max: number) {
 /** ProcessingJobParameter.parameterValue is varchar(1024). */
 const VALUE_MAX = 1024;
 
+const ACQUISITION_SOFTWARE = ['EPU', 'SerialEM'] as const;
+const VOLTAGES_KV = [200, 300];
+const CS_MM = [1.4, 2.0, 2.7];
+const BINNINGS = [1, 2];
+
 const Options = z.strictObject({
-  acquisition_software: z.enum(['EPU', 'SerialEM'], { error: 'should be EPU or SerialEM' }).optional(),
+  acquisition_software: z.enum(ACQUISITION_SOFTWARE, { error: 'should be EPU or SerialEM' }).optional(),
   import_images: text(VALUE_MAX).optional(),
   motioncor_gainreference: text(VALUE_MAX).optional(),
-  voltage: oneOf([200, 300]).default(300),
-  Cs: oneOf([1.4, 2.0, 2.7]).default(2.7),
+  voltage: oneOf(VOLTAGES_KV).default(300),
+  Cs: oneOf(CS_MM).default(2.7),
   ctffind_do_phaseshift: bool().default(false),
   angpix: real(0.02, 100),
   eer_grouping: whole(1, 10_000).optional(),
-  motioncor_binning: oneOf([1, 2]).default(1),
+  motioncor_binning: oneOf(BINNINGS).default(1),
   motioncor_doseperframe: real(0.003, 5),
   stop_after_ctf_estimation: bool().default(false),
   do_class2d: bool().optional(),
@@ -272,4 +277,77 @@ export function relionOptionsFromRows(rows: ParameterRow[], label: string): Reli
   const values: Record<string, unknown> = {};
   for (const r of rows) values[r.key] = r.value;
   return relionOptions([{ label, values }]);
+}
+
+/** One field of a Start form, as SynchWeb's RelionSchema draws it: what a web page shows. */
+export interface RelionFormField {
+  name: keyof RelionOptions;
+  label: string;
+  kind: 'number' | 'choice' | 'boolean' | 'text';
+  choices?: readonly (string | number)[];
+  default?: string | number | boolean;
+  /** Needed (no default) when the run goes past CTF estimation, or always. */
+  required?: 'always' | 'after-ctf';
+  /** Recorded only when the run goes past CTF estimation. */
+  afterCtf: boolean;
+  /** Only for EER movies. */
+  eerOnly?: boolean;
+}
+
+const FORM_LABELS: Partial<Record<keyof RelionOptions, [string, RelionFormField['kind']]>> = {
+  acquisition_software: ['Acquisition software', 'choice'],
+  motioncor_gainreference: ['Gain reference file', 'text'],
+  voltage: ['Voltage (kV)', 'choice'],
+  Cs: ['Spherical aberration Cs (mm)', 'choice'],
+  ctffind_do_phaseshift: ['Phase plate (CTF phase shift)', 'boolean'],
+  angpix: ['Pixel size (Å/pixel)', 'number'],
+  eer_grouping: ['EER fractionation (frames per fraction)', 'number'],
+  motioncor_binning: ['Motion correction binning', 'choice'],
+  motioncor_doseperframe: ['Dose per frame (e⁻/Å²)', 'number'],
+  stop_after_ctf_estimation: ['Stop after CTF estimation', 'boolean'],
+  do_class2d: ['2D classification', 'boolean'],
+  do_class3d: ['3D classification', 'boolean'],
+  use_fsc_criterion: ['Use the FSC criterion (3D)', 'boolean'],
+  autopick_do_cryolo: ['Pick with crYOLO', 'boolean'],
+  autopick_LoG_diam_min: ['Minimum particle diameter (Å)', 'number'],
+  autopick_LoG_diam_max: ['Maximum particle diameter (Å)', 'number'],
+  mask_diameter: ['Mask diameter (Å)', 'number'],
+  extract_downscale: ['Downscale extracted particles', 'boolean'],
+  extract_boxsize: ['Box size (pixels)', 'number'],
+  extract_small_boxsize: ['Downscaled box size (pixels)', 'number'],
+  do_class2d_pass2: ['2D classification, second pass', 'boolean'],
+  do_class3d_pass2: ['3D classification, second pass', 'boolean'],
+};
+
+const FORM_CHOICES: Partial<Record<keyof RelionOptions, readonly (string | number)[]>> = {
+  acquisition_software: ACQUISITION_SOFTWARE,
+  voltage: VOLTAGES_KV,
+  Cs: CS_MM,
+  motioncor_binning: BINNINGS,
+};
+
+/**
+ * The Start form: every option a user sets (import_images is made from the movies' folder and
+ * template), in the order SynchWeb recorded them, with its default and whether it is needed.
+ */
+export function relionFormFields(): RelionFormField[] {
+  const afterCtf = new Set<string>(AFTER_CTF);
+  const particles = new Set<string>(PARTICLE_REQUIRED);
+  return ROW_ORDER.filter((name) => name !== 'import_images').map((name) => {
+    const [label, kind] = FORM_LABELS[name]!;
+    const parsed = Options.shape[name].safeParse(undefined);
+    const fallback = name === 'eer_grouping' ? EER_GROUPING_DEFAULT : (AFTER_CTF_DEFAULTS as Record<string, boolean>)[name];
+    const value = parsed.success && parsed.data !== undefined ? parsed.data : fallback;
+    const required = !parsed.success ? 'always' : particles.has(name) ? 'after-ctf' : undefined;
+    return {
+      name,
+      label,
+      kind,
+      ...(FORM_CHOICES[name] ? { choices: FORM_CHOICES[name] } : {}),
+      ...(value !== undefined ? { default: value as string | number | boolean } : {}),
+      ...(required ? { required } : {}),
+      afterCtf: afterCtf.has(name),
+      ...(name === 'eer_grouping' ? { eerOnly: true } : {}),
+    };
+  });
 }

@@ -3,7 +3,7 @@
 // outside the dataset folder.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -66,5 +66,39 @@ test('serve: CORS, Range, gzip Content-Encoding only for gzipped raw chunks, no 
   } finally {
     await server.close();
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('serve: no path leaves the folder, whether by .., encoded .., a NUL or a symbolic link', async () => {
+  const base = await tempDir('ferry-serve-');
+  const dir = join(base, 'dataset');
+  await mkdir(join(dir, 'scale'), { recursive: true });
+  await writeFile(join(dir, 'scale', 'chunk'), 'inside');
+  await writeFile(join(base, 'secret.txt'), 'outside');
+  await mkdir(join(base, 'elsewhere'));
+  await writeFile(join(base, 'elsewhere', 'secret.txt'), 'outside');
+  await symlink(join(base, 'secret.txt'), join(dir, 'link-out'));
+  await symlink(join(base, 'elsewhere'), join(dir, 'folder-out'));
+  await symlink(join(dir, 'scale', 'chunk'), join(dir, 'link-in'));
+  const server = await serveFolder(dir);
+  try {
+    // Raw paths, as a client that does not normalise them sends them.
+    const raw = (path: string) => get(`${server.url.replace(/\/$/, '')}${path}`);
+    // 404 where URL parsing itself takes the dot segments away: the path then names nothing inside.
+    const cases: [string, number][] = [
+      ['/../secret.txt', 404], ['/scale/../../secret.txt', 404], ['/%2e%2e/secret.txt', 404],
+      ['/scale%2f..%2f..%2fsecret.txt', 403], ['/%2E%2E%2Fsecret.txt', 403], ['/link-out', 403], ['/folder-out/secret.txt', 403],
+      ['/scale/chunk%00', 403], ['/%ZZ', 403],
+    ];
+    for (const [path, status] of cases) {
+      const r = await raw(path);
+      assert.equal(r.status, status, `${path} refused`);
+      assert.ok(!r.body.toString().includes('outside'), `${path} sends nothing from outside`);
+    }
+    assert.equal((await raw('/link-in')).body.toString(), 'inside', 'a link that stays inside is followed');
+    assert.equal((await raw('/scale/./chunk')).body.toString(), 'inside');
+  } finally {
+    await server.close();
+    await rm(base, { recursive: true, force: true });
   }
 });

@@ -3,7 +3,7 @@
 // (for shard files), and Content-Encoding: gzip for unsharded raw chunks stored gzipped, which
 // only a server that knows the format can tell apart from raw voxels.
 import { createReadStream } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, readFile, realpath, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,7 +18,7 @@ const CORS = {
   'access-control-allow-methods': 'GET, HEAD, OPTIONS',
 };
 
-const TYPES: Record<string, string> = {
+export const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript',
   '.css': 'text/css',
@@ -85,7 +85,40 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   return { start, end };
 }
 
-async function handle(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/**
+ * The file a URL path (still percent-encoded) names under `root`, which must be a real path
+ * (realpath): 'outside' when the path would leave the folder, by `..` (also encoded), a NUL, or a
+ * symbolic link that points out of it; undefined when there is no such file. A folder stands for its
+ * index.html. Every server of folders (this one, the web page's) answers by this one rule.
+ */
+export async function fileUnder(root: string, urlPath: string): Promise<{ file: string; size: number } | 'outside' | undefined> {
+  let path: string;
+  try {
+    path = decodeURIComponent(urlPath);
+  } catch {
+    return 'outside';
+  }
+  if (path.includes('\0')) return 'outside';
+  const inside = (p: string) => p === root || p.startsWith(root + sep);
+  let file = resolve(root, '.' + (path.startsWith('/') ? path : `/${path}`));
+  if (!inside(file)) return 'outside';
+  let st = await stat(file).catch(() => undefined);
+  if (st?.isDirectory()) {
+    file = join(file, 'index.html');
+    st = await stat(file).catch(() => undefined);
+  }
+  if (!st?.isFile()) return undefined;
+  // stat followed any link on the way: what counts is where the file really is.
+  if (!inside(await realpath(file))) return 'outside';
+  return { file, size: st.size };
+}
+
+/**
+ * Answers one request for the dataset folder `root` (a real path), `urlPath` being the part of the
+ * URL below the folder: for `volume serve`, and for the web page, which mounts datasets under its
+ * own paths.
+ */
+export async function answerDatasetRequest(root: string, urlPath: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method === 'OPTIONS') {
     res.writeHead(204, { ...CORS, 'access-control-max-age': '86400' }).end();
     return;
@@ -94,38 +127,33 @@ async function handle(root: string, req: IncomingMessage, res: ServerResponse): 
     res.writeHead(405, { ...CORS, allow: 'GET, HEAD, OPTIONS' }).end();
     return;
   }
-  const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-  let file = resolve(root, '.' + path);
-  if (file !== root && !file.startsWith(root + sep)) {
+  const found = await fileUnder(root, urlPath);
+  if (found === 'outside') {
     res.writeHead(403, CORS).end();
     return;
   }
-  let st = await stat(file).catch(() => undefined);
-  if (st?.isDirectory()) {
-    file = join(file, 'index.html');
-    st = await stat(file).catch(() => undefined);
-  }
-  if (!st?.isFile()) {
+  if (!found) {
     res.writeHead(404, { ...CORS, 'content-type': 'text/plain' }).end('not found\n');
     return;
   }
+  const { file, size } = found;
   const rel = relative(root, file).split(sep).join('/');
   const headers: Record<string, string | number> = {
     ...CORS,
     'accept-ranges': 'bytes',
-    'content-type': TYPES[extname(file)] ?? (rel.endsWith('info') ? 'application/json' : 'application/octet-stream'),
+    'content-type': CONTENT_TYPES[extname(file)] ?? (rel.endsWith('info') ? 'application/json' : 'application/octet-stream'),
     'cache-control': rel === 'info' || rel.endsWith('/info') ? 'no-cache' : 'max-age=3600',
   };
-  if (await isGzippedRawChunk(root, rel, st.size)) headers['content-encoding'] = 'gzip';
-  const range = headers['content-encoding'] ? undefined : parseRange(req.headers.range, st.size);
+  if (await isGzippedRawChunk(root, rel, size)) headers['content-encoding'] = 'gzip';
+  const range = headers['content-encoding'] ? undefined : parseRange(req.headers.range, size);
   if (range === 'invalid') {
-    res.writeHead(416, { ...headers, 'content-range': `bytes */${st.size}` }).end();
+    res.writeHead(416, { ...headers, 'content-range': `bytes */${size}` }).end();
     return;
   }
   if (range) {
-    res.writeHead(206, { ...headers, 'content-length': range.end - range.start + 1, 'content-range': `bytes ${range.start}-${range.end}/${st.size}` });
+    res.writeHead(206, { ...headers, 'content-length': range.end - range.start + 1, 'content-range': `bytes ${range.start}-${range.end}/${size}` });
   } else {
-    res.writeHead(200, { ...headers, 'content-length': st.size });
+    res.writeHead(200, { ...headers, 'content-length': size });
   }
   if (req.method === 'HEAD') {
     res.end();
@@ -136,9 +164,9 @@ async function handle(root: string, req: IncomingMessage, res: ServerResponse): 
 
 /** Serves `folder` on 127.0.0.1 (port 0: any free port). */
 export async function serveFolder(folder: string, port = 0): Promise<StaticServer> {
-  const root = resolve(folder);
+  const root = await realpath(resolve(folder));
   const server = createServer((req, res) => {
-    handle(root, req, res).catch((e: unknown) => {
+    answerDatasetRequest(root, new URL(req.url ?? '/', 'http://x').pathname, req, res).catch((e: unknown) => {
       if (!res.headersSent) res.writeHead(500, { ...CORS, 'content-type': 'text/plain' });
       res.end(`${(e as Error).message}\n`);
     });
