@@ -145,8 +145,8 @@ export async function renderImport(tabFile: string, opts: RenderImportOptions, c
     leaseMs: RENDER_LEASE_MS,
     onPlanned: (outcome) => {
       const f = outcome.plan.facts as unknown as RenderPlanFacts;
-      const { preview, ...facts } = f;
-      out.event('renderPlan', { ...facts, ...plannedEvent(outcome) });
+      const { preview } = f;
+      out.event('renderPlan', { ...plannedEvent(outcome), preview: undefined });
       const restarts = f.groups.filter((g) => g.restartCondition).length;
       const patched = f.groups.filter((g) => g.patched).length;
       out.line(`${f.tab}: ${f.datFiles} .dat header(s) read${f.skipped.length ? `, ${f.skipped.length} left out` : ''}; ${restarts} restart(s)${patched ? `, ${patched} one-layer group(s) patched` : ''}`);

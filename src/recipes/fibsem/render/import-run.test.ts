@@ -290,6 +290,7 @@ test('--dry-run sends nothing, writes no ledger, and prints every tile spec with
   assert.deepEqual(requestsFrom(from), []);
   assert.equal(existsSync(t.ledger), false);
   const preview = jsonLines(r.stdout).find((e) => e.type === 'renderPreview')!;
+  assert.equal(jsonLines(r.stdout).find((e) => e.type === 'renderPlan')!.preview, undefined, 'the specs are printed once');
   assert.deepEqual(preview.stacks.map((s: any) => [s.stack, s.tileSpecs.length]), [['v1_acquire_restart', 64], ['v1_acquire', 78]]);
   const patch = preview.stacks[1].tileSpecs.find((s: any) => s.tileId === '21-08-23_090330_0-1-2.patch.6.0');
   assert.equal(patch.mipmapLevels['0'].imageUrl.endsWith('/Merlin-6285_21-08-23_090330_0-1-2-InLens.png'), true);
