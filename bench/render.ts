@@ -166,7 +166,7 @@ try {
   const end = await resumed.exit;
   if (end.code !== 0) throw new Error(`the resumed import exited ${end.code}: ${end.stderr}`);
   console.log(`\nkilled with ${doneBeforeKill} of ${main.batches.length} main-stack batches done; the same command again:`);
-  console.log(`  resume to exit 0:                 ${end.seconds.toFixed(2)} s  (planning again ${resumedPlanned.toFixed(2)} s; ${resumed.batches()} batches sent, ${main.batches.length - doneBeforeKill} of them left unfinished; finish and verify)`);
+  console.log(`  resume to exit 0:                 ${end.seconds.toFixed(2)} s  (planning again ${resumedPlanned.toFixed(2)} s; ${resumed.batches()} batches sent, the killed command had left ${main.batches.length - doneBeforeKill} unfinished; finish and verify)`);
   console.log('  (the killed command\'s batches in flight come back when their 10 s lease expires: the resume waits for that)');
   console.log('\n(the stand-in runs in its own process on the same 2 cores as Ferry)');
 } finally {
