@@ -1,37 +1,39 @@
 // Render import of a seed-sized acquisition: 120,000 tiles (30,000 layers of one row of four, the
 // Z0720-07m layout) with a few restarts, as synthetic `.dat` headers on disk (sparse files of the
 // size their headers promise). Reports, warm cache:
-//   - header reading and planning (tiles/s; target: 120,000 tiles in under 10 s on 2 cores),
-//   - the import into the render-ws stand-in (src/testing/render-ws.ts, in its own process, as a
-//     real service would be), both stacks, batches of 5,000, 3 in flight; then verification,
-//   - resuming an import stopped half-way through the main stack.
+//   - header reading and planning, in this process (tiles/s; target: 120,000 tiles planned in
+//     under 10 s on 2 cores),
+//   - the whole import as a user runs it: `ferry fibsem render-import` in its own process, its
+//     ledger jobs run stage by stage (both stacks, batches of 5,000, 3 in flight), into the
+//     render-ws stand-in (src/testing/render-ws.ts, in a process of its own, as a real service
+//     would be), then both stacks read back and verified,
+//   - an import killed with SIGKILL half-way through the main stack's batches, then the same
+//     command again: how long the resume takes and how many batches it sent.
 // The stand-in keeps stacks in memory and has no MongoDB behind it: import figures are Ferry's
 // side of the work, not what a real render-ws will take.
 //
 //   node bench/render.ts [--tiles 120000]
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { layerTiles, writeAcquisition } from '../src/formats/render/acquisition-test-support.ts';
 import type { TestTile } from '../src/formats/render/acquisition-test-support.ts';
 import { planStackTiles } from '../src/formats/render/plan.ts';
-import { mapLimited } from '../src/map-limited.ts';
-import { RenderClient } from '../src/render/client.ts';
-import { finishStack, openStack, sendBatch } from '../src/render/import.ts';
-import type { StackImport } from '../src/render/stack-import.ts';
-import { verifyStack } from '../src/render/verify.ts';
+import { openLedger } from '../src/ledger/open.ts';
 import { readTabDatHeaders } from '../src/recipes/fibsem/render/dat-headers.ts';
 import { planRenderImport } from '../src/recipes/fibsem/render/plan.ts';
 import { loadTab } from '../src/recipes/fibsem/tab.ts';
 import { makeStageFolders, testTabLayout, writeTabYaml } from '../src/recipes/fibsem/test-tab.ts';
+import { startFerry } from '../src/testing/cli.ts';
 import { tempDir } from '../src/testing/tree.ts';
 
 const { values } = parseArgs({ options: { tiles: { type: 'string', default: '120000' } } });
 const COLS = 4;
 const LAYERS = Math.ceil(Number(values.tiles) / COLS);
-const IN_FLIGHT = 3;
 
 /**
  * 30 s a layer from 2021-08-23 08:41:56; a 20-minute pause every 7,000 layers; the stage moved every
@@ -63,17 +65,50 @@ async function startService(): Promise<{ url: string; stop(): void }> {
   return { url, stop: () => child.kill() };
 }
 
-/** open, every batch not in `skip` (IN_FLIGHT at once) unless stopped after `limit`, then finish. */
-async function importStack(client: RenderClient, s: StackImport, opts: { skip?: Set<string>; limit?: number; done?: Set<string> } = {}): Promise<boolean> {
-  await openStack(client, s);
-  const todo = s.batches.filter((b) => !opts.skip?.has(b.key)).slice(0, opts.limit);
-  await mapLimited(todo, IN_FLIGHT, async (b) => {
-    await sendBatch(client, s, b);
-    opts.done?.add(b.key);
+interface Command {
+  child: ChildProcess;
+  /** Seconds from the start to the plan (headers read, plan kept in the ledger, stacks checked). */
+  planned: Promise<number>;
+  /** Batches this command sent, from its --json events. */
+  batches(): number;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; seconds: number; stderr: string; report: string[] }>;
+}
+
+/** `ferry --json fibsem render-import` in its own process, its events followed as they come. */
+function importCommand(yaml: string, ledger: string): Command {
+  const t0 = performance.now();
+  const child = startFerry(['--json', 'fibsem', 'render-import', yaml, '--ledger', ledger]);
+  child.stdin!.end();
+  let sent = 0;
+  let stderr = '';
+  const report: string[] = [];
+  let planned!: (s: number) => void;
+  const plannedAt = new Promise<number>((resolve) => (planned = resolve));
+  let buffered = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      const e = JSON.parse(line) as { type: string; kind?: string; state?: string; lines?: string[] };
+      if (e.type === 'renderPlan') planned(seconds(t0));
+      if (e.type === 'renderStep' && e.kind === 'render.batch' && e.state === 'success') sent++;
+      if (e.type === 'report') report.push(...e.lines!);
+    }
   });
-  if (opts.limit !== undefined && todo.length < s.batches.length - (opts.skip?.size ?? 0)) return false;
-  await finishStack(client, s);
-  return true;
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exit = new Promise<Awaited<Command['exit']>>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, seconds: seconds(t0), stderr, report })));
+  return { child, planned: plannedAt, batches: () => sent, exit };
+}
+
+/** Main-stack batch jobs the ledger has as done. */
+async function mainBatchesDone(ledger: string): Promise<number> {
+  const l = await openLedger(ledger, { mustExist: true });
+  try {
+    return (await l.listJobs({ kind: 'render.batch', states: ['success'] })).filter((j) => j.key.includes('/v1_acquire/')).length;
+  } finally {
+    await l.close();
+  }
 }
 
 const l = testTabLayout(await tempDir('ferry-bench-render-'));
@@ -83,7 +118,8 @@ try {
   const t0 = performance.now();
   const tiles = acquisition();
   writeAcquisition(l.archiveDat, tiles);
-  await writeTabYaml(l, { host: 'jeiss8.hhmi.org' }, { render: { url: service.url, owner: 'Z0720_07m_VNC', project: 'Bench', maskDir: '/groups/flyem/data/render/pre_iso/masks' } });
+  const render = { url: service.url, owner: 'Z0720_07m_VNC', maskDir: '/groups/flyem/data/render/pre_iso/masks' };
+  await writeTabYaml(l, { host: 'jeiss8.hhmi.org' }, { render: { ...render, project: 'Bench' } });
   const tab = await loadTab(l.yaml);
   console.log(`${tiles.length} tiles (${LAYERS} layers of 1 x ${COLS}) written in ${seconds(t0).toFixed(1)} s; ${availableParallelism()} cores, load ${loadavg()[0].toFixed(1)}`);
 
@@ -98,42 +134,41 @@ try {
   const plan = await planRenderImport(tab);
   const tWhole = seconds(t);
   const restarts = plan.groups.filter((g) => g.restartCondition).length;
+  const sentTiles = plan.stacks.reduce((n, s) => n + s.tiles.length, 0);
+  const main = plan.stacks.at(-1)!;
   console.log(`\nheader reading:                     ${tRead.toFixed(2)} s  (${rate(tiles.length, tRead)})`);
   console.log(`layer groups, specs, z:             ${tPlan.toFixed(2)} s  (${rate(tiles.length, tPlan)}; ${planned.main.length} + ${planned.restart.length} tiles, ${restarts} restarts)`);
   console.log(`planRenderImport (all of it):       ${tWhole.toFixed(2)} s  (${rate(tiles.length, tWhole)})   target: 120,000 tiles in < 10 s -> ${tiles.length >= 120_000 ? (tWhole < 10 ? 'met' : 'NOT met') : 'n/a (fewer tiles)'}`);
 
-  const sentTiles = plan.stacks.reduce((n, s) => n + s.tiles.length, 0);
-  const client = new RenderClient(plan.target);
-  t = performance.now();
-  for (const s of plan.stacks) await importStack(client, s);
-  const tImport = seconds(t);
-  t = performance.now();
-  const checks = await Promise.all(plan.stacks.map((s) => verifyStack(client, s)));
-  const tVerify = seconds(t);
-  if (!checks.every((c) => c.ok)) throw new Error(`verification failed: ${JSON.stringify(checks.map((c) => c.specs.mismatches))}`);
-  console.log(`import, both stacks:                ${tImport.toFixed(2)} s  (${rate(sentTiles, tImport)} sent; ${rate(tiles.length, tImport)} of the acquisition)`);
-  const sample = checks.at(-1)!.specs;
-  console.log(`verification (${sample.layers.length} of ${sample.layersTotal} layers):   ${tVerify.toFixed(2)} s`);
+  // The whole import, as a user runs it.
+  const whole = importCommand(l.yaml, join(l.root, 'import.sqlite'));
+  const wholePlanned = await whole.planned;
+  const done = await whole.exit;
+  if (done.code !== 0) throw new Error(`ferry fibsem render-import exited ${done.code}: ${done.stderr}`);
+  const tImport = done.seconds - wholePlanned;
+  console.log(`\nferry fibsem render-import:         ${done.seconds.toFixed(2)} s  (${rate(tiles.length, done.seconds)} of the acquisition, start to exit 0)`);
+  console.log(`  of which planning:                ${wholePlanned.toFixed(2)} s  (headers, plan, plan kept in the ledger, stacks checked)`);
+  console.log(`  jobs: open, ${whole.batches()} batches, finish, verify: ${tImport.toFixed(2)} s  (${rate(sentTiles, tImport)} sent, ${sentTiles} tiles in both stacks)`);
+  for (const line of done.report.slice(1)) console.log(`  ${line.trim()}`);
 
-  // Stopped half-way through the main stack, then resumed as a new run: plan again, then the
-  // batches the ledger does not have as done, then finish.
-  const resumeTab = { ...tab, render: { ...tab.render, project: 'Bench_resume' } };
-  const first = await planRenderImport(resumeTab);
-  const done = new Set<string>();
-  const main = first.stacks.at(-1)!;
-  for (const s of first.stacks.slice(0, -1)) await importStack(client, s, { done });
-  await importStack(client, main, { limit: Math.floor(main.batches.length / 2), done });
-  t = performance.now();
-  const again = await planRenderImport(resumeTab);
-  const tReplan = seconds(t);
-  t = performance.now();
-  await importStack(client, again.stacks.at(-1)!, { skip: done });
-  const tRest = seconds(t);
-  console.log(`resume half-way, by batch:          ${(tReplan + tRest).toFixed(2)} s  (plan again ${tReplan.toFixed(2)} s + remaining ${main.batches.length - Math.floor(main.batches.length / 2)} of ${main.batches.length} batches and finish ${tRest.toFixed(2)} s)`);
-  const ok = (await verifyStack(client, again.stacks.at(-1)!)).ok;
-  if (!ok) throw new Error('resumed stack did not verify');
-  client.close();
-  console.log('\n(the stand-in runs in its own process on the same 2 cores; the resume by batch skips the batches this run recorded as done, as the ledger will once batches are jobs)');
+  // Killed (SIGKILL) half-way through the main stack's batches, then the same command again.
+  await writeTabYaml(l, { host: 'jeiss8.hhmi.org' }, { render: { ...render, project: 'Bench_resume' } });
+  const ledger = join(l.root, 'resume.sqlite');
+  const half = Math.floor(main.batches.length / 2);
+  const killed = importCommand(l.yaml, ledger);
+  await killed.planned; // the ledger is ready from then on
+  while ((await mainBatchesDone(ledger)) < half) await new Promise((r) => setTimeout(r, 50));
+  killed.child.kill('SIGKILL');
+  await killed.exit;
+  const doneBeforeKill = await mainBatchesDone(ledger);
+  const resumed = importCommand(l.yaml, ledger);
+  const resumedPlanned = await resumed.planned;
+  const end = await resumed.exit;
+  if (end.code !== 0) throw new Error(`the resumed import exited ${end.code}: ${end.stderr}`);
+  console.log(`\nkilled with ${doneBeforeKill} of ${main.batches.length} main-stack batches done; the same command again:`);
+  console.log(`  resume to exit 0:                 ${end.seconds.toFixed(2)} s  (planning again ${resumedPlanned.toFixed(2)} s; ${resumed.batches()} batches sent, the killed command had left ${main.batches.length - doneBeforeKill} unfinished; finish and verify)`);
+  console.log('  (the killed command\'s batches in flight come back when their 10 s lease expires: the resume waits for that)');
+  console.log('\n(the stand-in runs in its own process on the same 2 cores as Ferry)');
 } finally {
   service.stop();
   await rm(l.root, { recursive: true, force: true });

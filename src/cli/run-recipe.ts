@@ -18,6 +18,7 @@ export interface RecipeCommand {
   run: ExecuteOptions['run'];
   cluster?: ExecuteOptions['cluster'];
   concurrency?: number;
+  leaseMs?: number;
   /** Prints what the plan found before anything runs, instead of the generic lines and event. */
   onPlanned?(outcome: PlanOutcome): void;
   /** Prints the end, instead of the runs' report lines. */
@@ -61,6 +62,7 @@ export async function runRecipeCommand(c: RecipeCommand): Promise<Execution> {
       run: c.run,
       cluster: c.cluster,
       concurrency: c.concurrency,
+      leaseMs: c.leaseMs,
       signal: abort.signal,
       warn: (m) => out.warn(m),
       onEvent: (ev) => {

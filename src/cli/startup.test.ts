@@ -9,10 +9,14 @@ import { join } from 'node:path';
 import { runFerry } from '../testing/cli.ts';
 import type { RunResult } from '../testing/cli.ts';
 import { tempDir } from '../testing/tree.ts';
+import { RENDER_DEFAULTS } from './commands/fibsem.ts';
 import { DEFAULT_KEY_TEMPLATE as JUMP_CLI_DEFAULT } from './commands/jump.ts';
 import { DEFAULT_LAYOUT_FILE as MOUSELIGHT_CLI_DEFAULT } from './commands/mouselight.ts';
 import { DEFAULT_KEY_TEMPLATE } from '../recipes/jump/plan.ts';
 import { DEFAULT_LAYOUT_FILE } from '../recipes/mouselight/layout.ts';
+import { DEFAULT_STACK } from '../recipes/fibsem/render/plan.ts';
+import { MAX_BATCH_TILES } from '../render/stack-import.ts';
+import { DEFAULT_SAMPLE_LAYERS } from '../render/verify.ts';
 
 /** Libraries that only some commands need, and never the command tree itself. */
 const HEAVY = ['kysely', 'pg', 'better-sqlite3', 'zod', 'yaml', 'sharp', '@aws-sdk/', '@smithy/', '@google-cloud/', '@inquirer/', 'fastify', '@fastify/'];
@@ -93,4 +97,5 @@ test('a folder-to-S3 sync does not load the Google Cloud driver', async () => {
 test('defaults written out in the command modules match the recipes they stand for', () => {
   assert.equal(JUMP_CLI_DEFAULT, DEFAULT_KEY_TEMPLATE);
   assert.equal(MOUSELIGHT_CLI_DEFAULT, DEFAULT_LAYOUT_FILE);
+  assert.deepEqual(RENDER_DEFAULTS, { stack: DEFAULT_STACK, verifyLayers: DEFAULT_SAMPLE_LAYERS, maxBatch: MAX_BATCH_TILES });
 });

@@ -3,7 +3,9 @@
 // server failures (5xx) are retried with exponential back-off; render-ws's own refusals are not:
 // a 4xx, or a 500 carrying one of the messages render-ws answers 500 with for a request it will
 // never accept (its IllegalStateExceptions: a stack that is not LOADING, a READ_ONLY stack, COMPLETE
-// on an empty stack). Every failure is a FerryError that quotes render-ws's own message.
+// on an empty stack). A refusal stops the whole import (sending the other batches cannot make the
+// stack whole); a service still failing after the retries fails the one request. Every failure is
+// a FerryError that quotes render-ws's own message.
 import http from 'node:http';
 import https from 'node:https';
 import { FerryError } from '../errors.ts';
@@ -206,7 +208,7 @@ export class RenderClient {
     return new FerryError(`render-ws refused ${what} (HTTP ${reply.status}): ${message}`, {
       hint: reply.status === 404 ? `check --render-url (it should end in /render-ws/v1) and that the stack exists` : 'render-ws says what it would not accept; nothing more was sent',
       code: 'RenderRefused',
-      exitCode: reply.status === 404 ? 2 : 1,
+      kind: 'environment',
     });
   }
 

@@ -1,5 +1,6 @@
-// Runs a planned import the way its jobs will run (open, batches a few at a time, finish, verify;
-// `<stack>_restart` first), for tests and benchmarks, until the recipe runs them as ledger jobs.
+// Runs a planned import in one call (open, batches a few at a time, finish, verify; `<stack>_restart`
+// first), for the tests of src/render; the FIB-SEM recipe runs the same steps as ledger jobs
+// (src/recipes/fibsem/render/jobs.ts).
 import { mapLimited } from '../map-limited.ts';
 import type { RenderClient } from './client.ts';
 import { finishStack, openStack, sendBatch } from './import.ts';

@@ -38,22 +38,35 @@ export interface FinishResult {
   alreadyComplete: boolean;
 }
 
-/** Creates the stack (LOADING) or reopens it for loading; refuses a stack Ferry must not change. */
-export async function openStack(client: RenderClient, s: StackImport, opts: ImportOptions = {}): Promise<OpenResult> {
+export interface StackCheck {
+  /** undefined when the stack does not exist yet. */
+  meta?: StackMetaData;
+  /** Tiles the stack holds, and how many of them this import does not plan. */
+  existingTiles: number;
+  staleTiles: number;
+}
+
+/**
+ * What openStack checks before it changes anything: a stack Ferry must not change is refused, and
+ * so are tiles of an earlier import unless `replace`. Read-only, so an import can check every stack
+ * before it opens the first.
+ */
+export async function checkStack(client: RenderClient, s: StackImport, opts: ImportOptions = {}): Promise<StackCheck> {
   const meta = await client.stackMetaData(s.stack);
-  if (!meta) {
-    await client.saveStackVersion(s.stack, stackVersionJson(s.resolution, new Date()));
-    return { stack: s.stack, action: 'created', existingTiles: 0, staleTiles: 0 };
-  }
+  if (!meta) return { existingTiles: 0, staleTiles: 0 };
   refuseLocked(client, s.stack, meta);
   const existing = await client.tileIds(s.stack);
   const stale = notPlanned(existing, s);
   if (stale.length > 0 && !opts.replace) throw staleError(client, s.stack, stale);
-  if (meta.state === 'COMPLETE') {
-    await client.saveStackVersion(s.stack, stackVersionJson(s.resolution, new Date()));
-    return { stack: s.stack, action: 'reopened', existingTiles: existing.length, staleTiles: stale.length };
-  }
-  return { stack: s.stack, action: 'resumed', existingTiles: existing.length, staleTiles: stale.length };
+  return { meta, existingTiles: existing.length, staleTiles: stale.length };
+}
+
+/** Creates the stack (LOADING) or reopens it for loading; refuses a stack Ferry must not change. */
+export async function openStack(client: RenderClient, s: StackImport, opts: ImportOptions = {}): Promise<OpenResult> {
+  const { meta, existingTiles, staleTiles } = await checkStack(client, s, opts);
+  if (meta?.state === 'LOADING') return { stack: s.stack, action: 'resumed', existingTiles, staleTiles };
+  await client.saveStackVersion(s.stack, stackVersionJson(s.resolution, new Date()));
+  return { stack: s.stack, action: meta ? 'reopened' : 'created', existingTiles, staleTiles };
 }
 
 /** One PUT of resolved tiles; render-ws upserts by tile id, so sending a batch twice changes nothing. */

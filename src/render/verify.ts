@@ -184,3 +184,29 @@ function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Pick<T, K> 
 function sameList(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
+
+/** What differs, in words: one item per comparison that failed (none when `v.ok`). */
+export function verificationProblems(v: StackVerification): string[] {
+  const out: string[] = [];
+  const was = (c: Comparison<unknown>) => (c.actual === undefined ? 'none' : JSON.stringify(c.actual));
+  if (!v.state.ok) out.push(v.state.actual === undefined ? 'the stack does not exist' : `state ${v.state.actual}, not COMPLETE`);
+  if (!v.tileCount.ok) out.push(`tile count ${was(v.tileCount)}, planned ${v.tileCount.expected}`);
+  if (!v.sectionCount.ok) out.push(`section count ${was(v.sectionCount)}, planned ${v.sectionCount.expected}`);
+  if (!v.bounds.ok) out.push(`bounds ${was(v.bounds)}, planned ${JSON.stringify(v.bounds.expected)}`);
+  if (!v.zValues.ok) out.push(`${v.zValues.actual} z values${v.zValues.actual ? ` (${v.zValues.first}..${v.zValues.last})` : ''}, planned ${v.zValues.expected}`);
+  if (!v.tileIds.ok) {
+    const t = v.tileIds;
+    const listed = (ids: string[], count: number) => ids.join(', ') + (count > ids.length ? ` and ${count - ids.length} more` : '');
+    out.push([t.missingCount && `${t.missingCount} planned tile(s) missing: ${listed(t.missing, t.missingCount)}`, t.unexpectedCount && `${t.unexpectedCount} tile(s) not planned: ${listed(t.unexpected, t.unexpectedCount)}`].filter(Boolean).join('; '));
+  }
+  if (v.resolutionValues && !v.resolutionValues.ok) out.push(`resolution values ${was(v.resolutionValues)}, set ${JSON.stringify(v.resolutionValues.expected)}`);
+  if (!v.specs.ok) {
+    const m = v.specs.mismatches[0];
+    const short = (x: unknown) => {
+      const s = x === undefined ? 'nothing' : JSON.stringify(x);
+      return s.length > 120 ? `${s.slice(0, 120)}...` : s;
+    };
+    out.push(m ? `${v.specs.mismatchCount} tile spec difference(s) in the layers read back, first: ${m.tileId} ${m.field} is ${short(m.actual)}, sent ${short(m.expected)}` : 'no tile specs were read back');
+  }
+  return out;
+}

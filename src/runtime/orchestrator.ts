@@ -1,7 +1,7 @@
 // The one orchestration service. For every recipe, and for the CLI and the web page alike: plan
 // idempotently (runs, jobs, records; a re-plan with other settings is refused), run the jobs here
-// with local workers or submit workers to Slurm / LSF, follow them, sum the runs up and decide the
-// exit code. Callers only parse their input and render the events this emits.
+// with local workers (stage after stage for a run whose steps depend on each other) or submit
+// workers to Slurm / LSF, follow them, sum the runs up and decide the exit code. Callers only parse their input and render the events this emits.
 import path from 'node:path';
 import { FerryError, errorMessage, exitCodeOfOutcome, stopsEverything } from '../errors.ts';
 import type { ClaimedJob, Outcome } from '../ledger/engine.ts';
@@ -64,6 +64,11 @@ export interface ExecuteOptions {
   /** With run 'here': runs placed on the cluster go to these workers instead of this process. */
   cluster?: ClusterOptions;
   concurrency?: number;
+  /**
+   * Leases of the jobs run here (default: the worker's). A command killed with jobs in hand gets
+   * them back this long after, when it is run again.
+   */
+  leaseMs?: number;
   /** Aborting stops the local workers (running jobs get `graceMs`, then are released). */
   signal?: AbortSignal;
   graceMs?: number;
@@ -137,16 +142,29 @@ export class Orchestrator {
         if (sub) emit({ type: 'submitted', run: r.run.name, ...sub });
       }
     }
-    if (here.length) {
-      const summary = await this.runHere(here.map((r) => r.run), {
+    const runJobs = async (runs: Run[], kinds?: string[]) => {
+      const summary = await this.runHere(runs, {
         concurrency: o.concurrency ?? 1,
+        kinds,
+        leaseMs: o.leaseMs,
         signal: o.signal,
         graceMs: o.graceMs,
         warn: o.warn,
-        onWorker: (worker) => emit({ type: 'running', worker, runs: here.map((r) => r.run.name) }),
+        onWorker: (worker) => emit({ type: 'running', worker, runs: runs.map((r) => r.name) }),
         onFinished: (job, outcome) => emit({ type: 'job-finished', job, outcome }),
       });
       emit({ type: 'ran', summary });
+    };
+    const plannedOf = (r: PlannedRunOutcome) => outcome.plan.runs[outcome.runs.indexOf(r)];
+    const unstaged = here.filter((r) => !plannedOf(r).stages);
+    if (unstaged.length) await runJobs(unstaged.map((r) => r.run));
+    for (const r of here) {
+      const planned = plannedOf(r);
+      for (const kinds of planned.stages ?? []) {
+        if (o.signal?.aborted) break;
+        await runJobs([r.run], kinds);
+        if (await this.stageLeftUndone(r.run, kinds, new Set(planned.jobs.map((j) => j.key)))) break;
+      }
     }
     const reports: RunReport[] = [];
     const ledger = await this.ledger();
@@ -223,6 +241,9 @@ export class Orchestrator {
     runs: Run[],
     o: {
       concurrency: number;
+      /** Only jobs of these kinds (one stage of a staged run). */
+      kinds?: string[];
+      leaseMs?: number;
       signal?: AbortSignal;
       graceMs?: number;
       warn?: (m: string) => void;
@@ -234,7 +255,9 @@ export class Orchestrator {
     // A command running its own jobs stops at the first error that would fail every job alike.
     const worker = new Worker(await this.ledger(), {
       runIds: runs.map((r) => r.id),
+      kinds: o.kinds,
       concurrency: o.concurrency,
+      leaseMs: o.leaseMs,
       untilEmpty: true,
       warn: o.warn,
       haltOn: stopsEverything,
@@ -252,6 +275,18 @@ export class Orchestrator {
     }
     if (summary.halted !== undefined) throw summary.halted;
     return summary;
+  }
+
+  /**
+   * True when a stage did not end with every job done that this plan has of its kinds (failures of
+   * jobs an earlier plan had and this one does not are not this plan's): the stages after it wait.
+   */
+  private async stageLeftUndone(run: Run, kinds: string[], planned: Set<string>): Promise<boolean> {
+    const ledger = await this.ledger();
+    const left = await ledger.remaining({ runIds: [run.id], kinds });
+    if (left.todo + left.ongoing > 0) return true;
+    const failed = await ledger.listJobs({ runId: run.id, states: ['error', 'cancelled'] });
+    return failed.some((j) => kinds.includes(j.kind) && planned.has(j.key));
   }
 
   /** Starts scheduler workers for what a run has left; undefined when nothing is left. */

@@ -39,6 +39,14 @@ export interface PlannedRun {
   requeue?: 'failed' | 'all';
   /** Where its jobs run when the caller does not say: in the command ('here') or on workers. */
   placement?: 'here' | 'cluster';
+  /**
+   * Job kinds in the order their jobs must run, for runs whose steps depend on each other (a
+   * stack opened before its tiles are sent, finished after all of them): run here, every job of a
+   * stage ends before the next stage starts, and a stage that leaves a job failed stops the run
+   * there (the next command resumes it). Kinds not named run in no stage. Workers started apart
+   * (`ferry work`, `ferry submit`) do not know stages: such runs are placed 'here'.
+   */
+  stages?: string[][];
   /** Defaults for cluster workers of this run (the caller's options win). */
   cluster?: { name?: string; queue?: string; project?: string };
   /**

@@ -36,6 +36,8 @@ export interface RenderWsFaults {
   drop?(r: RenderWsRequest): boolean;
   /** Serve the request, then close the connection without an answer (the work is done, the client does not know). */
   dropAfter?(r: RenderWsRequest): boolean;
+  /** Serve the request only once this settles (a slow server: the request is logged on arrival). */
+  hold?(r: RenderWsRequest): Promise<void> | undefined;
 }
 
 export interface StoredStack {
@@ -73,11 +75,12 @@ export async function startRenderWs(): Promise<TestRenderWs> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const url = new URL(req.url ?? '/', 'http://render-ws');
       const r: RenderWsRequest = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), query: url.searchParams };
       const logged = { method: r.method, path: r.path + url.search, status: 0 };
       requests.push(logged);
+      await faults.hold?.(r);
       if (faults.drop?.(r)) {
         res.socket?.destroy();
         return;

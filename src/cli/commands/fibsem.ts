@@ -1,10 +1,17 @@
-// `ferry fibsem check | repair | convert TAB.yaml`: the FlyEM acquisition check (check_tabs), the
-// re-fetch of what is missing (03/04_fetch_missing scripts), and the InLens conversion as jobs.
-// The actions are in fibsem-run.ts, loaded when a command runs.
+// `ferry fibsem check | repair | convert | render-import TAB.yaml`: the FlyEM acquisition check
+// (check_tabs), the re-fetch of what is missing (03/04_fetch_missing scripts), the InLens conversion
+// as jobs, and the import into Render (06_dat_to_render.sh). The actions are in fibsem-run.ts,
+// loaded when a command runs.
 import type { Command } from 'commander';
-import type { ConvertOptions, RepairOptions, ScopeOptions } from './fibsem-run.ts';
+import type { ConvertOptions, RenderImportOptions, RepairOptions, ScopeOptions } from './fibsem-run.ts';
 import { FerryError } from '../../errors.ts';
 import { LEDGER_HELP } from '../store-options.ts';
+
+/**
+ * The Render import's defaults, written out here (startup.test.ts holds them equal to the ones in
+ * src/render and the recipe) because importing them would load the planner for every command.
+ */
+export const RENDER_DEFAULTS = { stack: 'v1_acquire', verifyLayers: 100, maxBatch: 5000 };
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -12,8 +19,20 @@ function positiveInt(v: string): number {
   return n;
 }
 
+function batchSize(v: string): number {
+  const n = positiveInt(v);
+  if (n > RENDER_DEFAULTS.maxBatch) throw new FerryError(`--batch ${n}: render-ws is sent at most ${RENDER_DEFAULTS.maxBatch} tiles a request`);
+  return n;
+}
+
+function verifyLayers(v: string): 'all' | number {
+  if (v === 'all') return 'all';
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new FerryError(`--verify takes all or a number of layers, not ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
 export function register(program: Command): void {
-  const fibsem = program.command('fibsem').description('FIB-SEM acquisitions: check every transfer stage of a tab, fetch what is missing, convert to InLens PNG');
+  const fibsem = program.command('fibsem').description('FIB-SEM acquisitions: check every transfer stage of a tab, fetch what is missing, convert to InLens PNG, import into Render');
   const scopeOptions = (c: Command) =>
     c
       .option('--scope-listing <file>', 'a saved listing of the .dat files on the scope, one path a line (default: scope.listing, else `find` over ssh)')
@@ -44,4 +63,24 @@ export function register(program: Command): void {
     .option('--run <name>', 'run to plan the jobs in (default: fibsem-<tab>-inlens)')
     .option('--ledger <url>', LEDGER_HELP)
     .action(async (tabFile: string, opts: ConvertOptions, cmd: Command) => (await import('./fibsem-run.ts')).planConvert(tabFile, opts, cmd));
+
+  fibsem
+    .command('render-import')
+    .description(
+      'import the Render tile specs of every transferred .dat into render-ws (<stack>_restart, then <stack>) as resumable batch jobs run here, then read both stacks back; exit 0 only when both are COMPLETE and verified',
+    )
+    .argument('<tab>', 'tab description (YAML)')
+    .option('--render-url <url>', 'render-ws base URL, e.g. http://renderer:8080/render-ws/v1 (default: render.url of the tab)')
+    .option('--owner <name>', 'Render owner (default: render.owner)')
+    .option('--project <name>', 'Render project (default: render.project)')
+    .option('--stack <name>', `stack (default: render.stack, else ${RENDER_DEFAULTS.stack}); restarts also go to <stack>_restart`)
+    .option('--replace', 'remove tiles of an earlier import that this one does not plan (without it, such tiles stop the import)')
+    .option('--allow-missing', 'import without the .dat files that cannot be read, so their layers have holes')
+    .option('--verify <all|n>', `compare the tile specs of every layer, or of n layers (default: ${RENDER_DEFAULTS.verifyLayers})`, verifyLayers)
+    .option('--batch <n>', `tiles per request (default and most: ${RENDER_DEFAULTS.maxBatch})`, batchSize)
+    .option('--parallel <n>', 'requests in flight at once', positiveInt, 3)
+    .option('--run <name>', 'run in the ledger (default: fibsem-<tab>-render-<stack>)')
+    .option('--dry-run', 'read the headers and show the stacks and the tile specs as they would be sent (every spec with --json); send nothing')
+    .option('--ledger <url>', LEDGER_HELP)
+    .action(async (tabFile: string, opts: RenderImportOptions, cmd: Command) => (await import('./fibsem-run.ts')).renderImport(tabFile, opts, cmd));
 }

@@ -4,10 +4,14 @@
 // - repair: the same check, then one `fibsem.repair` job per tile to fetch, archive and convert
 //   what is missing, run here in parallel;
 // - convert: the InLens conversion of every tile without a PNG, in batches of `fibsem.convert`
-//   jobs left for workers (`ferry work`, `ferry submit`).
+//   jobs left for workers (`ferry work`, `ferry submit`);
+// - render-import: the tile specs of every transferred .dat imported into render-ws, both stacks
+//   verified, as `render.*` jobs the command runs stage after stage (render/import-run.ts).
 import { z } from 'zod';
 import type { JobRecord } from '../../ledger/ledger.ts';
 import type { LedgerRecord } from '../../ledger/records.ts';
+import { MAX_BATCH_TILES } from '../../render/stack-import.ts';
+import { DEFAULT_SAMPLE_LAYERS } from '../../render/verify.ts';
 import type { RunReport } from '../../runtime/recipe.ts';
 import { defineRecipe } from '../../runtime/recipe.ts';
 import { zodInput } from '../input.ts';
@@ -16,6 +20,7 @@ import type { TabCheck } from './check.ts';
 import { convertRunName, planConvertJobs } from './convert-plan.ts';
 import { CONVERT_JOB } from './convert-plan.ts';
 import { formatTabReport } from './report.ts';
+import { BATCH_JOB, FINISH_JOB, OPEN_JOB, VERIFY_JOB } from './render/stored-plan.ts';
 import { planRepair, REPAIR_JOB, repairJobs } from './repair.ts';
 import type { RepairParams, StepResult } from './repair.ts';
 import { loadTab } from './tab.ts';
@@ -25,6 +30,19 @@ const Input = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('check'), ...scope }),
   z.strictObject({ action: z.literal('repair'), ...scope }),
   z.strictObject({ action: z.literal('convert'), tab: z.string().min(1), batch: z.number().int().positive().default(50), run: z.string().min(1).optional() }),
+  z.strictObject({
+    action: z.literal('render-import'),
+    tab: z.string().min(1),
+    url: z.string().min(1).optional(),
+    owner: z.string().min(1).optional(),
+    project: z.string().min(1).optional(),
+    stack: z.string().min(1).optional(),
+    replace: z.boolean().default(false),
+    allowMissing: z.boolean().default(false),
+    verify: z.union([z.literal('all'), z.number().int().positive()]).default(DEFAULT_SAMPLE_LAYERS),
+    batch: z.number().int().positive().max(MAX_BATCH_TILES).optional(),
+    run: z.string().min(1).optional(),
+  }),
 ]);
 export type FibsemInput = z.infer<typeof Input>;
 
@@ -39,14 +57,19 @@ export interface CheckRecord {
 
 export const recipe = defineRecipe<FibsemInput>({
   name: 'fibsem',
-  title: 'FIB-SEM: check every transfer stage of a tab, fetch what is missing, convert to InLens PNG',
+  title: 'FIB-SEM: check every transfer stage of a tab, fetch what is missing, convert to InLens PNG, import into Render',
   input: zodInput(Input, 'FIB-SEM input'),
   kinds: {
     [CONVERT_JOB]: async () => (await import('./convert-job.ts')).convertHandler,
     [REPAIR_JOB]: async () => (await import('./repair-job.ts')).repairHandler,
+    [OPEN_JOB]: async () => (await import('./render/jobs.ts')).openHandler,
+    [BATCH_JOB]: async () => (await import('./render/jobs.ts')).batchHandler,
+    [FINISH_JOB]: async () => (await import('./render/jobs.ts')).finishHandler,
+    [VERIFY_JOB]: async () => (await import('./render/jobs.ts')).verifyHandler,
   },
 
-  async plan(input) {
+  async plan(input, ctx) {
+    if (input.action === 'render-import') return (await import('./render/import-run.ts')).planRenderImportRun(input, ctx);
     const tab = await loadTab(input.tab);
     const identity = { tab: tab.tab };
     if (input.action === 'convert') {
@@ -75,6 +98,7 @@ export const recipe = defineRecipe<FibsemInput>({
   },
 
   async report(view): Promise<RunReport> {
+    if (view.run.labels.render !== undefined) return (await import('./render/import-run.ts')).renderImportReport(view);
     if (view.run.name.endsWith('-check')) {
       const [rec] = await view.records<CheckRecord>('check');
       if (!rec) return { run: view.run.name, ok: false, lines: ['no check has been recorded for this tab'] };
