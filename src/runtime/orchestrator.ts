@@ -1,7 +1,8 @@
 // The one orchestration service. For every recipe, and for the CLI and the web page alike: plan
 // idempotently (runs, jobs, records; a re-plan with other settings is refused), run the jobs here
 // with local workers (stage after stage for a run whose steps depend on each other) or submit
-// workers to Slurm / LSF, follow them, sum the runs up and decide the exit code. Callers only parse their input and render the events this emits.
+// workers to Slurm / LSF, follow them, sum the runs up and decide the exit code. Callers only
+// parse their input and render the events this emits.
 import path from 'node:path';
 import { FerryError, errorMessage, exitCodeOfOutcome, stopsEverything } from '../errors.ts';
 import type { ClaimedJob, Outcome } from '../ledger/engine.ts';
