@@ -121,7 +121,7 @@ export async function runStatus(opts: StatusOptions, cmd: Command): Promise<void
       if (!every) return;
       await new Promise((r) => setTimeout(r, every * 1000));
     }
-  });
+  }, 'read');
 }
 
 export async function listJobs(opts: ListOptions, cmd: Command): Promise<void> {
@@ -135,7 +135,7 @@ export async function listJobs(opts: ListOptions, cmd: Command): Promise<void> {
       ...list.map((j) => [j.id, j.runId, j.kind, j.key, j.state, `${j.attempts}/${j.maxAttempts}`, iso(j.updatedAt), short(j.lastError)]),
     ]);
     if (list.length === 0) out.line('no jobs');
-  });
+  }, 'read');
 }
 
 export async function showJob(id: number, opts: LedgerOption, cmd: Command): Promise<void> {
@@ -162,7 +162,7 @@ export async function showJob(id: number, opts: LedgerOption, cmd: Command): Pro
       ['finished', iso(j.finishedAt)],
     ];
     for (const [k, v] of rows) out.line(`${k.padEnd(10)}  ${v}`);
-  });
+  }, 'read');
 }
 
 export async function jobLog(id: number, opts: LedgerOption, cmd: Command): Promise<void> {
@@ -172,7 +172,7 @@ export async function jobLog(id: number, opts: LedgerOption, cmd: Command): Prom
       out.event('job-event', { ...e });
       out.line(`${iso(e.at)}  ${e.type.padEnd(15)} ${e.message}`.trimEnd());
     }
-  });
+  }, 'read');
 }
 
 export async function retryOrCancel(verb: 'retry' | 'cancel', idArgs: string[], opts: LedgerOption & { run?: string }, cmd: Command): Promise<void> {
@@ -265,8 +265,9 @@ function printStatus(out: Output, status: RunStatus[]): void {
   ]);
 }
 
-async function withLedger(url: string | undefined, fn: (l: Ledger) => Promise<void>): Promise<void> {
-  const ledger = await openLedger(url, { mustExist: true });
+/** Opens the ledger that must exist; `read` for commands that only look (nothing is created or changed). */
+async function withLedger(url: string | undefined, fn: (l: Ledger) => Promise<void>, access: 'read' | 'write' = 'write'): Promise<void> {
+  const ledger = await openLedger(url, { mustExist: true, readOnly: access === 'read' });
   try {
     await fn(ledger);
   } finally {
