@@ -3,7 +3,8 @@
 // outside the dataset folder.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -68,3 +69,57 @@ test('serve: CORS, Range, gzip Content-Encoding only for gzipped raw chunks, no 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('serve: nothing outside the folder, however the path is spelled or linked', async () => {
+  const base = await tempDir('ferry-serve-out-');
+  const dir = join(base, 'data');
+  await mkdir(join(dir, 'scale'), { recursive: true });
+  await writeFile(join(dir, 'info'), '{}');
+  await writeFile(join(base, 'secret'), 'outside');
+  await mkdir(join(base, 'private'));
+  await writeFile(join(base, 'private', 'key'), 'outside');
+  await symlink(join(base, 'secret'), join(dir, 'link-to-file'));
+  await symlink(join(base, 'private'), join(dir, 'scale', 'link-to-folder'));
+  await writeFile(join(dir, 'scale', 'inside'), 'inside');
+  await symlink(join(dir, 'scale', 'inside'), join(dir, 'link-inside'));
+  const server = await serveFolder(dir);
+  try {
+    for (const path of [
+      '../secret', '..%2Fsecret', '%2e%2e/secret', '%2E%2E%2Fsecret', 'scale/..%2F..%2Fsecret', 'scale/%2e%2e/%2e%2e/private/key',
+      'link-to-file', 'scale/link-to-folder/key', 'info%00', '%252e%252e/secret', '..\\secret', '//etc/passwd',
+    ]) {
+      const r = await rawGet(server.port, `/${path}`);
+      assert.ok(r.status === 403 || r.status === 404 || r.status === 400, `${path}: ${r.status}`);
+      assert.doesNotMatch(r.body, /outside|root:/, path);
+    }
+    assert.equal((await rawGet(server.port, '/%zz')).status, 400, 'a malformed escape is a bad request, not a server error');
+    assert.equal((await rawGet(server.port, '/link-inside')).body, 'inside', 'a link that stays inside is served');
+    assert.equal((await rawGet(server.port, '/scale/../info')).body, '{}');
+  } finally {
+    await server.close();
+    await rm(base, { recursive: true, force: true });
+  }
+});
+
+test('serve: a busy or impossible port is one clear error', async () => {
+  const dir = await tempDir('ferry-serve-port-');
+  const first = await serveFolder(dir);
+  try {
+    await assert.rejects(serveFolder(dir, first.port), (e: Error & { kind?: string }) => e.kind === 'environment' && /port \d+ on 127\.0\.0\.1 is in use/.test(e.message));
+    await assert.rejects(serveFolder(dir, 70000), (e: Error & { kind?: string }) => e.kind === 'usage' && /port 70000 is not a TCP port/.test(e.message));
+  } finally {
+    await first.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** GET with the path exactly as written (no client-side normalisation of '..' or escapes). */
+function rawGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((ok, fail) => {
+    const sock = connect(port, '127.0.0.1', () => sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
+    let text = '';
+    sock.on('data', (d) => (text += d));
+    sock.on('error', fail);
+    sock.on('end', () => ok({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0), body: text.slice(text.indexOf('\r\n\r\n') + 4) }));
+  });
+}

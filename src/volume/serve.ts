@@ -3,12 +3,13 @@
 // (for shard files), and Content-Encoding: gzip for unsharded raw chunks stored gzipped, which
 // only a server that knows the format can tell apart from raw voxels.
 import { createReadStream } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, readFile, realpath, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { bytesPerVoxel } from '../arrays/voxels.ts';
+import { FerryError } from '../errors.ts';
 import { parseInfoBytes } from '../formats/precomputed/info.ts';
 
 const CORS = {
@@ -94,9 +95,15 @@ async function handle(root: string, req: IncomingMessage, res: ServerResponse): 
     res.writeHead(405, { ...CORS, allow: 'GET, HEAD, OPTIONS' }).end();
     return;
   }
-  const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  let path: string;
+  try {
+    path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  } catch {
+    res.writeHead(400, { ...CORS, 'content-type': 'text/plain' }).end('malformed %-escape in the path\n');
+    return;
+  }
   let file = resolve(root, '.' + path);
-  if (file !== root && !file.startsWith(root + sep)) {
+  if (path.includes('\0') || !inside(root, file)) {
     res.writeHead(403, CORS).end();
     return;
   }
@@ -104,6 +111,11 @@ async function handle(root: string, req: IncomingMessage, res: ServerResponse): 
   if (st?.isDirectory()) {
     file = join(file, 'index.html');
     st = await stat(file).catch(() => undefined);
+  }
+  // A symbolic link in the folder may point anywhere: what is served is where it really leads.
+  if (st && !inside(root, await realpath(file))) {
+    res.writeHead(403, CORS).end();
+    return;
   }
   if (!st?.isFile()) {
     res.writeHead(404, { ...CORS, 'content-type': 'text/plain' }).end('not found\n');
@@ -134,9 +146,14 @@ async function handle(root: string, req: IncomingMessage, res: ServerResponse): 
   createReadStream(file, range ?? {}).pipe(res);
 }
 
+function inside(root: string, file: string): boolean {
+  return file === root || file.startsWith(root + sep);
+}
+
 /** Serves `folder` on 127.0.0.1 (port 0: any free port). */
 export async function serveFolder(folder: string, port = 0): Promise<StaticServer> {
-  const root = resolve(folder);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FerryError(`port ${port} is not a TCP port`, { hint: 'give a port from 1 to 65535, or none for any free one', kind: 'usage' });
+  const root = await realpath(resolve(folder));
   const server = createServer((req, res) => {
     handle(root, req, res).catch((e: unknown) => {
       if (!res.headersSent) res.writeHead(500, { ...CORS, 'content-type': 'text/plain' });
@@ -144,7 +161,7 @@ export async function serveFolder(folder: string, port = 0): Promise<StaticServe
     });
   });
   await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
+    server.once('error', (e: NodeJS.ErrnoException) => fail(listenError(e, port)));
     server.listen(port, '127.0.0.1', () => ok());
   });
   const actual = (server.address() as AddressInfo).port;
@@ -154,6 +171,12 @@ export async function serveFolder(folder: string, port = 0): Promise<StaticServe
     url: `http://127.0.0.1:${actual}/`,
     close: () => new Promise((ok) => server.close(() => ok())),
   };
+}
+
+function listenError(e: NodeJS.ErrnoException, port: number): unknown {
+  const why = { EADDRINUSE: 'is in use by another program', EACCES: 'may not be opened by this user (ports below 1024 need privileges)' }[e.code ?? ''];
+  if (!why) return e;
+  return new FerryError(`port ${port} on 127.0.0.1 ${why}`, { hint: 'choose another --port, or leave it out for any free one', kind: 'environment', code: e.code, cause: e });
 }
 
 /** A link to the public Neuroglancer viewer showing the dataset at `dataUrl`. */
