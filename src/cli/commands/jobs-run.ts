@@ -10,7 +10,8 @@ import { resolveLedgerLocation } from '../../ledger/location.ts';
 import { migrateLedger, openLedger } from '../../ledger/open.ts';
 import { catalog } from '../../recipes/index.ts';
 import { registerCatalogKinds } from '../../runtime/orchestrator.ts';
-import { buildSubmission, describe, submit } from '../../runtime/submit.ts';
+import { registeredKinds } from '../../runtime/registry.ts';
+import { buildSubmission, describe, sharedLedgerWarning, submit } from '../../runtime/submit.ts';
 import type { SchedulerName } from '../../runtime/submit.ts';
 import { Worker } from '../../runtime/worker.ts';
 import { Output, formatBytes, formatDuration, runningDetail } from '../output.ts';
@@ -66,6 +67,10 @@ export async function runWork(opts: WorkOptions, cmd: Command): Promise<void> {
   const ledger = await openLedger(opts.ledger, { mustExist: true });
   try {
     await registerCatalogKinds(catalog);
+    const unknown = (opts.kinds ?? []).filter((k) => !registeredKinds().includes(k));
+    if (unknown.length) {
+      throw new FerryError(`--kinds: no job kind named ${unknown.join(', ')}`, { hint: `the kinds are: ${registeredKinds().join(', ')}`, kind: 'usage' });
+    }
     const runIds = opts.run ? await Promise.all(opts.run.map(async (n) => (await ledger.getRun(n)).id)) : undefined;
     const worker = new Worker(ledger, {
       runIds,
@@ -220,6 +225,8 @@ export async function runSubmit(opts: SubmitCommandOptions, cmd: Command): Promi
     workArgs,
   };
   const submission = buildSubmission(sub);
+  const shared = sharedLedgerWarning(sub);
+  if (shared) out.warn(shared);
   if (opts.dryRun) {
     out.event('submit-dry-run', { scheduler: sub.scheduler, argv: submission.argv, workers: sub.workers });
     out.line(describe(submission, sub.workers));

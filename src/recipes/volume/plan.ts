@@ -21,6 +21,12 @@ import type { IngestTask } from '../../volume/task-grid.ts';
 
 import { INGEST_JOB } from './kinds.ts';
 
+/**
+ * Most jobs one plan creates: a million tasks is already a volume of petabytes at the default task
+ * size; a size beyond it is a mistake (an info with absurd sizes), and planning it would fill memory.
+ */
+export const MAX_TASKS = 1_000_000;
+
 export interface VolumePlanInput {
   src: string;
   dst: string;
@@ -65,7 +71,17 @@ function buildScales(input: VolumePlanInput, type: Info['type'], dataType: Info[
     jpegQuality: input.encoding === 'jpeg' ? (input.jpegQuality ?? 85) : undefined,
   });
   const scales: Scale[] = [info.scales[0]];
-  for (let k = 1; k < input.scales; k++) scales.push(downsampledScale(scales[k - 1], input.factor));
+  for (let k = 1; k < input.scales; k++) {
+    const next = downsampledScale(scales[k - 1], input.factor);
+    // A scale no smaller than the one before adds nothing but jobs and bytes.
+    if (next.size.every((n, d) => n === scales[k - 1].size[d])) {
+      throw new FerryError(`--scales ${input.scales}: scale ${k + 1} would be ${next.size.join('x')}, no smaller than scale ${k}; this volume has at most ${k} scale(s) with --factor ${input.factor.join(',')}`, {
+        hint: `give --scales ${k} or fewer`,
+        kind: 'usage',
+      });
+    }
+    scales.push(next);
+  }
   if (input.sharded) {
     const counts = taskCounts(scales[0], input.taskSize);
     scales.forEach((s, k) => {
@@ -98,6 +114,13 @@ export async function planVolume(input: VolumePlanInput): Promise<VolumePlan> {
   }
   checkTaskSize(info.scales[0], input.taskSize);
   checkScalesFit(info.scales[0], input.taskSize, input.factor, input.scales);
+  const count = taskCounts(info.scales[0], input.taskSize).reduce((a, b) => a * b, 1);
+  if (count > MAX_TASKS) {
+    throw new FerryError(`a volume of ${info.scales[0].size.join('x')} voxels in tasks of ${input.taskSize.join(',')} is ${count.toExponential(2)} tasks; a plan makes at most ${MAX_TASKS.toLocaleString('en-US')}`, {
+      hint: 'check the size the source (or its info) gives, or give --task-size larger tasks',
+      kind: 'usage',
+    });
+  }
   const store = await openStore(input.dst, input.store);
   let destination: VolumePlan['destination'];
   try {
