@@ -3,14 +3,7 @@
 // The actions are in fibsem-run.ts, loaded when a command runs.
 import type { Command } from 'commander';
 import type { ConvertOptions, RepairOptions, ScopeOptions } from './fibsem-run.ts';
-import { FerryError } from '../../errors.ts';
-import { LEDGER_HELP } from '../store-options.ts';
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new FerryError(`expected a whole number of at least 1, got ${JSON.stringify(v)}`);
-  return n;
-}
+import { LEDGER_HELP, parseCount } from '../store-options.ts';
 
 export function register(program: Command): void {
   const fibsem = program.command('fibsem').description('FIB-SEM acquisitions: check every transfer stage of a tab, fetch what is missing, convert to InLens PNG');
@@ -32,7 +25,7 @@ export function register(program: Command): void {
       .command('repair')
       .description('fetch every missing .dat from the scope over ssh into the archive, archive unarchived ones, convert missing InLens PNGs; bad files go to quarantine')
       .argument('<tab>', 'tab description (YAML)')
-      .option('--parallel <n>', 'files fetched and converted at once', positiveInt, 8)
+      .option('--parallel <n>', 'files fetched and converted at once', parseCount('--parallel'), 8)
       .option('--dry-run', 'print what would be fetched, archived and converted, and change nothing'),
   ).action(async (tabFile: string, opts: RepairOptions, cmd: Command) => (await import('./fibsem-run.ts')).repairTab(tabFile, opts, cmd));
 
@@ -40,7 +33,7 @@ export function register(program: Command): void {
     .command('convert')
     .description('plan the InLens PNG conversion of every .dat whose PNG is missing as fibsem.convert jobs (run them with `ferry work` or `ferry submit`)')
     .argument('<tab>', 'tab description (YAML)')
-    .option('--batch <n>', 'tiles per job', positiveInt, 50)
+    .option('--batch <n>', 'tiles per job', parseCount('--batch'), 50)
     .option('--run <name>', 'run to plan the jobs in (default: fibsem-<tab>-inlens)')
     .option('--ledger <url>', LEDGER_HELP)
     .action(async (tabFile: string, opts: ConvertOptions, cmd: Command) => (await import('./fibsem-run.ts')).planConvert(tabFile, opts, cmd));
