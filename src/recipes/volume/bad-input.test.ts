@@ -150,3 +150,21 @@ test('planning another source into another destination under an existing run nam
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('a precomputed source whose chunks stop short of its info is said to be, before anything is planned', async () => {
+  const root = await tempDir('ferry-volume-bad-');
+  try {
+    const stack = await writeStack(join(root, 'sections'), [32, 32, 4], 'uint8');
+    await ingest(join(root, 'first.sqlite'), [stack.dir, join(root, 'src'), '--voxel-size', '4,4,40', '--chunk', '16,16,2', '--task-size', '32,32,2', '--nonzero-threshold', '0']);
+    const info = JSON.parse(await readFile(join(root, 'src', 'info'), 'utf8'));
+    info.scales[0].size = [32, 32, 8]; // the info promises twice the sections its chunks hold
+    await writeFile(join(root, 'src', 'info'), JSON.stringify(info));
+    const r = await runFerry(['volume', 'plan', join(root, 'src'), join(root, 'out'), '--voxel-size', '4,4,40', '--chunk', '16,16,2', '--task-size', '32,32,2', '--dry-run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /the chunks of .*src scale 4_4_40 end at 32,32,4, but its info says the volume ends at 32,32,8: the rest would be ingested as zeros/);
+    const whole = await runFerry(['volume', 'plan', stack.dir, join(root, 'out2'), '--voxel-size', '4,4,40', '--dry-run']);
+    assert.doesNotMatch(whole.stderr, /ingested as zero/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -14,7 +14,7 @@ import { definedOptions, parseStoreUrl } from '../../storage/spec.ts';
 import type { StoreOptions } from '../../storage/spec.ts';
 import { checkDestinationInfo } from '../../volume/commit.ts';
 import type { IngestTaskParams } from '../../volume/ingest-task.ts';
-import { openSource, sourceSpecFor } from '../../volume/source.ts';
+import { openSource, precomputedShortfall, sourceSpecFor } from '../../volume/source.ts';
 import type { SourceSpec } from '../../volume/source.ts';
 import { checkScalesFit, ingestTasks, shardingForTasks, taskCounts } from '../../volume/task-grid.ts';
 import type { IngestTask } from '../../volume/task-grid.ts';
@@ -105,6 +105,7 @@ export async function planVolume(input: VolumePlanInput): Promise<VolumePlan> {
   if (spec.kind === 'precomputed' && spec.url.replace(/\/?$/, '/') === input.dst.replace(/\/?$/, '/')) {
     throw new FerryError('the source and destination are the same volume', { hint: 'write the new layout to another destination' });
   }
+  const shortfall = await precomputedShortfall(spec, input.store);
   const source = await openSource(spec, input.store);
   let info: Info;
   try {
@@ -130,7 +131,7 @@ export async function planVolume(input: VolumePlanInput): Promise<VolumePlan> {
   }
   const tasks = [...ingestTasks(info.scales[0], input.taskSize, input.factor, input.scales)];
   const contentEncodingGzip = store.capabilities.keepsContentEncoding && input.encoding === 'raw' && !input.sharded;
-  const warnings: string[] = [];
+  const warnings: string[] = shortfall ? [shortfall] : [];
   const s0 = info.scales[0];
   if (s0.sharding && s0.sharding.preshift_bits + s0.sharding.minishard_bits === 0 && tasks.length > 1) {
     warnings.push(
