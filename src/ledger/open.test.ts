@@ -14,6 +14,8 @@ import { freshLedger, runCli, tempDir } from './test-support.ts';
 
 const READERS = [['status'], ['jobs', 'list'], ['jobs', 'show', '1'], ['jobs', 'log', '1']];
 const WRITERS = [['jobs', 'retry', '1'], ['jobs', 'cancel', '1'], ['work', '--until-empty']];
+/** Commands that may create a ledger, but never in someone else's database. */
+const CREATORS = (folder: string) => [['ledger', 'migrate'], ['jump', 'import-joblist', folder, '--dest', '/tmp/ferry-never-written']];
 
 let dir: string;
 before(async () => {
@@ -47,14 +49,14 @@ function assertClean(r: { code: number | null; stderr: string }, message: RegExp
 }
 
 describe('a SQLite file that is not a Ferry ledger', () => {
-  test('is refused, unchanged, by every command that only reads and by every worker command', async () => {
+  test('is refused, unchanged, by every command: those that only read, the workers, and those that may create a ledger', async () => {
     const sub = await fs.mkdtemp(path.join(dir, 'other-'));
     const file = path.join(sub, 'other.sqlite');
     const raw = new Database(file);
     raw.exec("CREATE TABLE samples (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO samples (name) VALUES ('a')");
     raw.close();
     const before = await folderState(sub);
-    for (const args of [...READERS, ...WRITERS]) {
+    for (const args of [...READERS, ...WRITERS, ...CREATORS(sub)]) {
       const r = await runCli([...args, '--ledger', file]);
       assertClean(r, /other\.sqlite is not a Ferry ledger: it holds tables named samples/);
       assert.deepEqual(await folderState(sub), before, `${args.join(' ')} left the file and its folder as they were`);

@@ -26,15 +26,22 @@ export interface OpenOptions {
 }
 
 export async function openLedger(url?: string, opts: OpenOptions = {}): Promise<Ledger> {
-  // A writable SQLite connection turns the file to WAL at once: a file that must be a ledger
-  // already is looked at read-only first, so that one which is not is left byte for byte as it was.
-  if (opts.mustExist && !opts.readOnly && resolveLedgerLocation(url).engine === 'sqlite') await (await openLedger(url, { readOnly: true })).close();
+  // A writable SQLite connection turns the file to WAL at once: an existing file is looked at
+  // read-only first, so that one which is not a ledger is left byte for byte as it was.
+  const loc = resolveLedgerLocation(url);
+  if (!opts.readOnly && loc.engine === 'sqlite' && (opts.mustExist || fs.statSync(loc.path, { throwIfNoEntry: false })?.size)) {
+    const probe = await connect(url, { readOnly: true });
+    try {
+      const state = await schemaState(probe);
+      if (state.kind !== 'current' && (opts.mustExist || isSomeoneElses(probe, state) || state.kind !== 'empty')) throw schemaError(probe, state, url);
+    } finally {
+      await probe.close();
+    }
+  }
   const engine = await connect(url, opts);
   try {
     const state = await schemaState(engine);
-    // A SQLite file is a new ledger only when it holds nothing yet: Ferry's tables are never added
-    // to someone else's database. (A PostgreSQL database may well be shared with other tables.)
-    const mayCreate = !opts.readOnly && !(engine.kind === 'sqlite' && (opts.mustExist || (state.kind === 'empty' && state.tables.length > 0)));
+    const mayCreate = !opts.readOnly && !(engine.kind === 'sqlite' && opts.mustExist) && !isSomeoneElses(engine, state);
     if (state.kind === 'empty' && mayCreate) await runMigrations(engine);
     else if (state.kind !== 'current') throw schemaError(engine, state, url);
     return new Ledger(engine);
@@ -58,14 +65,29 @@ export async function openLedgerForDryRun(url?: string): Promise<Ledger> {
 
 /** `ferry ledger migrate`: brings an older ledger (or an empty database) to the current schema. */
 export async function migrateLedger(url?: string): Promise<{ applied: string[]; where: string }> {
+  // An existing SQLite file is looked at read-only first: one that is not Ferry's stays unchanged.
+  const loc = resolveLedgerLocation(url);
+  if (loc.engine === 'sqlite' && fs.existsSync(loc.path)) {
+    const probe = await connect(url, { readOnly: true });
+    try {
+      await migratable(probe, url);
+    } finally {
+      await probe.close();
+    }
+  }
   const engine = await connect(url);
   try {
-    const state = await schemaState(engine);
-    if (state.kind === 'foreign' || state.kind === 'newer') throw schemaError(engine, state, url);
+    await migratable(engine, url);
     return { applied: await runMigrations(engine), where: engine.where };
   } finally {
     await engine.close();
   }
+}
+
+/** Throws unless migrations may run on this database. */
+async function migratable(engine: Engine, url?: string): Promise<void> {
+  const state = await schemaState(engine);
+  if (state.kind === 'foreign' || state.kind === 'newer' || isSomeoneElses(engine, state)) throw schemaError(engine, state, url);
 }
 
 type SchemaState =
@@ -124,6 +146,14 @@ async function schemaState(engine: Engine): Promise<SchemaState> {
   if (unknown.length) return { kind: 'newer', unknown };
   const missing = known.filter((n) => !applied.includes(n));
   return missing.length ? { kind: 'older', missing } : { kind: 'current' };
+}
+
+/**
+ * A SQLite file is a new ledger only when it holds nothing yet: Ferry's tables are never added to
+ * someone else's database. (A PostgreSQL database may well be shared with other tables.)
+ */
+function isSomeoneElses(engine: Engine, state: SchemaState): boolean {
+  return engine.kind === 'sqlite' && state.kind === 'empty' && state.tables.length > 0;
 }
 
 async function runMigrations(engine: Engine): Promise<string[]> {
