@@ -37,3 +37,9 @@ test('a count of 0 names the option it was given to', async () => {
     assert.match(r.stderr, new RegExp(`^ferry: ${option} must be a whole number`), args.join(' '));
   }
 });
+
+test('a malformed %-escape in a file:// URL is a usage error, not a crash', async () => {
+  const r = await runFerry(['cp', 'file:///tmp/%zz', '/tmp/ferry-never-written']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^ferry: file:\/\/\/tmp\/%zz has a malformed %-escape\n {2}in a file:\/\/ URL write % as %25/);
+});

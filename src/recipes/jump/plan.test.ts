@@ -42,6 +42,10 @@ test('a key template that climbs out of --dest, or names an unknown field, is re
   assert.equal(w.code, 2, 'nothing was planned, so there is no ledger to work from');
   assert.deepEqual(await entries(f.dest), []);
   assert.deepEqual((await entries(f.dir)).filter((e) => /escaped|nope/.test(e)), []);
+  // The template that stays below --dest plans, and the hint names a command that ends.
+  const ok = await runFerry(['jump', 'plan', '--results', f.results, '--dest', f.dest, '--key-template', 'plates/{source}/{plate}', '--run', 'r'], { env: f.env });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^Next: ferry work --run r --until-empty /m);
 });
 
 test('old job files whose plate would land outside --dest are refused one by one; the others are imported and land below it', async () => {
