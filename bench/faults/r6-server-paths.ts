@@ -3,9 +3,9 @@
 // Servers added later (the web page) add their start command to SERVERS.
 import { spawn } from 'node:child_process';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { FERRY_BIN } from '../../src/testing/cli.ts';
+import { rawGet } from '../../src/testing/net.ts';
 import { tempDir } from '../../src/testing/tree.ts';
 import type { FaultCase, FaultRow } from './row.ts';
 
@@ -22,16 +22,6 @@ const ATTEMPTS: [group: string, paths: string[]][] = [
   ['symbolic links', ['/link-to-file', '/scale/link-to-folder/key', '/link-to-folder/key', '/link-to-root/etc/passwd']],
   ['odd spellings', ['//etc/passwd', '/info%00', '/..\\secret', '/%zz', '/' + 'a/'.repeat(500) + '../'.repeat(501) + 'secret']],
 ];
-
-function rawGet(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((ok, fail) => {
-    const sock = connect(port, '127.0.0.1', () => sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
-    let text = '';
-    sock.on('data', (d) => (text += d));
-    sock.on('error', fail);
-    sock.on('end', () => ok({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0), body: text.slice(text.indexOf('\r\n\r\n') + 4) }));
-  });
-}
 
 /** A dataset folder with links leading out, beside a secret that must never be served. */
 async function folderWithWaysOut(): Promise<string> {

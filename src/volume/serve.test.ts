@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildInfo, serializeInfo } from '../formats/precomputed/info.ts';
+import { rawGet } from '../testing/net.ts';
 import { tempDir } from '../testing/tree.ts';
 import { serveFolder } from './serve.ts';
 
@@ -112,14 +112,3 @@ test('serve: a busy or impossible port is one clear error', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
-
-/** GET with the path exactly as written (no client-side normalisation of '..' or escapes). */
-function rawGet(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((ok, fail) => {
-    const sock = connect(port, '127.0.0.1', () => sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
-    let text = '';
-    sock.on('data', (d) => (text += d));
-    sock.on('error', fail);
-    sock.on('end', () => ok({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0), body: text.slice(text.indexOf('\r\n\r\n') + 4) }));
-  });
-}
