@@ -1,7 +1,10 @@
-#!/usr/bin/env node
-// Ferry runs its TypeScript sources directly: Node >= 22.18 strips types without a build step.
-// An older `node` first on PATH hands over to the Node 24 that `npm install` put in node_modules,
-// so `./bin/ferry.js` works from any shell, not only through npm scripts.
+#!/bin/sh
+':' //; p=$(readlink -f "$0"); n="${p%/*}/../node_modules/node/bin/node"; [ -x "$n" ] || n=node; exec "$n" "$p" "$@"
+// Run as a program, this file is first read by sh (the line above; to JavaScript it is a string and
+// a comment): sh replaces itself with the Node 24 that `npm install` put in node_modules (or the
+// `node` on PATH when there is none), so the process a user sees, signals and kills is the one that
+// does the work, whatever `node` is first on PATH. Ferry runs its TypeScript sources directly: Node
+// >= 22.18 strips types without a build step.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import module from 'node:module';
@@ -15,7 +18,11 @@ if (!process.features.typescript) {
     process.stderr.write(`ferry: Node ${process.version} cannot run Ferry (it needs >= 22.18); run \`npm install\` in ${fileURLToPath(new URL('..', import.meta.url))} to get Node 24\n`);
     process.exit(2);
   }
-  const child = spawn(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  // Given to an older Node by name (`node bin/ferry.js`): become the pinned Node where this one can
+  // (process.execve, Node >= 22.15), else run it as a child that gets every signal.
+  const argv = [pinned, fileURLToPath(import.meta.url), ...process.argv.slice(2)];
+  if (typeof process.execve === 'function') process.execve(pinned, argv, process.env);
+  const child = spawn(pinned, argv.slice(1), { stdio: 'inherit' });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => {
     if (!signal) process.exit(code ?? 1);

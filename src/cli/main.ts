@@ -9,6 +9,8 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .option('--json', 'print one JSON object per line on stdout, for scripts')
     .showHelpAfterError('(run with --help for usage)')
+    // Every command's --help shows --json too: it is given before or after the command alike.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s.startsWith('error:') ? `ferry: ${s.slice(7)}` : s) });
   registerCommands(program);

@@ -3,6 +3,7 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { FerryError } from '../errors.ts';
+import { OBJECT_WRITE_OPTIONS, PART_OPTIONS } from '../storage/options.ts';
 import type { OptionDeclaration } from '../storage/options.ts';
 import { STORE_OPTIONS } from '../storage/spec.ts';
 import type { StoreOptions } from '../storage/spec.ts';
@@ -32,8 +33,10 @@ function flagOption(d: OptionDeclaration): Option {
   return option;
 }
 
-export function addStoreOptions(cmd: Command): Command {
-  for (const d of Object.values(STORE_OPTIONS)) cmd.addOption(flagOption(d));
+/** The storage flags; `writes: false` for commands that only read stores (no ACL, no part sizes). */
+export function addStoreOptions(cmd: Command, o: { writes?: boolean } = {}): Command {
+  const writeOnly = new Set<string>([...Object.keys(OBJECT_WRITE_OPTIONS), ...Object.keys(PART_OPTIONS)]);
+  for (const [name, d] of Object.entries(STORE_OPTIONS)) if (o.writes !== false || !writeOnly.has(name)) cmd.addOption(flagOption(d));
   return cmd;
 }
 

@@ -37,3 +37,31 @@ export function unreachable(where: string, e: unknown): FerryError {
     cause: e,
   });
 }
+
+/**
+ * A SQLite failure that is the file's or the disk's, not Ferry's, as a FerryError naming the ledger
+ * and what to do; anything else is returned as it is.
+ */
+export function sqliteFailure(file: string, e: unknown): unknown {
+  if (e instanceof FerryError) return e;
+  const code = (e as { code?: string })?.code ?? '';
+  const detail = e instanceof Error ? e.message : String(e);
+  const say = (what: string, hint: string) => new FerryError(`the ledger ${file} ${what} (${detail})`, { hint, kind: 'environment', code, cause: e });
+  if (code === 'SQLITE_NOTADB') {
+    return new FerryError(`${file} is not a Ferry ledger (not a SQLite database)`, {
+      hint: 'point --ledger / FERRY_LEDGER at a Ferry ledger, or at a path where a new one can be created',
+      code,
+    });
+  }
+  if (code.startsWith('SQLITE_CORRUPT')) {
+    return say('is damaged', `nothing was changed; restore it from a copy, or save what is readable with \`sqlite3 ${file} .recover\` into a new file and point --ledger at that`);
+  }
+  if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM') {
+    return say('cannot be written', 'run this as a user who may write the file and its folder (SQLite keeps its lock files beside the ledger, even to read it), or on a copy');
+  }
+  if (code === 'SQLITE_FULL') return say('is on a full disk', 'free space on the disk that holds the ledger, then run the same command again');
+  if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN')) {
+    return say('cannot be read or written', 'check that this user may read the ledger and write its folder, and the disk or network mount that holds them');
+  }
+  return e;
+}

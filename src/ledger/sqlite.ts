@@ -5,20 +5,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
+import type { SqliteDatabase } from 'kysely';
 import type { ClaimedJob, ClaimRow, CycleRequest, Engine, JobSpec } from './engine.ts';
 import { LEASE_EXPIRED_ERROR, jsonText, outcomeEvent, toClaimed } from './engine.ts';
+import { sqliteFailure } from './failures.ts';
 import type { LedgerSchema } from './schema.ts';
 
 const BUSY_TIMEOUT_MS = 120_000;
 const INSERT_ROWS = 100;
 
-export function openSqlite(file: string): Engine {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-  const raw = new Database(file);
-  raw.pragma('journal_mode = WAL');
-  raw.pragma('synchronous = FULL');
+export function openSqlite(file: string, opts: { readOnly?: boolean } = {}): Engine {
+  const raw = opts.readOnly ? new Database(file, { readonly: true, fileMustExist: true }) : openWritable(file);
   raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  const db = new Kysely<LedgerSchema>({ dialect: new SqliteDialect({ database: raw }) });
+  const fail = (e: unknown) => sqliteFailure(file, e);
+  const db = new Kysely<LedgerSchema>({ dialect: new SqliteDialect({ database: explained(raw, fail) }) });
   let hot: ReturnType<typeof prepareHotPath> | undefined;
 
   return {
@@ -42,14 +42,49 @@ export function openSqlite(file: string): Engine {
     cycle(req: CycleRequest, now: number): Promise<ClaimedJob[]> {
       hot ??= prepareHotPath(raw);
       const h = hot;
-      return db.connection().execute(async () => h.cycle.immediate(req, now));
+      return db.connection().execute(async () => rethrow(() => h.cycle.immediate(req, now), fail));
     },
     insertJobs(runId: number, jobs: JobSpec[], defaultMaxAttempts: number, now: number): Promise<number> {
       hot ??= prepareHotPath(raw);
       const h = hot;
-      return db.connection().execute(async () => h.insert.immediate(runId, jobs, defaultMaxAttempts, now));
+      return db.connection().execute(async () => rethrow(() => h.insert.immediate(runId, jobs, defaultMaxAttempts, now), fail));
     },
     close: () => db.destroy(),
+  };
+}
+
+function openWritable(file: string): Database.Database {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const raw = new Database(file);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  return raw;
+}
+
+function rethrow<T>(fn: () => T, fail: (e: unknown) => unknown): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw fail(e);
+  }
+}
+
+/**
+ * The database as Kysely sees it, with every failure of the file or the disk (damaged pages, a
+ * read-only file, a full disk) turned into a message about the ledger instead of a stack trace.
+ */
+function explained(raw: Database.Database, fail: (e: unknown) => unknown): SqliteDatabase {
+  return {
+    close: () => raw.close(),
+    prepare(text) {
+      const st = rethrow(() => raw.prepare(text), fail);
+      return {
+        reader: st.reader,
+        all: (p) => rethrow(() => st.all(p), fail),
+        run: (p) => rethrow(() => st.run(p), fail),
+        iterate: (p) => rethrow(() => st.iterate(p), fail),
+      };
+    },
   };
 }
 

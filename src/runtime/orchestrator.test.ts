@@ -1,4 +1,4 @@
-// Runs with stages: the orchestrator runs a stage's jobs only once every job of the stage before it
+// The orchestrator's plan and run rules. Runs with stages: the orchestrator runs a stage's jobs only once every job of the stage before it
 // has ended, whatever order the jobs were planned in, and a stage that leaves a failure stops there.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -86,4 +86,30 @@ test('a stage that leaves a job failed stops the run there: the next stage waits
   assert.equal(e.exitCode, 1);
   assert.deepEqual(states, { a1: 'success', b1: 'todo', a2: 'error', b2: 'todo', a3: 'success' });
   assert.deepEqual(trace.filter((t) => t.startsWith('start b')), []);
+});
+
+// Run identity: what a run was planned from.
+const identityRecipe = defineRecipe<Record<string, string | number>>({
+  name: 'r',
+  title: 'a run whose identity is its input',
+  input: { parse: (raw) => raw as Record<string, string | number> },
+  kinds: {},
+  async plan(identity) {
+    return { runs: [{ name: 'run', identity, jobs: [{ kind: 'noop', key: 'k' }] }], warnings: [] };
+  },
+});
+
+test('a run planned again: the same identity adds nothing, another is refused naming what differs, a field an older plan did not record is not a difference', async () => {
+  const ledger = await openLedger(join(await tempDir('ferry-orchestrator-'), 'ledger.sqlite'));
+  const o = new Orchestrator(ledger, { names: () => ['r'], load: async () => identityRecipe });
+  try {
+    assert.equal((await o.plan(identityRecipe, { dst: '/x' })).runs[0].added, 1);
+    assert.equal((await o.plan(identityRecipe, { dst: '/x' })).runs[0].added, 0);
+    // A newer Ferry records more: the run planned before goes on.
+    assert.equal((await o.plan(identityRecipe, { dst: '/x', layout: 'abc' })).runs[0].added, 0);
+    await assert.rejects(o.plan(identityRecipe, { dst: '/y', layout: 'abc' }), /run run was planned before with other settings: dst: "\/x" then, "\/y" now$/);
+    await assert.rejects(o.plan(identityRecipe, {}), /dst: "\/x" then, null now/);
+  } finally {
+    await o.close();
+  }
 });

@@ -10,7 +10,7 @@ import type { JobState } from '../ledger/schema.ts';
 import type { Ledger, Run, RunStatus } from '../ledger/ledger.ts';
 import type { Plan, PlannedRun, Recipe, RunReport, RunView } from './recipe.ts';
 import { registerKind } from './registry.ts';
-import { buildSubmission, describe, submit } from './submit.ts';
+import { buildSubmission, describe, sharedLedgerWarning, submit } from './submit.ts';
 import type { SchedulerName, SubmitOptions } from './submit.ts';
 import { Worker } from './worker.ts';
 import type { WorkerSummary } from './worker.ts';
@@ -140,7 +140,10 @@ export class Orchestrator {
         if (r.placement !== 'cluster') continue;
         const hints = outcome.plan.runs[i].cluster ?? {};
         const sub = await this.submitRun(r.run, { ...o.cluster, name: o.cluster.name ?? hints.name, queue: o.cluster.queue ?? hints.queue, project: o.cluster.project ?? hints.project });
-        if (sub) emit({ type: 'submitted', run: r.run.name, ...sub });
+        if (!sub) continue;
+        const shared = sharedLedgerWarning({ scheduler: sub.scheduler, workers: sub.workers, ledger: o.cluster.ledger });
+        if (shared) o.warn?.(shared);
+        emit({ type: 'submitted', run: r.run.name, ...sub });
       }
     }
     const runJobs = async (runs: Run[], kinds?: string[]) => {
@@ -203,8 +206,9 @@ export class Orchestrator {
         kind: 'usage',
       });
     }
-    if (identity && run.labels.identity && run.labels.identity !== identity) {
-      throw new FerryError(`run ${pr.name} was planned before with other settings: ${differences(JSON.parse(run.labels.identity), pr.identity!)}`, {
+    const changed = identity && run.labels.identity ? differences(JSON.parse(run.labels.identity), pr.identity!) : '';
+    if (changed) {
+      throw new FerryError(`run ${pr.name} was planned before with other settings: ${changed}`, {
         hint: `plan with the same settings to continue that run, or give this plan another run name (--run); \`ferry jobs list --run ${pr.name}\` shows its jobs`,
         kind: 'usage',
       });
@@ -375,9 +379,12 @@ function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
 }
 
-/** "dst: /a -> /b; scales: 1 -> 3": what differs between a run's identity and a new plan's. */
+/**
+ * 'dst: "/a" then, "/b" now; ...': what differs between a run's identity and a new plan's, or ''.
+ * Only what the run recorded counts: a run planned by an older Ferry, whose identity has fewer
+ * fields, goes on under a newer one.
+ */
 function differences(before: Record<string, unknown>, now: Record<string, unknown>): string {
-  const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])].sort();
-  const diff = keys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(now[k]));
-  return diff.map((k) => `${k}: ${JSON.stringify(before[k] ?? null)} then, ${JSON.stringify(now[k] ?? null)} now`).join('; ') || 'its identity changed';
+  const diff = Object.keys(before).sort().filter((k) => JSON.stringify(before[k]) !== JSON.stringify(now[k] ?? null));
+  return diff.map((k) => `${k}: ${JSON.stringify(before[k])} then, ${JSON.stringify(now[k] ?? null)} now`).join('; ');
 }

@@ -31,6 +31,18 @@ export interface Submission {
 
 const FERRY_BIN = fileURLToPath(new URL('../../bin/ferry.js', import.meta.url));
 
+/**
+ * What a user should hear before cluster workers share a SQLite ledger: they all write one file
+ * over the cluster's file system, whose locking (NFS, Lustre) SQLite cannot trust, one at a time.
+ */
+export function sharedLedgerWarning(o: Pick<SubmitOptions, 'scheduler' | 'workers' | 'ledger'>): string | undefined {
+  if (o.scheduler === 'local' || /^postgres(ql)?:\/\//i.test(o.ledger)) return undefined;
+  return (
+    `${o.workers} ${o.scheduler} worker(s) will share the SQLite ledger ${o.ledger}: it must be on a file system every node ` +
+    'sees with working locks (not NFS), and its writers take turns; for more than a few workers use PostgreSQL (--ledger postgres://... or FERRY_LEDGER)'
+  );
+}
+
 export function workerArgv(o: SubmitOptions): string[] {
   return [process.execPath, FERRY_BIN, 'work', '--ledger', o.ledger, '--until-empty', ...o.workArgs];
 }

@@ -31,6 +31,7 @@ export async function packageFolder(name: string): Promise<AssetFolder> {
 /** Sends `urlPath` (still percent-encoded) from the folder: 403 outside it, 404 for anything else missing. */
 export async function sendAsset(reply: FastifyReply, folder: AssetFolder, urlPath: string, headers: Record<string, string> = {}): Promise<FastifyReply> {
   const found = await fileUnder(folder.root, urlPath);
+  if (found === 'malformed') return reply.code(400).send({ error: 'malformed %-escape in the path' });
   if (found === 'outside') return reply.code(403).send({ error: 'outside the served folder' });
   if (!found || !folder.extensions.includes(extname(found.file))) return reply.code(404).send({ error: 'not found' });
   return reply

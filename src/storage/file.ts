@@ -404,5 +404,7 @@ export function fsError(e: unknown, path: string): unknown {
   };
   const h = code ? hints[code] : undefined;
   if (!h) return e;
-  return new FerryError(`${path}: ${h[0]}`, { hint: h[1], code, exitCode: 1, cause: e });
+  // A full or read-only disk fails every file after this one alike: it stops the run (exit 2).
+  const kind = code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' ? 'environment' : 'item';
+  return new FerryError(`${path}: ${h[0]}`, { hint: h[1], code, kind, cause: e });
 }

@@ -40,8 +40,8 @@ export function parseStoreUrl(url: string): ParsedUrl {
   if (!m) return { scheme: 'file', bucket: '', path: url };
   const scheme = m[1].toLowerCase();
   const rest = m[2];
-  if (scheme === 'file') return { scheme: 'file', bucket: '', path: decodeURIComponent(rest.replace(/^localhost\//, '/')) };
-  if (scheme === 'memory') return { scheme, bucket: '', path: asPrefix(rest) };
+  if (scheme === 'file') return { scheme: 'file', bucket: '', path: decodePath(url, rest.replace(/^localhost\//, '/')) };
+  if (scheme === 'memory') return { scheme, bucket: '', path: objectPrefix(url, rest) };
   if (scheme === 's3' || scheme === 'gs') {
     const slash = rest.indexOf('/');
     const bucket = slash < 0 ? rest : rest.slice(0, slash);
@@ -51,7 +51,7 @@ export function parseStoreUrl(url: string): ParsedUrl {
         hint: 'bucket names are 3-63 lower-case letters, digits, dots and dashes',
       });
     }
-    return { scheme, bucket, path: asPrefix(slash < 0 ? '' : rest.slice(slash + 1)) };
+    return { scheme, bucket, path: objectPrefix(url, slash < 0 ? '' : rest.slice(slash + 1)) };
   }
   throw new FerryError(`unsupported URL scheme "${scheme}://" in ${url}`, {
     hint: 'use a local path, file://, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or memory://PREFIX',
@@ -60,6 +60,22 @@ export function parseStoreUrl(url: string): ParsedUrl {
 
 function asPrefix(p: string): string {
   return p && !p.endsWith('/') ? `${p}/` : p;
+}
+
+/** A key prefix; a '..' in it would take an HTTP path (path-style S3) out of the bucket. */
+function objectPrefix(url: string, p: string): string {
+  if (p.split('/').includes('..')) {
+    throw new FerryError(`${url} has a ".." in its key prefix`, { hint: 'object keys are not paths: write the prefix without ".." segments' });
+  }
+  return asPrefix(p);
+}
+
+function decodePath(url: string, p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    throw new FerryError(`${url} has a malformed %-escape`, { hint: 'in a file:// URL write % as %25 (or give the plain path instead of a URL)' });
+  }
 }
 
 /**

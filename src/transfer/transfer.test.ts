@@ -154,7 +154,7 @@ test('an unreadable file is reported, the rest are copied, exit 1, and the sourc
   assert.equal((await snapshot(t.dst)).has('extra.bin'), true);
 });
 
-test('a full disk fails the files that do not fit with a clear message and leaves no partial file', async () => {
+test('a full disk stops the copy with a clear message, exit 2, and leaves no partial file', async () => {
   assert.equal(process.getuid?.(), 0, 'this test mounts a small tmpfs and needs root (CI runs as root)');
   const t = await setup(1);
   await makeTree(t.src, 12, 512 * 1024, 4);
@@ -162,7 +162,7 @@ test('a full disk fails the files that do not fit with a clear message and leave
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', t.dst]);
   try {
     const r = await runFerry(['cp', t.src, t.dst, '--transfers', '2'], { env: t.env });
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2, 'an environment error, as the README says of a full disk');
     assert.match(r.stderr, /no space left on device/);
     assert.match(r.stderr, /free space at the destination, then run the same command again/);
     const left = await snapshot(t.dst);

@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildInfo, serializeInfo } from '../formats/precomputed/info.ts';
+import { rawGet } from '../testing/net.ts';
 import { tempDir } from '../testing/tree.ts';
 import { serveFolder } from './serve.ts';
 
@@ -69,36 +70,45 @@ test('serve: CORS, Range, gzip Content-Encoding only for gzipped raw chunks, no 
   }
 });
 
-test('serve: no path leaves the folder, whether by .., encoded .., a NUL or a symbolic link', async () => {
-  const base = await tempDir('ferry-serve-');
-  const dir = join(base, 'dataset');
+test('serve: nothing outside the folder, however the path is spelled or linked', async () => {
+  const base = await tempDir('ferry-serve-out-');
+  const dir = join(base, 'data');
   await mkdir(join(dir, 'scale'), { recursive: true });
-  await writeFile(join(dir, 'scale', 'chunk'), 'inside');
-  await writeFile(join(base, 'secret.txt'), 'outside');
-  await mkdir(join(base, 'elsewhere'));
-  await writeFile(join(base, 'elsewhere', 'secret.txt'), 'outside');
-  await symlink(join(base, 'secret.txt'), join(dir, 'link-out'));
-  await symlink(join(base, 'elsewhere'), join(dir, 'folder-out'));
-  await symlink(join(dir, 'scale', 'chunk'), join(dir, 'link-in'));
+  await writeFile(join(dir, 'info'), '{}');
+  await writeFile(join(base, 'secret'), 'outside');
+  await mkdir(join(base, 'private'));
+  await writeFile(join(base, 'private', 'key'), 'outside');
+  await symlink(join(base, 'secret'), join(dir, 'link-to-file'));
+  await symlink(join(base, 'private'), join(dir, 'scale', 'link-to-folder'));
+  await writeFile(join(dir, 'scale', 'inside'), 'inside');
+  await symlink(join(dir, 'scale', 'inside'), join(dir, 'link-inside'));
   const server = await serveFolder(dir);
   try {
-    // Raw paths, as a client that does not normalise them sends them.
-    const raw = (path: string) => get(`${server.url.replace(/\/$/, '')}${path}`);
-    // 404 where URL parsing itself takes the dot segments away: the path then names nothing inside.
-    const cases: [string, number][] = [
-      ['/../secret.txt', 404], ['/scale/../../secret.txt', 404], ['/%2e%2e/secret.txt', 404],
-      ['/scale%2f..%2f..%2fsecret.txt', 403], ['/%2E%2E%2Fsecret.txt', 403], ['/link-out', 403], ['/folder-out/secret.txt', 403],
-      ['/scale/chunk%00', 403], ['/%ZZ', 403],
-    ];
-    for (const [path, status] of cases) {
-      const r = await raw(path);
-      assert.equal(r.status, status, `${path} refused`);
-      assert.ok(!r.body.toString().includes('outside'), `${path} sends nothing from outside`);
+    for (const path of [
+      '../secret', '..%2Fsecret', '%2e%2e/secret', '%2E%2E%2Fsecret', 'scale/..%2F..%2Fsecret', 'scale/%2e%2e/%2e%2e/private/key',
+      'link-to-file', 'scale/link-to-folder/key', 'info%00', '%252e%252e/secret', '..\\secret', '//etc/passwd',
+    ]) {
+      const r = await rawGet(server.port, `/${path}`);
+      assert.ok(r.status === 403 || r.status === 404 || r.status === 400, `${path}: ${r.status}`);
+      assert.doesNotMatch(r.body, /outside|root:/, path);
     }
-    assert.equal((await raw('/link-in')).body.toString(), 'inside', 'a link that stays inside is followed');
-    assert.equal((await raw('/scale/./chunk')).body.toString(), 'inside');
+    assert.equal((await rawGet(server.port, '/%zz')).status, 400, 'a malformed escape is a bad request, not a server error');
+    assert.equal((await rawGet(server.port, '/link-inside')).body, 'inside', 'a link that stays inside is served');
+    assert.equal((await rawGet(server.port, '/scale/../info')).body, '{}');
   } finally {
     await server.close();
     await rm(base, { recursive: true, force: true });
+  }
+});
+
+test('serve: a busy or impossible port is one clear error', async () => {
+  const dir = await tempDir('ferry-serve-port-');
+  const first = await serveFolder(dir);
+  try {
+    await assert.rejects(serveFolder(dir, first.port), (e: Error & { kind?: string }) => e.kind === 'environment' && /port \d+ on 127\.0\.0\.1 is in use/.test(e.message));
+    await assert.rejects(serveFolder(dir, 70000), (e: Error & { kind?: string }) => e.kind === 'usage' && /port 70000 is not a TCP port/.test(e.message));
+  } finally {
+    await first.close();
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -9,6 +9,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { bytesPerVoxel } from '../arrays/voxels.ts';
+import { FerryError } from '../errors.ts';
 import { parseInfoBytes } from '../formats/precomputed/info.ts';
 
 const CORS = {
@@ -91,12 +92,12 @@ function parseRange(header: string | undefined, size: number): { start: number; 
  * symbolic link that points out of it; undefined when there is no such file. A folder stands for its
  * index.html. Every server of folders (this one, the web page's) answers by this one rule.
  */
-export async function fileUnder(root: string, urlPath: string): Promise<{ file: string; size: number } | 'outside' | undefined> {
+export async function fileUnder(root: string, urlPath: string): Promise<{ file: string; size: number } | 'outside' | 'malformed' | undefined> {
   let path: string;
   try {
     path = decodeURIComponent(urlPath);
   } catch {
-    return 'outside';
+    return 'malformed';
   }
   if (path.includes('\0')) return 'outside';
   const inside = (p: string) => p === root || p.startsWith(root + sep);
@@ -128,6 +129,10 @@ export async function answerDatasetRequest(root: string, urlPath: string, req: I
     return;
   }
   const found = await fileUnder(root, urlPath);
+  if (found === 'malformed') {
+    res.writeHead(400, { ...CORS, 'content-type': 'text/plain' }).end('malformed %-escape in the path\n');
+    return;
+  }
   if (found === 'outside') {
     res.writeHead(403, CORS).end();
     return;
@@ -164,6 +169,7 @@ export async function answerDatasetRequest(root: string, urlPath: string, req: I
 
 /** Serves `folder` on 127.0.0.1 (port 0: any free port). */
 export async function serveFolder(folder: string, port = 0): Promise<StaticServer> {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FerryError(`port ${port} is not a TCP port`, { hint: 'give a port from 1 to 65535, or none for any free one', kind: 'usage' });
   const root = await realpath(resolve(folder));
   const server = createServer((req, res) => {
     answerDatasetRequest(root, new URL(req.url ?? '/', 'http://x').pathname, req, res).catch((e: unknown) => {
@@ -172,7 +178,7 @@ export async function serveFolder(folder: string, port = 0): Promise<StaticServe
     });
   });
   await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
+    server.once('error', (e: NodeJS.ErrnoException) => fail(listenError(e, port)));
     server.listen(port, '127.0.0.1', () => ok());
   });
   const actual = (server.address() as AddressInfo).port;
@@ -182,6 +188,12 @@ export async function serveFolder(folder: string, port = 0): Promise<StaticServe
     url: `http://127.0.0.1:${actual}/`,
     close: () => new Promise((ok) => server.close(() => ok())),
   };
+}
+
+function listenError(e: NodeJS.ErrnoException, port: number): unknown {
+  const why = { EADDRINUSE: 'is in use by another program', EACCES: 'may not be opened by this user (ports below 1024 need privileges)' }[e.code ?? ''];
+  if (!why) return e;
+  return new FerryError(`port ${port} on 127.0.0.1 ${why}`, { hint: 'choose another --port, or leave it out for any free one', kind: 'environment', code: e.code, cause: e });
 }
 
 /** A link to the public Neuroglancer viewer showing the dataset at `dataUrl`. */

@@ -88,6 +88,37 @@ function sectionSource(spec: SourceSpec, stack: SectionStack, stores: FolderStor
   };
 }
 
+/** `x0-x1_y0-y1_z0-z1`: an unsharded chunk's name. */
+const CHUNK_NAME = /^(-?\d+)-(-?\d+)_(-?\d+)-(-?\d+)_(-?\d+)-(-?\d+)$/;
+
+/**
+ * What a precomputed source's chunks leave out of what its info promises, as a warning: a scale
+ * with no chunk at all, or (unsharded) chunks that stop short of its size; the rest would be
+ * ingested as zeros. Listing more than `limit` keys is not worth it at plan time: then nothing is said.
+ */
+export async function precomputedShortfall(spec: SourceSpec, storeOptions: StoreOptions = {}, limit = 100_000): Promise<string | undefined> {
+  if (spec.kind !== 'precomputed') return undefined;
+  const store = await openStore(spec.url, storeOptions);
+  try {
+    const info = await readInfo(store);
+    const scale = spec.scale ? info.scales.find((s) => s.key === spec.scale) : info.scales[0];
+    if (!scale) return undefined;
+    const want = [0, 1, 2].map((d) => scale.voxel_offset[d] + scale.size[d]);
+    const end = [-Infinity, -Infinity, -Infinity];
+    let keys = 0;
+    for await (const o of store.list(`${scale.key}/`)) {
+      if (++keys > limit) return undefined;
+      const m = CHUNK_NAME.exec(o.key.slice(scale.key.length + 1));
+      if (m) [2, 4, 6].forEach((g, d) => (end[d] = Math.max(end[d], Number(m[g]))));
+    }
+    if (keys === 0) return `${spec.url} has no chunk of scale ${scale.key} at all: every voxel of it would be ingested as zero`;
+    if (scale.sharding || end[0] === -Infinity || end.every((e, d) => e >= want[d])) return undefined;
+    return `the chunks of ${spec.url} scale ${scale.key} end at ${end.join(',')}, but its info says the volume ends at ${want.join(',')}: the rest would be ingested as zeros`;
+  } finally {
+    await store.close();
+  }
+}
+
 async function openPrecomputedSource(spec: Extract<SourceSpec, { kind: 'precomputed' }>, storeOptions: StoreOptions): Promise<VolumeSource> {
   const store = await openStore(spec.url, storeOptions);
   try {

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import type { ConvertOptions, RenderImportOptions, RepairOptions, ScopeOptions } from './fibsem-run.ts';
 import { FerryError } from '../../errors.ts';
-import { LEDGER_HELP } from '../store-options.ts';
+import { LEDGER_HELP, parseCount } from '../store-options.ts';
 
 /**
  * The Render import's defaults, written out here (startup.test.ts holds them equal to the ones in
@@ -13,21 +13,15 @@ import { LEDGER_HELP } from '../store-options.ts';
  */
 export const RENDER_DEFAULTS = { stack: 'v1_acquire', verifyLayers: 100, maxBatch: 5000 };
 
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new FerryError(`expected a whole number of at least 1, got ${JSON.stringify(v)}`);
-  return n;
-}
-
 function batchSize(v: string): number {
-  const n = positiveInt(v);
-  if (n > RENDER_DEFAULTS.maxBatch) throw new FerryError(`--batch ${n}: render-ws is sent at most ${RENDER_DEFAULTS.maxBatch} tiles a request`);
+  const n = parseCount('--batch')(v);
+  if (n > RENDER_DEFAULTS.maxBatch) throw new FerryError(`--batch ${n}: render-ws is sent at most ${RENDER_DEFAULTS.maxBatch} tiles a request`, { kind: 'usage' });
   return n;
 }
 
 function verifyLayers(v: string): 'all' | number {
   if (v === 'all') return 'all';
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new FerryError(`--verify takes all or a number of layers, not ${JSON.stringify(v)}`);
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new FerryError(`--verify takes all or a number of layers, not ${JSON.stringify(v)}`, { kind: 'usage' });
   return Number(v);
 }
 
@@ -51,7 +45,7 @@ export function register(program: Command): void {
       .command('repair')
       .description('fetch every missing .dat from the scope over ssh into the archive, archive unarchived ones, convert missing InLens PNGs; bad files go to quarantine')
       .argument('<tab>', 'tab description (YAML)')
-      .option('--parallel <n>', 'files fetched and converted at once', positiveInt, 8)
+      .option('--parallel <n>', 'files fetched and converted at once', parseCount('--parallel'), 8)
       .option('--dry-run', 'print what would be fetched, archived and converted, and change nothing'),
   ).action(async (tabFile: string, opts: RepairOptions, cmd: Command) => (await import('./fibsem-run.ts')).repairTab(tabFile, opts, cmd));
 
@@ -59,7 +53,7 @@ export function register(program: Command): void {
     .command('convert')
     .description('plan the InLens PNG conversion of every .dat whose PNG is missing as fibsem.convert jobs (run them with `ferry work` or `ferry submit`)')
     .argument('<tab>', 'tab description (YAML)')
-    .option('--batch <n>', 'tiles per job', positiveInt, 50)
+    .option('--batch <n>', 'tiles per job', parseCount('--batch'), 50)
     .option('--run <name>', 'run to plan the jobs in (default: fibsem-<tab>-inlens)')
     .option('--ledger <url>', LEDGER_HELP)
     .action(async (tabFile: string, opts: ConvertOptions, cmd: Command) => (await import('./fibsem-run.ts')).planConvert(tabFile, opts, cmd));
@@ -78,7 +72,7 @@ export function register(program: Command): void {
     .option('--allow-missing', 'import without the .dat files that cannot be read, so their layers have holes')
     .option('--verify <all|n>', `compare the tile specs of every layer, or of n layers (default: ${RENDER_DEFAULTS.verifyLayers})`, verifyLayers)
     .option('--batch <n>', `tiles per request (default and most: ${RENDER_DEFAULTS.maxBatch})`, batchSize)
-    .option('--parallel <n>', 'requests in flight at once', positiveInt, 3)
+    .option('--parallel <n>', 'requests in flight at once', parseCount('--parallel'), 3)
     .option('--run <name>', 'run in the ledger (default: fibsem-<tab>-render-<stack>)')
     .option('--dry-run', 'read the headers and show the stacks and the tile specs as they would be sent (every spec with --json); send nothing')
     .option('--ledger <url>', LEDGER_HELP)

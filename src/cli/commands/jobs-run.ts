@@ -10,7 +10,8 @@ import { resolveLedgerLocation } from '../../ledger/location.ts';
 import { migrateLedger, openLedger } from '../../ledger/open.ts';
 import { catalog } from '../../recipes/index.ts';
 import { Orchestrator, registerCatalogKinds } from '../../runtime/orchestrator.ts';
-import { buildSubmission, describe, submit } from '../../runtime/submit.ts';
+import { registeredKinds } from '../../runtime/registry.ts';
+import { buildSubmission, describe, sharedLedgerWarning, submit } from '../../runtime/submit.ts';
 import type { SchedulerName } from '../../runtime/submit.ts';
 import { Worker } from '../../runtime/worker.ts';
 import { Output, formatBytes, formatDuration, runningDetail } from '../output.ts';
@@ -66,6 +67,10 @@ export async function runWork(opts: WorkOptions, cmd: Command): Promise<void> {
   const ledger = await openLedger(opts.ledger, { mustExist: true });
   try {
     await registerCatalogKinds(catalog);
+    const unknown = (opts.kinds ?? []).filter((k) => !registeredKinds().includes(k));
+    if (unknown.length) {
+      throw new FerryError(`--kinds: no job kind named ${unknown.join(', ')}`, { hint: `the kinds are: ${registeredKinds().join(', ')}`, kind: 'usage' });
+    }
     const runIds = opts.run ? await Promise.all(opts.run.map(async (n) => (await ledger.getRun(n)).id)) : undefined;
     const worker = new Worker(ledger, {
       runIds,
@@ -131,7 +136,7 @@ export async function runStatus(opts: StatusOptions, cmd: Command): Promise<void
       if (!every) return;
       await new Promise((r) => setTimeout(r, every * 1000));
     }
-  });
+  }, 'read');
 }
 
 export async function listJobs(opts: ListOptions, cmd: Command): Promise<void> {
@@ -145,7 +150,7 @@ export async function listJobs(opts: ListOptions, cmd: Command): Promise<void> {
       ...list.map((j) => [j.id, j.runId, j.kind, j.key, j.state, `${j.attempts}/${j.maxAttempts}`, iso(j.updatedAt), short(j.lastError)]),
     ]);
     if (list.length === 0) out.line('no jobs');
-  });
+  }, 'read');
 }
 
 export async function showJob(id: number, opts: LedgerOption, cmd: Command): Promise<void> {
@@ -172,7 +177,7 @@ export async function showJob(id: number, opts: LedgerOption, cmd: Command): Pro
       ['finished', iso(j.finishedAt)],
     ];
     for (const [k, v] of rows) out.line(`${k.padEnd(10)}  ${v}`);
-  });
+  }, 'read');
 }
 
 export async function jobLog(id: number, opts: LedgerOption, cmd: Command): Promise<void> {
@@ -182,7 +187,7 @@ export async function jobLog(id: number, opts: LedgerOption, cmd: Command): Prom
       out.event('job-event', { ...e });
       out.line(`${iso(e.at)}  ${e.type.padEnd(15)} ${e.message}`.trimEnd());
     }
-  });
+  }, 'read');
 }
 
 export async function retryOrCancel(verb: 'retry' | 'cancel', idArgs: string[], opts: LedgerOption & { run?: string }, cmd: Command): Promise<void> {
@@ -230,6 +235,8 @@ export async function runSubmit(opts: SubmitCommandOptions, cmd: Command): Promi
     workArgs,
   };
   const submission = buildSubmission(sub);
+  const shared = sharedLedgerWarning(sub);
+  if (shared) out.warn(shared);
   if (opts.dryRun) {
     out.event('submit-dry-run', { scheduler: sub.scheduler, argv: submission.argv, workers: sub.workers });
     out.line(describe(submission, sub.workers));
@@ -275,8 +282,9 @@ function printStatus(out: Output, status: RunStatus[]): void {
   ]);
 }
 
-async function withLedger(url: string | undefined, fn: (l: Ledger) => Promise<void>): Promise<void> {
-  const ledger = await openLedger(url, { mustExist: true });
+/** Opens the ledger that must exist; `read` for commands that only look (nothing is created or changed). */
+async function withLedger(url: string | undefined, fn: (l: Ledger) => Promise<void>, access: 'read' | 'write' = 'write'): Promise<void> {
+  const ledger = await openLedger(url, { mustExist: true, readOnly: access === 'read' });
   try {
     await fn(ledger);
   } finally {

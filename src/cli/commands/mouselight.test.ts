@@ -200,3 +200,16 @@ test('a job that cannot write is an error, not done, and the same upload retries
   assert.deepEqual((await readdir(join(blocked, 'images', DATE))).sort(), ['default.0.tif', 'default.1.tif', 'ktx', 'tilebase.cache.yml', 'transform.txt']);
   await rm(blocked, { recursive: true });
 });
+
+test('a layout that sends a product somewhere else is not silently the same run: the upload is refused, naming the change', async () => {
+  const opts = { cwd: dir, env: { ...env(), FERRY_LEDGER: join(dir, 'moved-ledger.sqlite') } };
+  const bucket2 = join(dir, 'moved-bucket');
+  await writeFile(join(dir, 'moved.yaml'), sampleLayout(facility, `file://${bucket2}`));
+  const args = ['mouselight', 'upload', '--config', 'moved.yaml', '--sample', '2019-01-23', '--products', 'images'];
+  assert.equal((await runFerry(args, opts)).code, 0);
+  await writeFile(join(dir, 'moved.yaml'), sampleLayout(facility, `file://${bucket2}`).replace('destination: images/{date}/', 'destination: imagery/{date}/'));
+  const again = await runFerry(args, opts);
+  assert.equal(again.code, 2, again.stdout);
+  assert.match(again.stderr, /run mouselight-2019-01-23 was planned before with other settings: destinations: "images: images\/\{date\}\/;.*" then, "images: imagery\/\{date\}\/;.*" now/);
+  assert.equal(existsSync(join(bucket2, 'imagery')), false);
+});

@@ -25,7 +25,8 @@ export async function runServe(o: ServeOptions, cmd: Command): Promise<void> {
     });
   }
   const token = o.readOnly ? undefined : o.tokenFile ? await readTokenFile(o.tokenFile) : newToken();
-  const ledger = await openLedger(o.ledger, { mustExist: true });
+  // A read-only page changes nothing, so it opens the ledger the way `ferry status` does.
+  const ledger = await openLedger(o.ledger, { mustExist: true, readOnly: o.readOnly });
   const orchestrator = new Orchestrator(ledger, catalog);
   let server;
   try {

@@ -46,5 +46,6 @@ export function register(program: Command): void {
       .option('--checksum', 'compare content (CRC32C) as well as size')
       .option('--include <glob>', 'check only matching files (repeatable)', collect)
       .option('--exclude <glob>', 'skip matching files (repeatable)', collect),
+    { writes: false },
   ).action(async (src: string, dst: string, _o, cmd: Command) => (await import('./transfer-run.ts')).runCheck(src, dst, cmd));
 }

@@ -40,6 +40,12 @@ function positiveInt(name: string) {
   };
 }
 
+function port(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new FerryError(`--port must be a whole number from 1 to 65535, not "${text}"`);
+  return n;
+}
+
 export function register(program: Command): void {
   const volume = program.command('volume').description('aligned image stacks to Neuroglancer precomputed volumes (S3, GCS or a folder)');
 
@@ -69,6 +75,6 @@ export function register(program: Command): void {
     .command('serve')
     .argument('<dir>', 'folder holding a precomputed dataset (its info file)')
     .description('serve a dataset folder on 127.0.0.1 for Neuroglancer (CORS, Range, Content-Encoding) and print a link')
-    .addOption(new Option('--port <n>', 'port (default: any free one)').argParser(positiveInt('--port')))
+    .addOption(new Option('--port <n>', 'port (default: any free one)').argParser(port))
     .action(async (dir: string, o: { port?: number }, cmd: Command) => (await import('./volume-serve.ts')).serveVolume(dir, o, cmd));
 }

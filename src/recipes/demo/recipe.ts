@@ -1,9 +1,10 @@
 // The demo (`ferry demo`): the main job on embedded defaults. A generated acquisition is planned
 // as one `transfer.sync` job per folder into a local "bucket" folder, run by local workers, and the
 // run is summed up by checking every file of the bucket against the instrument by content.
-import { readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { FerryError } from '../../errors.ts';
 import { defineRecipe } from '../../runtime/recipe.ts';
 import { openStore } from '../../storage/open.ts';
 import { check, checkPassed } from '../../transfer/check.ts';
@@ -22,6 +23,7 @@ export const recipe = defineRecipe<DemoInput>({
 
   async plan(input) {
     const dir = resolve(input.dir);
+    await usableFolder(dir);
     const instrument = join(dir, 'instrument');
     const bucket = join(dir, 'bucket');
     await rm(instrument, { recursive: true, force: true });
@@ -60,3 +62,12 @@ export const recipe = defineRecipe<DemoInput>({
     };
   },
 });
+
+/** The demo's folder, made if need be: a file of that name, or a path through one, is a usage error. */
+async function usableFolder(dir: string): Promise<void> {
+  const made = await mkdir(dir, { recursive: true }).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+  if (!made && (await stat(dir)).isDirectory()) return;
+  const notFolder = !made || made.code === 'ENOTDIR' || made.code === 'EEXIST';
+  const why = notFolder ? 'is a file, or a path through one, not a folder' : made.code === 'EACCES' ? 'cannot be created here (permission denied)' : made.message;
+  throw new FerryError(`--dir ${dir} ${why}`, { hint: 'give a folder for the demo (it is made if it does not exist), e.g. --dir ferry-demo', kind: 'usage' });
+}

@@ -36,6 +36,7 @@ test('fibsem.convert jobs convert every tile without a PNG, once; planning again
 
     const again = await runFerry(['--json', 'fibsem', 'convert', yaml, '--batch', '4', '--ledger', ledger]);
     assert.equal(jsonLines(again.stdout).find((e) => e.type === 'planned')!.added, 0);
+    assert.match((await runFerry(['fibsem', 'convert', yaml, '--batch', '0'])).stderr, /--batch must be a whole number of at least 1, not "0"/);
 
     const work = await runFerry(['work', '--ledger', ledger, '--run', planned.run, '--until-empty']);
     assert.equal(work.code, 0, work.stderr);

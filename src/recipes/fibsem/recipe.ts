@@ -76,7 +76,8 @@ export const recipe = defineRecipe<FibsemInput>({
       const { jobs, tiles } = await planConvertJobs(tab, input.batch);
       const run = input.run ?? convertRunName(tab);
       return {
-        runs: [{ name: run, labels: { tab: tab.tab }, identity, jobs, placement: 'cluster' }],
+        // A run whose InLens folder changed would leave its PNGs in two folders.
+        runs: [{ name: run, labels: { tab: tab.tab }, identity: { ...identity, inLensPng: tab.folders.inLensPng }, jobs, placement: 'cluster' }],
         warnings: [],
         facts: { tab: tab.tab, run, tiles },
       };

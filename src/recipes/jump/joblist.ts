@@ -35,6 +35,10 @@ export async function readOldJobList(dir: string): Promise<{ jobs: OldJob[]; pro
       problems.push({ file: e.name, reason: 'name is not source_N__batch__plate.txt' });
       continue;
     }
+    if ([m[2], m[3]].some((part) => part === '.' || part === '..')) {
+      problems.push({ file: e.name, reason: 'its batch or plate is "." or "..", not a folder name' });
+      continue;
+    }
     const lines = (await readFile(join(dir, e.name), 'utf8')).split('\n');
     // The old transfer script wrote "done" where it meant success.
     const status = lines[0]?.trim() === 'done' ? 'success' : (lines[0]?.trim() as OldStatus);

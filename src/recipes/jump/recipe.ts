@@ -4,6 +4,8 @@
 // contract: an input schema, a plan that turns input into a run with its jobs, the kinds it uses.
 import { basename, resolve } from 'node:path';
 import { z } from 'zod';
+import { FerryError } from '../../errors.ts';
+import type { JobSpec } from '../../ledger/engine.ts';
 import type { JobState } from '../../ledger/schema.ts';
 import type { PlannedRun } from '../../runtime/recipe.ts';
 import { defineRecipe } from '../../runtime/recipe.ts';
@@ -12,13 +14,19 @@ import { zodInput } from '../input.ts';
 import { discoverPlates } from './discover.ts';
 import { carriedOver } from './import.ts';
 import { readOldJobList } from './joblist.ts';
-import { DEFAULT_KEY_TEMPLATE, plateJob } from './plan.ts';
+import { DEFAULT_KEY_TEMPLATE, KEY_TEMPLATE_FIELDS, plateJob } from './plan.ts';
 import type { PlanOptions } from './plan.ts';
 
 const common = {
   dest: z.string().min(1),
   run: z.string().min(1).optional(),
-  keyTemplate: z.string().default(DEFAULT_KEY_TEMPLATE),
+  keyTemplate: z
+    .string()
+    .default(DEFAULT_KEY_TEMPLATE)
+    .refine((t) => [...t.matchAll(/\{([^}]*)\}/g)].every((m) => (KEY_TEMPLATE_FIELDS as readonly string[]).includes(m[1])), {
+      message: `only ${KEY_TEMPLATE_FIELDS.map((f) => `{${f}}`).join(', ')} may appear in braces`,
+    })
+    .refine((t) => !t.split('/').includes('..'), { message: 'must not have ".." segments: a plate is written below --dest' }),
   dataset: z.string().min(1).default('cpg0016-jump'),
   transfers: z.number().int().positive().optional(),
   store: z.record(z.string(), z.unknown()).optional(),
@@ -65,7 +73,16 @@ export const recipe = defineRecipe<JumpInput>({
     const ledger = await ctx.ledger();
     const existing = await ledger.findRun(name);
     const had = new Set(existing ? (await ledger.listJobs({ runId: existing.id })).map((j) => j.key) : []);
-    const planned = jobs.map((j) => ({ old: j, job: plateJob(carriedOver.plate(j, input.dataset), opts) }));
+    // A job file whose plate would land outside --dest (a '..' in its plate folder) is refused alone.
+    const planned: { old: (typeof jobs)[number]; job: JobSpec }[] = [];
+    for (const j of jobs) {
+      try {
+        planned.push({ old: j, job: plateJob(carriedOver.plate(j, input.dataset), opts) });
+      } catch (e) {
+        if (!(e instanceof FerryError)) throw e;
+        problems.push({ file: j.file, reason: e.message });
+      }
+    }
     const fresh = planned.filter((p) => !had.has(p.job.key));
     const states: Partial<Record<JobState, number>> = {};
     const carryOver = fresh.map(({ old, job }) => {

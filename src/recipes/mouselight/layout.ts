@@ -19,9 +19,11 @@ const template = (allowed: readonly string[]) =>
     });
 
 const relative = (allowed: readonly string[]) =>
-  template(allowed).refine((t) => !t.startsWith('/') && !/^[a-z0-9+.-]+:\/\//i.test(t), {
-    message: 'must be a key prefix inside the bucket, not an absolute path or URL',
-  });
+  template(allowed)
+    .refine((t) => !t.startsWith('/') && !/^[a-z0-9+.-]+:\/\//i.test(t), {
+      message: 'must be a key prefix inside the bucket, not an absolute path or URL',
+    })
+    .refine((t) => !t.split('/').includes('..'), { message: 'must not have ".." segments: everything is written below bucket' });
 
 const ProductSource = z
   .object({

@@ -54,3 +54,10 @@ test('the example layout of the seed is valid', async () => {
   assert.deepEqual(Object.keys(l.products), ['registration', 'segmentation', 'tracings', 'carveouts']);
   assert.equal(l.neurons.timeZone, 'America/New_York');
 });
+
+test('a layout whose destination climbs out of the bucket is refused, naming the field', () => {
+  const text = sampleLayout(root, 'file:///srv/bucket').replace('destination: registration/{date}/', 'destination: registration/../../../etc/{date}/');
+  assert.throws(() => parseLayout(text, 'layout.yaml'), /layout\.yaml: products\.registration\.0\.destination: must not have "\.\." segments/);
+  const images = sampleLayout(root, 's3://bucket/prefix').replace('destination: images/{date}/', 'destination: ../other/{date}/');
+  assert.throws(() => parseLayout(images, 'layout.yaml'), /images\.destination: must not have "\.\." segments/);
+});

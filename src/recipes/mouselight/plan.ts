@@ -5,6 +5,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FerryError } from '../../errors.ts';
+import { childFolder } from '../../storage/keys.ts';
 import { expand, usesSubfolder } from './layout.ts';
 import type { MouselightLayout, ProductSource } from './layout.ts';
 import { mmdd } from './sample-date.ts';
@@ -144,9 +145,7 @@ async function planProduct(
 }
 
 function bucketUrl(bucket: string, prefix: string): string {
-  const b = bucket.endsWith('/') ? bucket : `${bucket}/`;
-  const p = prefix.replace(/^\/+/, '');
-  return p === '' || p.endsWith('/') ? b + p : `${b}${p}/`;
+  return childFolder(bucket, prefix, 'the destination');
 }
 
 /** Without the trailing slash a template may carry, so that joined paths read cleanly. */

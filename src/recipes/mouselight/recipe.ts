@@ -69,7 +69,8 @@ export const recipe = defineRecipe<MouselightInput>({
         runs.push({
           name: runName(date, cluster),
           labels: { sample: date },
-          identity: { bucket: layout.bucket },
+          // Jobs are keyed by product: a layout that sends a product elsewhere is another run.
+          identity: { bucket: layout.bucket, destinations: destinations(layout) },
           jobs: ops.map((o) => jobSpec(o, store)),
           // The user asked for these products again: what failed runs again, and with --resync
           // what was verified is synced again for what its sources gained since.
@@ -128,6 +129,12 @@ export const recipe = defineRecipe<MouselightInput>({
     return { run: view.run.name, ok: failed.length === 0, lines, data: { written: results.reduce((n, r) => n + r.keys.length, 0), failed: failed.length } };
   },
 });
+
+/** "images: images/{date}/; registration: registration/{date}/; ...": where each product goes. */
+function destinations(layout: MouselightLayout): string {
+  const products = Object.entries(layout.products).map(([p, sources]) => `${p}: ${sources.map((s) => s.destination).join(', ')}`);
+  return [`images: ${layout.images.destination}`, ...products].join('; ');
+}
 
 function uploadReport(run: string, jobs: { state: string }[]): RunReport {
   const failed = jobs.filter((j) => j.state === 'error' || j.state === 'cancelled').length;

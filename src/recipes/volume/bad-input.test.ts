@@ -2,7 +2,7 @@
 // plan that cannot work, and never an `info` over a volume that is not whole.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scaleBox } from '../../formats/precomputed/grid.ts';
 import { readBox, readInfo } from '../../formats/precomputed/reader.ts';
@@ -108,6 +108,62 @@ test('a section that turns unreadable after planning fails its task and no info 
     assert.ok(await exists(join(out, '4_4_40', '0-16_0-16_0-4')), 'the other task did its part');
     const jobs = await runFerry(['jobs', 'list', '--ledger', ledger, '--json']);
     assert.match(jobs.stdout, /section_0006\.png is not a readable image/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('more scales than the volume can shrink to, or an info of absurd size, are refused at plan time, saying the bound', async () => {
+  const root = await tempDir('ferry-volume-bad-');
+  try {
+    const stack = await writeStack(join(root, 'sections'), [64, 48, 6], 'uint8');
+    await planFails(root, [stack.dir, join(root, 'out'), '--voxel-size', '4,4,40', '--scales', '100'], /--scales 100: scale 8 would be 1x1x6, no smaller than scale 7; this volume has at most 7 scale\(s\)/);
+    const huge = join(root, 'huge');
+    await mkdir(huge);
+    const info = { '@type': 'neuroglancer_multiscale_volume', type: 'image', data_type: 'uint8', num_channels: 1, scales: [{ key: 's0', size: [1e9, 1e9, 1e9], resolution: [1, 1, 1], voxel_offset: [0, 0, 0], chunk_sizes: [[64, 64, 64]], encoding: 'raw' }] };
+    await writeFile(join(huge, 'info'), JSON.stringify(info));
+    await planFails(root, [huge, join(root, 'out'), '--voxel-size', '4,4,40'], /is 9\.31e\+17 tasks; a plan makes at most 1,000,000/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('planning another source into another destination under an existing run name is refused, naming what differs', async () => {
+  const root = await tempDir('ferry-volume-bad-');
+  try {
+    const a = await writeStack(join(root, 'A'), [32, 32, 4], 'uint8');
+    const b = await writeStack(join(root, 'B'), [32, 32, 4], 'uint8');
+    const ledger = join(root, 'ledger.sqlite');
+    const grid = ['--voxel-size', '4,4,40', '--chunk', '16,16,2', '--task-size', '32,32,2', '--run', 'v', '--ledger', ledger];
+    const first = await runFerry(['volume', 'plan', a.dir, `file://${join(root, 'X')}`, ...grid]);
+    assert.equal(first.code, 0, first.stderr);
+    const second = await runFerry(['volume', 'plan', b.dir, `file://${join(root, 'Y')}`, ...grid]);
+    assert.equal(second.code, 2, second.stdout);
+    assert.match(second.stderr, /run v was planned before with other settings: dst: ".*\/X" then, ".*\/Y" now; src: ".*\/A" then, ".*\/B" now/);
+    assert.match(second.stderr, /give this plan another run name \(--run\)/);
+    assert.doesNotMatch(second.stdout, /Planned 0 new job/);
+    const work = await runFerry(['work', '--run', 'v', '--until-empty', '--ledger', ledger]);
+    assert.equal(work.code, 0, work.stderr);
+    assert.equal(await exists(join(root, 'Y')), false, 'the refused plan wrote nothing');
+    assert.equal(await exists(join(root, 'X', 'info')), true, 'the first plan ran as planned');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a precomputed source whose chunks stop short of its info is said to be, before anything is planned', async () => {
+  const root = await tempDir('ferry-volume-bad-');
+  try {
+    const stack = await writeStack(join(root, 'sections'), [32, 32, 4], 'uint8');
+    await ingest(join(root, 'first.sqlite'), [stack.dir, join(root, 'src'), '--voxel-size', '4,4,40', '--chunk', '16,16,2', '--task-size', '32,32,2', '--nonzero-threshold', '0']);
+    const info = JSON.parse(await readFile(join(root, 'src', 'info'), 'utf8'));
+    info.scales[0].size = [32, 32, 8]; // the info promises twice the sections its chunks hold
+    await writeFile(join(root, 'src', 'info'), JSON.stringify(info));
+    const r = await runFerry(['volume', 'plan', join(root, 'src'), join(root, 'out'), '--voxel-size', '4,4,40', '--chunk', '16,16,2', '--task-size', '32,32,2', '--dry-run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /the chunks of .*src scale 4_4_40 end at 32,32,4, but its info says the volume ends at 32,32,8: the rest would be ingested as zeros/);
+    const whole = await runFerry(['volume', 'plan', stack.dir, join(root, 'out2'), '--voxel-size', '4,4,40', '--dry-run']);
+    assert.doesNotMatch(whole.stderr, /ingested as zero/);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

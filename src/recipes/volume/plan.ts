@@ -14,12 +14,18 @@ import { definedOptions, parseStoreUrl } from '../../storage/spec.ts';
 import type { StoreOptions } from '../../storage/spec.ts';
 import { checkDestinationInfo } from '../../volume/commit.ts';
 import type { IngestTaskParams } from '../../volume/ingest-task.ts';
-import { openSource, sourceSpecFor } from '../../volume/source.ts';
+import { openSource, precomputedShortfall, sourceSpecFor } from '../../volume/source.ts';
 import type { SourceSpec } from '../../volume/source.ts';
 import { checkScalesFit, ingestTasks, shardingForTasks, taskCounts } from '../../volume/task-grid.ts';
 import type { IngestTask } from '../../volume/task-grid.ts';
 
 import { INGEST_JOB } from './kinds.ts';
+
+/**
+ * Most jobs one plan creates: a million tasks is already a volume of petabytes at the default task
+ * size; a size beyond it is a mistake (an info with absurd sizes), and planning it would fill memory.
+ */
+export const MAX_TASKS = 1_000_000;
 
 export interface VolumePlanInput {
   src: string;
@@ -65,7 +71,17 @@ function buildScales(input: VolumePlanInput, type: Info['type'], dataType: Info[
     jpegQuality: input.encoding === 'jpeg' ? (input.jpegQuality ?? 85) : undefined,
   });
   const scales: Scale[] = [info.scales[0]];
-  for (let k = 1; k < input.scales; k++) scales.push(downsampledScale(scales[k - 1], input.factor));
+  for (let k = 1; k < input.scales; k++) {
+    const next = downsampledScale(scales[k - 1], input.factor);
+    // A scale no smaller than the one before adds nothing but jobs and bytes.
+    if (next.size.every((n, d) => n === scales[k - 1].size[d])) {
+      throw new FerryError(`--scales ${input.scales}: scale ${k + 1} would be ${next.size.join('x')}, no smaller than scale ${k}; this volume has at most ${k} scale(s) with --factor ${input.factor.join(',')}`, {
+        hint: `give --scales ${k} or fewer`,
+        kind: 'usage',
+      });
+    }
+    scales.push(next);
+  }
   if (input.sharded) {
     const counts = taskCounts(scales[0], input.taskSize);
     scales.forEach((s, k) => {
@@ -89,6 +105,7 @@ export async function planVolume(input: VolumePlanInput): Promise<VolumePlan> {
   if (spec.kind === 'precomputed' && spec.url.replace(/\/?$/, '/') === input.dst.replace(/\/?$/, '/')) {
     throw new FerryError('the source and destination are the same volume', { hint: 'write the new layout to another destination' });
   }
+  const shortfall = await precomputedShortfall(spec, input.store);
   const source = await openSource(spec, input.store);
   let info: Info;
   try {
@@ -98,6 +115,13 @@ export async function planVolume(input: VolumePlanInput): Promise<VolumePlan> {
   }
   checkTaskSize(info.scales[0], input.taskSize);
   checkScalesFit(info.scales[0], input.taskSize, input.factor, input.scales);
+  const count = taskCounts(info.scales[0], input.taskSize).reduce((a, b) => a * b, 1);
+  if (count > MAX_TASKS) {
+    throw new FerryError(`a volume of ${info.scales[0].size.join('x')} voxels in tasks of ${input.taskSize.join(',')} is ${count.toExponential(2)} tasks; a plan makes at most ${MAX_TASKS.toLocaleString('en-US')}`, {
+      hint: 'check the size the source (or its info) gives, or give --task-size larger tasks',
+      kind: 'usage',
+    });
+  }
   const store = await openStore(input.dst, input.store);
   let destination: VolumePlan['destination'];
   try {
@@ -107,7 +131,7 @@ export async function planVolume(input: VolumePlanInput): Promise<VolumePlan> {
   }
   const tasks = [...ingestTasks(info.scales[0], input.taskSize, input.factor, input.scales)];
   const contentEncodingGzip = store.capabilities.keepsContentEncoding && input.encoding === 'raw' && !input.sharded;
-  const warnings: string[] = [];
+  const warnings: string[] = shortfall ? [shortfall] : [];
   const s0 = info.scales[0];
   if (s0.sharding && s0.sharding.preshift_bits + s0.sharding.minishard_bits === 0 && tasks.length > 1) {
     warnings.push(
