@@ -1,7 +1,7 @@
 // `ferry fibsem check | repair | convert TAB.yaml`: the FlyEM acquisition check (check_tabs), the
 // re-fetch of what is missing (03/04_fetch_missing scripts), and the InLens conversion as jobs.
-// check and repair run from fibsem-run.ts, convert from fibsem-convert.ts (it needs the ledger),
-// each loaded when its command runs.
+// check runs from fibsem-check.ts, repair from fibsem-repair.ts, convert from fibsem-convert.ts (it
+// needs the ledger), each loaded when its command runs.
 import type { Command } from 'commander';
 import { FerryError } from '../../errors.ts';
 import { LEDGER_HELP } from '../store-options.ts';
@@ -40,7 +40,7 @@ export function register(program: Command): void {
       .command('check')
       .description('count every stage of a tab (InLens png, transferred dat, archived dat, scope dat, logs) and list what is missing; exit 0 only when nothing is')
       .argument('<tab>', 'tab description (YAML)'),
-  ).action(async (tabFile: string, opts: ScopeOptions, cmd: Command) => (await import('./fibsem-run.ts')).checkTab(tabFile, opts, cmd));
+  ).action(async (tabFile: string, opts: ScopeOptions, cmd: Command) => (await import('./fibsem-check.ts')).checkTab(tabFile, opts, cmd));
 
   scopeOptions(
     fibsem
@@ -49,7 +49,7 @@ export function register(program: Command): void {
       .argument('<tab>', 'tab description (YAML)')
       .option('--parallel <n>', 'files fetched and converted at once', positiveInt, 8)
       .option('--dry-run', 'print what would be fetched, archived and converted, and change nothing'),
-  ).action(async (tabFile: string, opts: RepairOptions, cmd: Command) => (await import('./fibsem-run.ts')).repairTab(tabFile, opts, cmd));
+  ).action(async (tabFile: string, opts: RepairOptions, cmd: Command) => (await import('./fibsem-repair.ts')).repairTab(tabFile, opts, cmd));
 
   fibsem
     .command('convert')

@@ -1,26 +1,13 @@
-// The actions of `ferry fibsem check | repair` (see fibsem.ts); they read the scope, the archive and
-// the transferred folders but never the ledger.
+// The action of `ferry fibsem repair` (see fibsem.ts): the check, then fetches and conversions.
 import type { Command } from 'commander';
-import { EXIT_OK, EXIT_PARTIAL } from '../../errors.ts';
-import { runTabCheck, sshTarget } from '../../recipes/fibsem/check.ts';
-import type { TabCheck } from '../../recipes/fibsem/check.ts';
+import { EXIT_PARTIAL } from '../../errors.ts';
+import { sshTarget } from '../../recipes/fibsem/check.ts';
 import { describeStep, planRepair, runRepair } from '../../recipes/fibsem/repair.ts';
 import type { StepResult } from '../../recipes/fibsem/repair.ts';
-import { formatTabReport } from '../../recipes/fibsem/report.ts';
 import { loadTab } from '../../recipes/fibsem/tab.ts';
-import type { Tab } from '../../recipes/fibsem/tab.ts';
 import { Output } from '../output.ts';
-import type { RepairOptions, ScopeOptions } from './fibsem.ts';
-
-export async function checkTab(tabFile: string, opts: ScopeOptions, cmd: Command): Promise<void> {
-  const out = new Output({ json: cmd.optsWithGlobals().json });
-  const tab = await loadTab(tabFile);
-  const check = await checkWithWarnings(tab, opts, out);
-  const { report } = check;
-  out.event('tabCheck', { tab: tab.tab, scopeSource: check.scopeSource, scopeDays: check.scopeDays, ...report, ignoredListingLines: check.ignoredListingLines });
-  for (const line of formatTabReport(tab.tab, report)) out.line(line);
-  process.exitCode = report.complete ? EXIT_OK : EXIT_PARTIAL;
-}
+import type { RepairOptions } from './fibsem.ts';
+import { checkWithWarnings } from './fibsem-check.ts';
 
 export async function repairTab(tabFile: string, opts: RepairOptions, cmd: Command): Promise<void> {
   const out = new Output({ json: cmd.optsWithGlobals().json });
@@ -82,14 +69,4 @@ export async function repairTab(tabFile: string, opts: RepairOptions, cmd: Comma
     out.line('run `ferry fibsem check` to see what is still missing; quarantined files have a .reason.txt beside them');
     process.exitCode = EXIT_PARTIAL;
   }
-}
-
-async function checkWithWarnings(tab: Tab, opts: ScopeOptions, out: Output): Promise<TabCheck> {
-  const check = await runTabCheck(tab, { listing: opts.scopeListing, sshConfig: opts.sshConfig });
-  const ignored = check.ignoredListingLines;
-  if (ignored.length) out.warn(`${ignored.length} line(s) from the scope listing are not .dat paths (complaints from find included), first: ${ignored[0]}`);
-  if (check.report.range.first === undefined) {
-    out.warn('no logs and no expected first/last .dat names: every .dat in the scope listing counts as part of this tab');
-  }
-  return check;
 }
