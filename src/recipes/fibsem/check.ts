@@ -6,6 +6,7 @@ import { FerryError } from '../../errors.ts';
 import { listFolderNames } from '../../inventory/list-folder.ts';
 import { acquisitionDays, findScopeDats } from '../../inventory/scope-find.ts';
 import { parseScopeListing } from '../../inventory/scope-listing.ts';
+import type { ScopeListing } from '../../inventory/scope-listing.ts';
 import type { SshTarget } from '../../inventory/ssh.ts';
 import { checkTab } from '../../inventory/tab-check.ts';
 import type { TabReport } from '../../inventory/tab-check.ts';
@@ -15,8 +16,8 @@ import type { Tab } from './tab.ts';
 export interface TabCheck {
   tab: string;
   report: TabReport;
-  /** Core name -> path on the scope, for every `.dat` the scope listing names. */
-  scopePaths: Map<string, string>;
+  /** Every `.dat` the scope listing names, with its path on the scope. */
+  scopeListing: ScopeListing;
   /** Where the scope listing came from: a file, or `ssh <host>`. */
   scopeSource: string;
   /** Days listed over SSH (empty for a listing file). */
@@ -24,7 +25,7 @@ export interface TabCheck {
   /** Lines of the scope listing that name no `.dat` file, and complaints from find. */
   ignoredListingLines: string[];
   /** File names in the archive folder, for the repair. */
-  archiveNames: Set<string>;
+  archiveNames: string[];
 }
 
 export interface CheckOptions {
@@ -46,15 +47,15 @@ export async function runTabCheck(tab: Tab, opts: CheckOptions = {}): Promise<Ta
     listFolderNames(f.transferredDat, 'folders.transferredDat'),
     listFolderNames(f.archiveDat, 'folders.archiveDat'),
     listFolderNames(f.logs, 'folders.logs'),
-    listingFile === undefined ? undefined : readListing(listingFile),
+    listingFile === undefined ? undefined : readListing(listingFile).then(parseScopeListing),
   ]);
 
-  let listingText: string;
+  let listing: ScopeListing;
   let scopeDays: string[] = [];
   let problems: string[] = [];
   let scopeSource: string;
   if (savedListing !== undefined && listingFile !== undefined) {
-    listingText = savedListing;
+    listing = savedListing;
     scopeSource = listingFile;
   } else {
     scopeDays = acquisitionDays(rangeNames(logs, tab));
@@ -65,21 +66,20 @@ export async function runTabCheck(tab: Tab, opts: CheckOptions = {}): Promise<Ta
     }
     const target = sshTarget(tab, opts.sshConfig);
     const found = await findScopeDats(target, tab.scope.datRoot, scopeDays);
-    listingText = found.text;
+    listing = parseScopeListing(found.text);
     problems = found.problems;
     scopeSource = `ssh ${target.host}`;
   }
 
-  const listing = parseScopeListing(listingText);
-  const report = checkTab({ inLensPng, transferredDat, archiveDat, logs, scopeDat: listing.paths.keys(), expected: tab.expected });
+  const report = checkTab({ inLensPng, transferredDat, archiveDat, logs, scopeDat: listing.names, expected: tab.expected });
   return {
     tab: tab.tab,
     report,
-    scopePaths: listing.paths,
+    scopeListing: listing,
     scopeSource,
     scopeDays,
     ignoredListingLines: [...problems, ...listing.ignored],
-    archiveNames: new Set(archiveDat),
+    archiveNames: archiveDat,
   };
 }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { errorMessage, FerryError, isFerryError } from '../../errors.ts';
 import { convertDatToInLensPng } from '../../formats/fibsem/convert.ts';
 import { DAT_SUFFIX } from '../../formats/fibsem/names.ts';
+import { scopePathsOf } from '../../inventory/scope-listing.ts';
 import { fetchOverSsh } from '../../inventory/ssh-fetch.ts';
 import type { SshTarget } from '../../inventory/ssh.ts';
 import { Pool } from '../../transfer/pool.ts';
@@ -28,8 +29,10 @@ export function planRepair(tab: Tab, check: TabCheck): RepairStep[] {
   const steps = new Map<string, RepairStep>();
   const step = (core: string) => steps.get(core) ?? steps.set(core, { core }).get(core)!;
   const archived = (core: string) => join(tab.folders.archiveDat, core + DAT_SUFFIX);
+  const scopePaths = scopePathsOf(check.scopeListing, check.report.missingDat);
+  const archiveNames = new Set(check.archiveNames);
   for (const core of check.report.missingDat) {
-    const path = check.scopePaths.get(core);
+    const path = scopePaths.get(core);
     if (path !== undefined) step(core).fetch = { from: 'scope', path };
   }
   for (const core of check.report.unarchivedDat) {
@@ -37,7 +40,7 @@ export function planRepair(tab: Tab, check: TabCheck): RepairStep[] {
   }
   for (const core of check.report.missingInLensPng) {
     const s = step(core);
-    const inArchive = s.fetch !== undefined || check.archiveNames.has(core + DAT_SUFFIX);
+    const inArchive = s.fetch !== undefined || archiveNames.has(core + DAT_SUFFIX);
     s.convert = inArchive ? archived(core) : join(tab.folders.transferredDat, core + DAT_SUFFIX);
   }
   return [...steps.values()].sort((a, b) => (a.core < b.core ? -1 : a.core > b.core ? 1 : 0));
