@@ -50,35 +50,36 @@ export interface TabReport {
 }
 
 export function checkTab(files: TabFiles): TabReport {
-  const png = sortedCores(files.inLensPng, INLENS_SUFFIX);
-  const dm11 = sortedCores(files.transferredDat, DAT_SUFFIX);
-  const archived = sortedCores(files.archiveDat, DAT_SUFFIX);
-  const logs = sortedCores(files.logs, LOG_SUFFIX);
+  const png = stage(files.inLensPng, INLENS_SUFFIX);
+  const dm11 = stage(files.transferredDat, DAT_SUFFIX);
+  const archived = stage(files.archiveDat, DAT_SUFFIX);
+  const logs = stage(files.logs, LOG_SUFFIX);
 
   const expected = files.expected ?? {};
   const expectedFirst = expected.firstDat === undefined ? undefined : stripDat(expected.firstDat);
   const expectedLast = expected.lastDat === undefined ? undefined : stripDat(expected.lastDat);
-  const range = scopeRange(logs, expectedFirst, expectedLast);
+  const range = scopeRange(first(logs), last(logs), expectedFirst, expectedLast);
 
   const scope: string[] = [];
   const nonStandardDat: string[] = [];
-  for (const name of sortedUnique([...files.scopeDat])) {
+  for (const name of sortedUnique(Array.isArray(files.scopeDat) ? files.scopeDat : [...files.scopeDat])) {
     if (range.first !== undefined && name < range.first) continue;
     if (range.last !== undefined && name > range.last) break;
     (isStandardCore(name) ? scope : nonStandardDat).push(name);
   }
+  const scopeCores = { names: scope, cut: 0 };
 
   // transferred = transferred dat ∪ archived; what is not archived is all it adds.
   const unarchivedDat = difference(dm11, archived);
-  const missingInLensPng = difference(scope, png);
-  const missingDat = difference(difference(scope, archived), unarchivedDat);
+  const missingInLensPng = difference(scopeCores, png);
+  const missingDat = difference({ names: difference(scopeCores, archived), cut: 0 }, { names: unarchivedDat, cut: 0 });
 
-  const firstDat = compare(archived[0], expectedFirst);
-  const lastDat = compare(archived.at(-1), expectedLast);
-  const datCount = compare(archived.length, expected.count);
+  const firstDat = compare(first(archived), expectedFirst);
+  const lastDat = compare(last(archived), expectedLast);
+  const datCount = compare(archived.names.length, expected.count);
 
   return {
-    counts: { inLensPng: png.length, transferredDat: archived.length + unarchivedDat.length, archivedDat: archived.length, scopeDat: scope.length, logs: logs.length },
+    counts: { inLensPng: png.names.length, transferredDat: archived.names.length + unarchivedDat.length, archivedDat: archived.names.length, scopeDat: scope.length, logs: logs.names.length },
     range,
     missingInLensPng,
     missingDat,
@@ -102,45 +103,66 @@ export function checkTab(files: TabFiles): TabReport {
  * (as check_tabs does). When the operator names the first and last tile, the range widens to
  * include them: tiles missed at either end have no log, and would otherwise never be reported.
  */
-function scopeRange(logs: string[], expectedFirst: string | undefined, expectedLast: string | undefined) {
-  const first = logs[0];
-  const last = logs.at(-1);
+function scopeRange(firstLog: string | undefined, lastLog: string | undefined, expectedFirst: string | undefined, expectedLast: string | undefined) {
   return {
-    first: expectedFirst !== undefined && (first === undefined || expectedFirst < first) ? expectedFirst : first,
-    last: expectedLast !== undefined && (last === undefined || expectedLast > last) ? expectedLast : last,
+    first: expectedFirst !== undefined && (firstLog === undefined || expectedFirst < firstLog) ? expectedFirst : firstLog,
+    last: expectedLast !== undefined && (lastLog === undefined || expectedLast > lastLog) ? expectedLast : lastLog,
   };
 }
 
-// Sets of ~120,000 names are compared as sorted arrays: merging them reads memory in order, where
-// hashing each name into a Set and looking it up in another costs a few cache misses per name
-// (three times the CPU on a tab, bench/fibsem-check.ts). Folder listings arrive sorted already
-// (fs.readdir returns names in byte order, and tile names end alike), so sorting is mostly a check.
+// The stages (~120,000 names each) are compared as sorted lists: merging them reads memory in
+// order, where hashing every name into a Set and looking it up in another costs a few cache misses
+// per name (three times the CPU, bench/fibsem-check.ts). fs.readdir returns names in byte order,
+// so sorting is mostly a check; and a core name is cut from its file name only for the moment it is
+// compared, so that 480,000 of them are never kept alive for the garbage collector to copy.
 
-/** The stage's core names, sorted by code unit, each once. */
-function sortedCores(names: Iterable<string>, suffix: string): string[] {
-  const cores: string[] = [];
-  for (const n of names) {
-    const core = coreName(n, suffix);
-    if (core !== undefined) cores.push(core);
+/** A stage's tiles: file names sorted by core name, each once; the last `cut` characters are not core. */
+interface Stage {
+  names: string[];
+  cut: number;
+}
+
+function coreAt(s: Stage, i: number): string {
+  return s.cut === 0 ? s.names[i] : s.names[i].slice(0, -s.cut);
+}
+
+const first = (s: Stage) => (s.names.length === 0 ? undefined : coreAt(s, 0));
+const last = (s: Stage) => (s.names.length === 0 ? undefined : coreAt(s, s.names.length - 1));
+
+function stage(fileNames: Iterable<string>, suffix: string): Stage {
+  const names: string[] = [];
+  for (const n of fileNames) {
+    const base = n.slice(n.lastIndexOf('/') + 1);
+    if (base.length > suffix.length && base.endsWith(suffix)) names.push(base);
   }
-  return sortedUnique(cores);
+  // Names of one length with one suffix sort as their cores do; otherwise compare the cores.
+  const s = { names, cut: suffix.length };
+  for (let i = 1; i < names.length; i++) {
+    const ordered = names[i - 1].length === names[i].length ? names[i - 1] < names[i] : coreAt(s, i - 1) < coreAt(s, i);
+    if (!ordered) return { names: sortedUnique(names.map((n) => n.slice(0, -suffix.length))), cut: 0 };
+  }
+  return s;
 }
 
 /** `names` when each is greater than the one before; else a sorted copy without repeats. */
 function sortedUnique(names: string[]): string[] {
   for (let i = 1; i < names.length; i++) {
-    if (!(names[i - 1] < names[i])) return [...new Set(names)].sort(byCodeUnit);
+    // The default sort orders by UTF-16 code unit: by code point, as Python's sorted() does and
+    // check_tabs prints, except past U+FFFF.
+    if (!(names[i - 1] < names[i])) return [...new Set(names)].sort();
   }
   return names;
 }
 
-/** a − b, both sorted and without repeats. */
-function difference(a: string[], b: string[]): string[] {
+/** The cores of `a` that `b` lacks, in order. */
+function difference(a: Stage, b: Stage): string[] {
   const out: string[] = [];
   let j = 0;
-  for (const x of a) {
-    while (j < b.length && b[j] < x) j++;
-    if (j === b.length || b[j] !== x) out.push(x);
+  let next = b.names.length > 0 ? coreAt(b, 0) : undefined;
+  for (let i = 0; i < a.names.length; i++) {
+    const x = coreAt(a, i);
+    while (next !== undefined && next < x) next = ++j < b.names.length ? coreAt(b, j) : undefined;
+    if (next !== x) out.push(x);
   }
   return out;
 }
@@ -151,9 +173,4 @@ function compare<T>(actual: T | undefined, expected: T | undefined): Comparison<
 
 function stripDat(name: string): string {
   return coreName(name, DAT_SUFFIX) ?? name;
-}
-
-// Python's sorted() on str: by code point, not locale, so the order matches check_tabs.
-function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
