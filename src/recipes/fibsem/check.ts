@@ -1,7 +1,7 @@
 // `ferry fibsem check`: lists every stage of a tab and reduces it to the check_tabs report. The
 // local stages are listed in parallel; the scope comes from a saved listing when one is given,
 // otherwise from `find` over SSH for the acquisition's days (which needs the logs listed first).
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { FerryError } from '../../errors.ts';
 import { listFolderNames } from '../../inventory/list-folder.ts';
 import { acquisitionDays, findScopeDats } from '../../inventory/scope-find.ts';
@@ -42,12 +42,14 @@ export function sshTarget(tab: Tab, sshConfig?: string): SshTarget {
 export async function runTabCheck(tab: Tab, opts: CheckOptions = {}): Promise<TabCheck> {
   const f = tab.folders;
   const listingFile = opts.listing ?? tab.scope.listing;
+  // The folders are read on the thread pool; the saved listing is read and parsed meanwhile, on this
+  // thread, which would otherwise wait.
   const [inLensPng, transferredDat, archiveDat, logs, savedListing] = await Promise.all([
     listFolderNames(f.inLensPng, 'folders.inLensPng'),
     listFolderNames(f.transferredDat, 'folders.transferredDat'),
     listFolderNames(f.archiveDat, 'folders.archiveDat'),
     listFolderNames(f.logs, 'folders.logs'),
-    listingFile === undefined ? undefined : readListing(listingFile).then(parseScopeListing),
+    listingFile === undefined ? undefined : readListing(listingFile),
   ]);
 
   let listing: ScopeListing;
@@ -90,9 +92,10 @@ function rangeNames(logs: string[], tab: Tab): string[] {
   return names;
 }
 
-async function readListing(file: string): Promise<string> {
+async function readListing(file: string): Promise<ScopeListing> {
+  let text: string;
   try {
-    return await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new FerryError(`scope.listing: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}`, {
@@ -100,4 +103,5 @@ async function readListing(file: string): Promise<string> {
       cause: e,
     });
   }
+  return parseScopeListing(text);
 }
