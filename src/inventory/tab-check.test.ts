@@ -123,3 +123,20 @@ test('folders listed in any order, a name given twice: the same report as from s
   assert.deepEqual(r.firstDat.actual, ALL[0]);
   assert.deepEqual(r.lastDat.actual, ALL[8]);
 });
+
+test('a name that another one starts with: core order, not file-name order, decides', () => {
+  // 'X-retake.dat' sorts before 'X.dat' as a file name, after 'X' as a core.
+  const retake = `${ALL[0]}-retake`;
+  const r = checkTab({
+    inLensPng: [],
+    transferredDat: [`${ALL[0]}.dat`, `${retake}.dat`, `${ALL[1]}.dat`],
+    archiveDat: [`${ALL[0]}.dat`, `${retake}.dat`],
+    logs: [`${ALL[0]}.log`, `${ALL[1]}.log`],
+    scopeDat: [ALL[0], retake, ALL[1]],
+  });
+  assert.deepEqual(r.unarchivedDat, [ALL[1]]);
+  assert.deepEqual(r.counts, { inLensPng: 0, transferredDat: 3, archivedDat: 2, scopeDat: 2, logs: 2 });
+  assert.deepEqual(r.nonStandardDat, [retake]);
+  assert.deepEqual(r.missingDat, []);
+  assert.deepEqual([r.firstDat.actual, r.lastDat.actual], [ALL[0], retake]);
+});

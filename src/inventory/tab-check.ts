@@ -67,12 +67,12 @@ export function checkTab(files: TabFiles): TabReport {
     if (range.last !== undefined && name > range.last) break;
     (isStandardCore(name) ? scope : nonStandardDat).push(name);
   }
-  const scopeCores = { names: scope, cut: 0 };
+  const scopeCores = { names: scope, cut: 0, byName: true };
 
   // transferred = transferred dat ∪ archived; what is not archived is all it adds.
   const unarchivedDat = difference(dm11, archived);
   const missingInLensPng = difference(scopeCores, png);
-  const missingDat = difference({ names: difference(scopeCores, archived), cut: 0 }, { names: unarchivedDat, cut: 0 });
+  const missingDat = difference({ names: difference(scopeCores, archived), cut: 0, byName: true }, { names: unarchivedDat, cut: 0, byName: true });
 
   const firstDat = compare(first(archived), expectedFirst);
   const lastDat = compare(last(archived), expectedLast);
@@ -116,10 +116,13 @@ function scopeRange(firstLog: string | undefined, lastLog: string | undefined, e
 // so sorting is mostly a check; and a core name is cut from its file name only for the moment it is
 // compared, so that 480,000 of them are never kept alive for the garbage collector to copy.
 
-/** A stage's tiles: file names sorted by core name, each once; the last `cut` characters are not core. */
+/** A stage's tiles: file names sorted by core name, each once. */
 interface Stage {
   names: string[];
+  /** How many characters end each name past its core: the suffix, or 0 once names are cut to cores. */
   cut: number;
+  /** The names are in order as whole strings too, so two stages with one suffix merge on them. */
+  byName: boolean;
 }
 
 function coreAt(s: Stage, i: number): string {
@@ -129,19 +132,23 @@ function coreAt(s: Stage, i: number): string {
 const first = (s: Stage) => (s.names.length === 0 ? undefined : coreAt(s, 0));
 const last = (s: Stage) => (s.names.length === 0 ? undefined : coreAt(s, s.names.length - 1));
 
+const isStageFile = (name: string, suffix: string) => name.length > suffix.length && name.endsWith(suffix) && !name.includes('/');
+
 function stage(fileNames: Iterable<string>, suffix: string): Stage {
-  const names: string[] = [];
-  for (const n of fileNames) {
-    const base = n.slice(n.lastIndexOf('/') + 1);
-    if (base.length > suffix.length && base.endsWith(suffix)) names.push(base);
-  }
-  // Names of one length with one suffix sort as their cores do; otherwise compare the cores.
-  const s = { names, cut: suffix.length };
+  const listed = Array.isArray(fileNames) ? fileNames : [...fileNames];
+  // A folder listing is usually nothing but the stage's files: then it is the stage, uncopied.
+  const names = listed.every((n) => isStageFile(n, suffix)) ? listed : listed.map((n) => n.slice(n.lastIndexOf('/') + 1)).filter((n) => isStageFile(n, suffix));
+  const cut = suffix.length;
+  let byName = true;
   for (let i = 1; i < names.length; i++) {
-    const ordered = names[i - 1].length === names[i].length ? names[i - 1] < names[i] : coreAt(s, i - 1) < coreAt(s, i);
-    if (!ordered) return { names: sortedUnique(names.map((n) => n.slice(0, -suffix.length))), cut: 0 };
+    const [a, b] = [names[i - 1], names[i]];
+    const wholeOrdered = a < b;
+    // Names of one length with one suffix are in the order of their cores.
+    const coreOrdered = a.length === b.length ? wholeOrdered : a.slice(0, -cut) < b.slice(0, -cut);
+    if (!coreOrdered) return { names: sortedUnique(names.map((n) => n.slice(0, -cut))), cut: 0, byName: true };
+    byName &&= wholeOrdered;
   }
-  return s;
+  return { names, cut, byName };
 }
 
 /** `names` when each is greater than the one before; else a sorted copy without repeats. */
@@ -156,13 +163,16 @@ function sortedUnique(names: string[]): string[] {
 
 /** The cores of `a` that `b` lacks, in order. */
 function difference(a: Stage, b: Stage): string[] {
+  // Whole names compare as their cores do when both stages are in name order with one suffix.
+  const whole = a.cut === b.cut && a.byName && b.byName;
+  const key = (s: Stage, i: number) => (whole ? s.names[i] : coreAt(s, i));
   const out: string[] = [];
   let j = 0;
-  let next = b.names.length > 0 ? coreAt(b, 0) : undefined;
+  let next = b.names.length > 0 ? key(b, 0) : undefined;
   for (let i = 0; i < a.names.length; i++) {
-    const x = coreAt(a, i);
-    while (next !== undefined && next < x) next = ++j < b.names.length ? coreAt(b, j) : undefined;
-    if (next !== x) out.push(x);
+    const x = key(a, i);
+    while (next !== undefined && next < x) next = ++j < b.names.length ? key(b, j) : undefined;
+    if (next !== x) out.push(coreAt(a, i));
   }
   return out;
 }
