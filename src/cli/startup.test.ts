@@ -12,6 +12,7 @@ import { tempDir } from '../testing/tree.ts';
 import { DEFAULT_KEY_TEMPLATE as JUMP_CLI_DEFAULT } from './commands/jump.ts';
 import { DEFAULT_LAYOUT_FILE as MOUSELIGHT_CLI_DEFAULT } from './commands/mouselight.ts';
 import { DEFAULT_KEY_TEMPLATE } from '../recipes/jump/plan.ts';
+import { makeStageFolders, testTabLayout, writeTabYaml } from '../recipes/fibsem/test-tab.ts';
 import { DEFAULT_LAYOUT_FILE } from '../recipes/mouselight/layout.ts';
 
 /** Libraries that only some commands need, and never the command tree itself. */
@@ -80,6 +81,18 @@ test('a folder-to-S3 sync does not load the Google Cloud driver', async () => {
   assert.ok(sources(r.loaded, 'storage/s3').length > 0, 'the S3 driver was loaded');
   assert.deepEqual(loadedAny(r.loaded, ['@google-cloud/', '@inquirer/', 'kysely', 'pg', 'sharp', 'yaml']), []);
   assert.deepEqual(sources(r.loaded, 'storage/gcs'), []);
+});
+
+test('a FIB-SEM check loads no schema library and nothing a repair needs', async () => {
+  const l = testTabLayout(await tempDir());
+  await makeStageFolders(l);
+  const listing = join(l.root, 'scope_dat.txt');
+  await writeFile(listing, '');
+  const r = await ferryLoading(['fibsem', 'check', await writeTabYaml(l, { host: 'scope1', listing })]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Tab: /);
+  assert.deepEqual(loadedAny(r.loaded, HEAVY.filter((n) => n !== 'yaml')), []);
+  assert.deepEqual(sources(r.loaded, 'recipes/fibsem/').map((u) => u.replace(/^.*\/src\//, '')).filter((f) => !['recipes/fibsem/check.ts', 'recipes/fibsem/report.ts', 'recipes/fibsem/tab.ts'].includes(f)), []);
 });
 
 test('defaults written out in the command modules match the recipes they stand for', () => {

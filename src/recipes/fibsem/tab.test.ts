@@ -64,3 +64,9 @@ test('broken YAML and an empty file are clear errors', () => {
   fails('tab: [x\n  scope: 1', /not valid YAML/);
   fails('', /tab: missing/);
 });
+
+test('every problem is listed, in field order, each object\'s unknown fields after its own', () => {
+  const text = 'tab: "  "\nscope: [jeiss8]\nfolders:\n  transferredDat: ~\n  inLensPng: 5\n  logs: logs\n  extra1: a\n  extra2: b\nexpected:\n  count: -3\nmore: 1\n';
+  fails(text, /: tab: must not be empty; scope: expected object; folders\.transferredDat: expected string; folders\.archiveDat: missing; folders\.inLensPng: expected string; unknown fields folders\.extra1, folders\.extra2; expected\.count: must not be negative; unknown field more$/);
+  fails('just words', /: : expected object$/);
+});

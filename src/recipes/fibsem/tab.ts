@@ -22,44 +22,32 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import YAML from 'yaml';
-import { z } from 'zod';
 import { FerryError } from '../../errors.ts';
 
-const DAT_NAME = /^[^/]+$/;
-const path = z.string().trim().min(1, 'must not be empty');
-
-const TabSchema = z.strictObject({
-  tab: z.string().trim().min(1, 'must not be empty'),
-  scope: z.strictObject({
-    host: z.string().trim().min(1, 'must not be empty'),
-    datRoot: path,
-    listing: path.optional(),
-    sshConfig: path.optional(),
-  }),
-  folders: z.strictObject({
-    transferredDat: path,
-    archiveDat: path,
-    inLensPng: path,
-    logs: path,
-    quarantine: path.optional(),
-  }),
-  expected: z
-    .strictObject({
-      firstDat: z.string().regex(DAT_NAME, 'must be a file name, not a path').optional(),
-      lastDat: z.string().regex(DAT_NAME, 'must be a file name, not a path').optional(),
-      count: z.number().int('must be a whole number').nonnegative('must not be negative').optional(),
-    })
-    .optional(),
-});
-
-type TabFields = z.infer<typeof TabSchema>;
-
-export type Tab = Omit<TabFields, 'folders'> & {
+export interface Tab {
+  tab: string;
+  scope: {
+    host: string;
+    datRoot: string;
+    listing?: string;
+    sshConfig?: string;
+  };
   /** Every folder absolute, the quarantine's default filled in. */
-  folders: Required<TabFields['folders']>;
+  folders: {
+    transferredDat: string;
+    archiveDat: string;
+    inLensPng: string;
+    logs: string;
+    quarantine: string;
+  };
+  expected?: {
+    firstDat?: string;
+    lastDat?: string;
+    count?: number;
+  };
   /** The YAML file the tab was read from. */
   source: string;
-};
+}
 
 /** Reads and validates a tab description; every path in the result is absolute. */
 export async function loadTab(file: string): Promise<Tab> {
@@ -83,15 +71,14 @@ export function parseTab(text: string, file: string): Tab {
   } catch (e) {
     throw new FerryError(`${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`, { hint: 'fix the YAML syntax', cause: e });
   }
-  const parsed = TabSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => describeIssue(i));
+  const problems: string[] = [];
+  const t = readTab(raw ?? {}, problems);
+  if (t === undefined || problems.length > 0) {
     throw new FerryError(`${file}: ${problems.join('; ')}`, {
       hint: 'a tab needs tab, scope.host, scope.datRoot and folders.transferredDat, .archiveDat, .inLensPng, .logs; scope.listing, scope.sshConfig, folders.quarantine and expected.firstDat, .lastDat, .count are optional',
     });
   }
   const base = dirname(resolve(file));
-  const t = parsed.data;
   const abs = (p: string) => resolve(base, p);
   return {
     ...t,
@@ -117,13 +104,105 @@ function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const at = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => (at ? `${at}.${k}` : k));
-    return `unknown field${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`;
+// The fields are checked by hand rather than with a schema library: every `fibsem check` reads
+// the tab, an interactive command whose whole run is ~0.6 s, and loading zod took 50 ms of it
+// (bench/fibsem-check.ts). Problems are listed in field order, each object's unknown fields last.
+
+type TabFields = Omit<Tab, 'folders' | 'source'> & { folders: Omit<Tab['folders'], 'quarantine'> & { quarantine?: string } };
+
+function readTab(raw: unknown, problems: string[]): TabFields | undefined {
+  return readObject(raw, '', problems, (r) => ({
+    tab: r.field('tab', text),
+    scope: r.field('scope', (v, at) =>
+      readObject(v, at, problems, (s) => ({
+        host: s.field('host', text),
+        datRoot: s.field('datRoot', text),
+        listing: s.optional('listing', text),
+        sshConfig: s.optional('sshConfig', text),
+      })),
+    ),
+    folders: r.field('folders', (v, at) =>
+      readObject(v, at, problems, (f) => ({
+        transferredDat: f.field('transferredDat', text),
+        archiveDat: f.field('archiveDat', text),
+        inLensPng: f.field('inLensPng', text),
+        logs: f.field('logs', text),
+        quarantine: f.optional('quarantine', text),
+      })),
+    ),
+    expected: r.optional('expected', (v, at) =>
+      readObject(v, at, problems, (e) => ({ firstDat: e.optional('firstDat', datName), lastDat: e.optional('lastDat', datName), count: e.optional('count', count) })),
+    ),
+  })) as TabFields | undefined;
+}
+
+/** The value at `at` as it must be, or undefined once the problem with it is listed. */
+type Check<T> = (value: unknown, at: string, problems: string[]) => T | undefined;
+
+/** The fields of one object, read in order; the ones never read are unknown. */
+class Fields {
+  private readonly read = new Set<string>();
+  private readonly o: Record<string, unknown>;
+  private readonly at: string;
+  private readonly problems: string[];
+
+  constructor(o: Record<string, unknown>, at: string, problems: string[]) {
+    this.o = o;
+    this.at = at;
+    this.problems = problems;
   }
-  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) return `${at}: missing`;
-  if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) return `${at}: expected ${issue.expected}`;
-  return `${at}: ${issue.message}`;
+
+  field<T>(key: string, check: Check<T>): T | undefined {
+    if (this.o[key] === undefined) {
+      this.read.add(key);
+      this.problems.push(`${this.path(key)}: missing`);
+      return undefined;
+    }
+    return this.optional(key, check);
+  }
+
+  optional<T>(key: string, check: Check<T>): T | undefined {
+    this.read.add(key);
+    return this.o[key] === undefined ? undefined : check(this.o[key], this.path(key), this.problems);
+  }
+
+  unknown(): void {
+    const keys = Object.keys(this.o).filter((k) => !this.read.has(k)).map((k) => this.path(k));
+    if (keys.length) this.problems.push(`unknown field${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`);
+  }
+
+  private path(key: string): string {
+    return this.at ? `${this.at}.${key}` : key;
+  }
+}
+
+function readObject<T extends object>(value: unknown, at: string, problems: string[], read: (f: Fields) => T): T | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(problems, `${at}: expected object`);
+  const f = new Fields(value as Record<string, unknown>, at, problems);
+  const fields = read(f);
+  f.unknown();
+  // An optional field left out of the YAML is left out of the result too.
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** A string with something in it but blanks, trimmed. */
+const text: Check<string> = (v, at, problems) => {
+  if (typeof v !== 'string') return fail(problems, `${at}: expected string`);
+  return v.trim() === '' ? fail(problems, `${at}: must not be empty`) : v.trim();
+};
+
+const datName: Check<string> = (v, at, problems) => {
+  if (typeof v !== 'string') return fail(problems, `${at}: expected string`);
+  return /^[^/]+$/.test(v) ? v : fail(problems, `${at}: must be a file name, not a path`);
+};
+
+const count: Check<number> = (v, at, problems) => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return fail(problems, `${at}: expected number`);
+  if (!Number.isInteger(v)) return fail(problems, `${at}: must be a whole number`);
+  return v < 0 ? fail(problems, `${at}: must not be negative`) : v;
+};
+
+function fail(problems: string[], problem: string): undefined {
+  problems.push(problem);
+  return undefined;
 }
