@@ -112,7 +112,7 @@ function scopeRange(firstLog: string | undefined, lastLog: string | undefined, e
 
 // The stages (~120,000 names each) are compared as sorted lists: merging them reads memory in
 // order, where hashing every name into a Set and looking it up in another costs a few cache misses
-// per name (three times the CPU, bench/fibsem-check.ts). fs.readdir returns names in byte order,
+// per name (several times the CPU, bench/fibsem-check.ts). fs.readdir returns names in byte order,
 // so sorting is mostly a check; and a core name is cut from its file name only for the moment it is
 // compared, so that 480,000 of them are never kept alive for the garbage collector to copy.
 
@@ -141,7 +141,8 @@ function stage(fileNames: Iterable<string>, suffix: string): Stage {
   const cut = suffix.length;
   let byName = true;
   for (let i = 1; i < names.length; i++) {
-    const [a, b] = [names[i - 1], names[i]];
+    const a = names[i - 1];
+    const b = names[i];
     const wholeOrdered = a < b;
     // Names of one length with one suffix are in the order of their cores.
     const coreOrdered = a.length === b.length ? wholeOrdered : a.slice(0, -cut) < b.slice(0, -cut);
