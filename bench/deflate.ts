@@ -6,6 +6,10 @@
 //
 //   node bench/deflate.ts [--chunks 256] [--repeats 3]
 //
+// A second, shorter table repeats the main candidates on quieter sections (noise of 5 grey levels
+// instead of 25): on volume.ts's sections deflate finds few repeats, so every level gives about
+// the same size, and the level that keeps within 5% of zlib's size shows only on data with more.
+//
 // The libdeflate addon rows need `bash native/libdeflate/build.sh` first (Debian's libdeflate-dev);
 // without it they say so. Research only: Ferry's gzip path uses none of these yet.
 import { availableParallelism } from 'node:os';
@@ -44,10 +48,10 @@ function loadAddon(): Addon | undefined {
 }
 
 /** 64^3 chunks cut from the first `chunks / 32` chunk rows of 64 sections, z-major inside a chunk. */
-function makeChunks(count: number): Uint8Array[] {
+function makeChunks(count: number, noise: number): Uint8Array[] {
   const rows = Math.max(1, Math.ceil(count / (WIDTH / CHUNK)));
   const height = rows * CHUNK;
-  const sections = Array.from({ length: CHUNK }, (_, z) => emSection(z, WIDTH, height));
+  const sections = Array.from({ length: CHUNK }, (_, z) => emSection(z, WIDTH, height, noise));
   const chunks: Uint8Array[] = [];
   for (let y0 = 0; y0 < height && chunks.length < count; y0 += CHUNK) {
     for (let x0 = 0; x0 < WIDTH && chunks.length < count; x0 += CHUNK) {
@@ -147,16 +151,20 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { chunks: { type: 'string', default: '256' }, repeats: { type: 'string', default: '3' } } });
   const count = Number(values.chunks);
   const repeats = Number(values.repeats);
-  const chunks = makeChunks(count);
-  const mb = (chunks.length * CHUNK ** 3) / 1e6;
   const addon = loadAddon();
   await foras.initBundledOnce();
   // wasm-flate is CommonJS only; flate2's default level is 6.
   const wasmFlate = createRequire(import.meta.url)('wasm-flate') as { gzip_encode_raw(d: Uint8Array): Uint8Array };
   const { gzipChunk } = await import('../src/formats/precomputed/gzip.ts');
+  const zlibRow = sync('zlib (Node)', 'gzip', (d) => gzipSync(d, { level: LEVEL }));
+  const ferryRow = pooled('zlib (Node) as Ferry calls it (gzipChunk)', `libuv pool, ${THREADS} threads`, 'gzip', (d) => gzipChunk(d, LEVEL));
+  const workers = wasmWorkers();
+  const addonLevels = (levels: number[]) =>
+    addon ? levels.map((level) => sync(`libdeflate (Debian, Node-API addon)${level === LEVEL ? '' : ` level ${level}`}`, 'gzip', (d) => addon.gzipSync(d, level))) : [];
+  const addonPool = addon ? [pooled('libdeflate (Debian, Node-API addon)', `libuv pool, ${THREADS} threads`, 'gzip', (d) => addon.gzip(d, LEVEL))] : [];
 
-  const rows: Row[] = [
-    sync('zlib (Node)', 'gzip', (d) => gzipSync(d, { level: LEVEL })),
+  const all: Row[] = [
+    zlibRow,
     sync('zlib (Node), raw deflate', 'raw', (d) => deflateRawSync(d, { level: LEVEL })),
     sync('libdeflate (npm, WASM)', 'gzip', (d) => libdeflateWasm.gzip(d, LEVEL)),
     sync('fflate (npm, JS)', 'gzip', (d) => fflate.gzipSync(d, { level: LEVEL })),
@@ -171,28 +179,31 @@ async function main(): Promise<void> {
     }),
     sync('wasm-flate (npm, Rust flate2 WASM)', 'gzip', (d) => wasmFlate.gzip_encode_raw(d)),
     pooled('zlib (Node)', `libuv pool, ${THREADS} threads`, 'gzip', (d) => new Promise((resolve, reject) => zlibGzip(d, { level: LEVEL }, (e, out) => (e ? reject(e) : resolve(out))))),
-    pooled("zlib (Node) as Ferry calls it (gzipChunk)", `libuv pool, ${THREADS} threads`, 'gzip', (d) => gzipChunk(d, LEVEL)),
-    wasmWorkers(),
+    ferryRow,
+    workers,
+    ...addonLevels([LEVEL]),
+    ...(addon ? [sync('libdeflate (Debian, Node-API addon), raw deflate', 'raw', (d) => addon.deflateRawSync(d, LEVEL))] : []),
+    ...addonPool,
+    // Lower levels: the fastest whose output stays within 5% of zlib level 6.
+    ...addonLevels([1, 2, 3, 4, 5]),
+    ...[1, 3].map((level) => sync(`zlib (Node) level ${level}`, 'gzip', (d) => gzipSync(d, { level }))),
+    sync('libdeflate (npm, WASM) level 1', 'gzip', (d) => libdeflateWasm.gzip(d, 1)),
   ];
-  if (addon) {
-    rows.push(
-      sync('libdeflate (Debian, Node-API addon)', 'gzip', (d) => addon.gzipSync(d, LEVEL)),
-      sync('libdeflate (Debian, Node-API addon), raw deflate', 'raw', (d) => addon.deflateRawSync(d, LEVEL)),
-      pooled('libdeflate (Debian, Node-API addon)', `libuv pool, ${THREADS} threads`, 'gzip', (d) => addon.gzip(d, LEVEL)),
-    );
-    // Lower libdeflate levels: the fastest one whose output stays within 5% of zlib level 6.
-    for (const level of [1, 2, 3, 4, 5]) rows.push(sync(`libdeflate (Debian, Node-API addon) level ${level}`, 'gzip', (d) => addon.gzipSync(d, level)));
-  }
-  // Lower levels of the others, against the same 5% bound.
-  for (const level of [1, 3]) rows.push(sync(`zlib (Node) level ${level}`, 'gzip', (d) => gzipSync(d, { level })));
-  rows.push(sync('libdeflate (npm, WASM) level 1', 'gzip', (d) => libdeflateWasm.gzip(d, 1)));
+  await table(`EM-like sections as bench/volume.ts makes them (noise of 25 grey levels)`, makeChunks(count, 25), all, repeats);
+  const main = [zlibRow, ferryRow, workers, ...addonLevels([1, 2, 3, 4, LEVEL]), ...addonPool, sync('libdeflate (npm, WASM) level 1', 'gzip', (d) => libdeflateWasm.gzip(d, 1))];
+  await table('quieter sections (noise of 5 grey levels)', makeChunks(count, 5), main, repeats);
+  await workers.close!();
+  if (!addon) console.log('\n(libdeflate addon rows missing: run `bash native/libdeflate/build.sh` (needs libdeflate-dev) and run again)');
+  console.log('\n(shared, noisy machine: compare rows of one run, not runs)');
+}
 
+async function table(title: string, chunks: Uint8Array[], rows: Row[], repeats: number): Promise<void> {
+  const mb = (chunks.length * CHUNK ** 3) / 1e6;
   const results = await measure(rows, chunks, repeats);
-  for (const r of rows) await r.close?.();
-
   const zlibBytes = results[0].bytes;
   const zlibCpuRate = mb / median(results[0].cpu);
-  console.log(`\n${chunks.length} chunks of 64^3 uint8 (${mb.toFixed(1)} MB), EM-like (bench/em-section.ts), level ${LEVEL} unless said; median of ${repeats} passes; ${THREADS} cores`);
+  console.log(`\n### ${title}\n`);
+  console.log(`${chunks.length} chunks of 64^3 uint8 (${mb.toFixed(1)} MB), level ${LEVEL} unless said; median of ${repeats} passes; ${THREADS} cores`);
   console.log('MB/s per core = input MB / CPU seconds of the whole process; wall = input MB / elapsed seconds\n');
   console.log('| candidate | format | threads | MB/s per core | x zlib | MB/s wall | compressed MB | size vs zlib -6 | Node zlib reads it back |');
   console.log('|---|---|---|---:|---:|---:|---:|---:|---|');
@@ -203,8 +214,6 @@ async function main(): Promise<void> {
       `| ${m.row.name} | ${m.row.format} | ${m.row.how} | ${perCore.toFixed(1)} | ${(perCore / zlibCpuRate).toFixed(2)} | ${(mb / median(m.wall)).toFixed(1)} | ${(m.bytes / 1e6).toFixed(2)} | ${size} | ${m.ok ? 'yes, every chunk' : 'NO'} |`,
     );
   }
-  if (!addon) console.log('\n(libdeflate addon rows missing: run `bash native/libdeflate/build.sh` (needs libdeflate-dev) and run again)');
-  console.log('\n(shared, noisy machine: compare rows of one run, not runs)');
 }
 
 if (!isMainThread) {
