@@ -12,6 +12,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { adminClient, createBucket, dropBucket, s3TestServer } from '../src/storage/s3-test-support.ts';
+import { emSection } from './em-section.ts';
 import { endpoint, env, ferry, root, timed } from './lib.ts';
 import type { Result } from './lib.ts';
 
@@ -24,30 +25,13 @@ const MIB = (X * Y * Z) / 2 ** 20;
 const TS_PYTHON = process.env.FERRY_PYTHON ?? 'python3';
 const ZARR_PYTHON = '/usr/bin/python3'; // Debian's python3-zarr lives in the system interpreter
 
-/** A section with EM-like texture: smooth structure plus noise, so gzip and PNG work as on real data. */
-function section(z: number): Uint8Array {
-  const out = new Uint8Array(X * Y);
-  let seed = (z * 2654435761) >>> 0 || 1;
-  for (let y = 0, i = 0; y < Y; y++) {
-    const cy = Math.cos(y * 0.037 + z * 0.05);
-    for (let x = 0; x < X; x++, i++) {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      const v = 128 + 70 * Math.sin(x * 0.031 + z * 0.07) * cy + ((seed >>> 0) % 25) - 12;
-      out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
-    }
-  }
-  return out;
-}
-
 /** The stack, made once and kept between runs (it is deterministic). */
 async function stack(): Promise<string> {
   const dir = join(tmpdir(), `ferry-bench-volume-${X}x${Y}x${Z}`);
   if (existsSync(join(dir, 'complete'))) return dir;
   mkdirSync(dir, { recursive: true });
   for (let z = 0; z < Z; z++) {
-    await sharp(section(z), { raw: { width: X, height: Y, channels: 1 } }).toColourspace('b-w').png().toFile(join(dir, `section_${String(z).padStart(4, '0')}.png`));
+    await sharp(emSection(z, X, Y), { raw: { width: X, height: Y, channels: 1 } }).toColourspace('b-w').png().toFile(join(dir, `section_${String(z).padStart(4, '0')}.png`));
   }
   writeFileSync(join(dir, 'complete'), '');
   return dir;

@@ -13,6 +13,7 @@ import { RENDER_DEFAULTS } from './commands/fibsem.ts';
 import { DEFAULT_KEY_TEMPLATE as JUMP_CLI_DEFAULT } from './commands/jump.ts';
 import { DEFAULT_LAYOUT_FILE as MOUSELIGHT_CLI_DEFAULT } from './commands/mouselight.ts';
 import { DEFAULT_KEY_TEMPLATE } from '../recipes/jump/plan.ts';
+import { makeStageFolders, testTabLayout, writeTabYaml } from '../recipes/fibsem/test-tab.ts';
 import { DEFAULT_LAYOUT_FILE } from '../recipes/mouselight/layout.ts';
 import { DEFAULT_STACK } from '../recipes/fibsem/render/plan.ts';
 import { MAX_BATCH_TILES } from '../render/stack-import.ts';
@@ -92,6 +93,23 @@ test('a folder-to-S3 sync does not load the Google Cloud driver', async () => {
   assert.ok(sources(r.loaded, 'storage/s3').length > 0, 'the S3 driver was loaded');
   assert.deepEqual(loadedAny(r.loaded, ['@google-cloud/', '@inquirer/', 'kysely', 'pg', 'sharp', 'yaml']), []);
   assert.deepEqual(sources(r.loaded, 'storage/gcs.ts'), []);
+});
+
+test('a FIB-SEM check loads nothing a repair, a conversion or a Render import needs, and no cloud or image library', async () => {
+  const l = testTabLayout(await tempDir());
+  await makeStageFolders(l);
+  const listing = join(l.root, 'scope_dat.txt');
+  await writeFile(listing, '');
+  const r = await ferryLoading(['fibsem', 'check', await writeTabYaml(l, { host: 'scope1', listing })]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Tab: /);
+  // The check keeps its report in the ledger (for `ferry status` and the web page), so the ledger,
+  // its driver and the recipe's input schema load; nothing else heavy does.
+  assert.deepEqual(loadedAny(r.loaded, HEAVY.filter((n) => !['yaml', 'zod', 'kysely', 'better-sqlite3'].includes(n))), []);
+  const fibsem = sources(r.loaded, 'recipes/fibsem/').map((u) => u.replace(/^.*\/src\//, ''));
+  const checkOnly = ['recipe.ts', 'check.ts', 'report.ts', 'tab.ts', 'kinds.ts'].map((f) => `recipes/fibsem/${f}`);
+  assert.deepEqual(fibsem.filter((f) => !checkOnly.includes(f)), []);
+  assert.deepEqual(sources(r.loaded, 'formats/fibsem/convert').concat(sources(r.loaded, 'inventory/ssh-fetch')), []);
 });
 
 test('defaults written out in the command modules match the recipes they stand for', () => {

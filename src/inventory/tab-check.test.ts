@@ -98,3 +98,45 @@ test('an expectation that is not met fails the check even when nothing is missin
   assert.equal(r.datCount.ok, false);
   assert.equal(r.complete, false);
 });
+
+test('folders listed in any order, a name given twice: the same report as from sorted listings', () => {
+  const shuffled = [ALL[4], ALL[0], ALL[8], ALL[2], ALL[6], ALL[1], ALL[7], ALL[3], ALL[5]];
+  const sorted = checkTab({
+    inLensPng: TRANSFERRED.map((n) => `${n}-InLens.png`),
+    transferredDat: ALL.map((n) => `${n}.dat`),
+    archiveDat: TRANSFERRED.map((n) => `${n}.dat`),
+    logs: ALL.map((n) => `${n}.log`),
+    scopeDat: ALL,
+  });
+  const r = checkTab({
+    inLensPng: [...TRANSFERRED].reverse().map((n) => `${n}-InLens.png`),
+    transferredDat: [...shuffled, ALL[3]].map((n) => `/groups/dat/${n}.dat`),
+    archiveDat: [...TRANSFERRED].reverse().map((n) => `${n}.dat`),
+    logs: shuffled.map((n) => `${n}.log`),
+    scopeDat: [...shuffled, ALL[4]],
+  });
+  assert.deepEqual(r, sorted);
+  assert.deepEqual(r.counts, { inLensPng: 6, transferredDat: 9, archivedDat: 6, scopeDat: 9, logs: 9 });
+  assert.deepEqual(r.unarchivedDat, tiles('084212'));
+  assert.deepEqual(r.missingInLensPng, tiles('084212'));
+  assert.deepEqual(r.missingDat, []);
+  assert.deepEqual(r.firstDat.actual, ALL[0]);
+  assert.deepEqual(r.lastDat.actual, ALL[8]);
+});
+
+test('a name that another one starts with: core order, not file-name order, decides', () => {
+  // 'X-retake.dat' sorts before 'X.dat' as a file name, after 'X' as a core.
+  const retake = `${ALL[0]}-retake`;
+  const r = checkTab({
+    inLensPng: [],
+    transferredDat: [`${ALL[0]}.dat`, `${retake}.dat`, `${ALL[1]}.dat`],
+    archiveDat: [`${ALL[0]}.dat`, `${retake}.dat`],
+    logs: [`${ALL[0]}.log`, `${ALL[1]}.log`],
+    scopeDat: [ALL[0], retake, ALL[1]],
+  });
+  assert.deepEqual(r.unarchivedDat, [ALL[1]]);
+  assert.deepEqual(r.counts, { inLensPng: 0, transferredDat: 3, archivedDat: 2, scopeDat: 2, logs: 2 });
+  assert.deepEqual(r.nonStandardDat, [retake]);
+  assert.deepEqual(r.missingDat, []);
+  assert.deepEqual([r.firstDat.actual, r.lastDat.actual], [ALL[0], retake]);
+});

@@ -50,41 +50,41 @@ export interface TabReport {
 }
 
 export function checkTab(files: TabFiles): TabReport {
-  const png = coreSet(files.inLensPng, INLENS_SUFFIX);
-  const dm11 = coreSet(files.transferredDat, DAT_SUFFIX);
-  const archived = coreSet(files.archiveDat, DAT_SUFFIX);
-  const logs = coreSet(files.logs, LOG_SUFFIX);
+  const png = stage(files.inLensPng, INLENS_SUFFIX);
+  const dm11 = stage(files.transferredDat, DAT_SUFFIX);
+  const archived = stage(files.archiveDat, DAT_SUFFIX);
+  const logs = stage(files.logs, LOG_SUFFIX);
 
   const expected = files.expected ?? {};
   const expectedFirst = expected.firstDat === undefined ? undefined : stripDat(expected.firstDat);
   const expectedLast = expected.lastDat === undefined ? undefined : stripDat(expected.lastDat);
-  const range = scopeRange(logs, expectedFirst, expectedLast);
+  const range = scopeRange(first(logs), last(logs), expectedFirst, expectedLast);
 
-  const scope = new Set<string>();
-  const nonStandard = new Set<string>();
-  for (const name of files.scopeDat) {
+  const scope: string[] = [];
+  const nonStandardDat: string[] = [];
+  for (const name of sortedUnique(Array.isArray(files.scopeDat) ? files.scopeDat : [...files.scopeDat])) {
     if (range.first !== undefined && name < range.first) continue;
-    if (range.last !== undefined && name > range.last) continue;
-    (isStandardCore(name) ? scope : nonStandard).add(name);
+    if (range.last !== undefined && name > range.last) break;
+    (isStandardCore(name) ? scope : nonStandardDat).push(name);
   }
+  const scopeCores = { names: scope, cut: 0, byName: true };
 
-  const transferred = new Set([...dm11, ...archived]);
-  const missingInLensPng = sortedDifference(scope, png);
-  const missingDat = sortedDifference(scope, transferred);
-  const unarchivedDat = sortedDifference(dm11, archived);
+  // transferred = transferred dat ∪ archived; what is not archived is all it adds.
+  const unarchivedDat = difference(dm11, archived);
+  const missingInLensPng = difference(scopeCores, png);
+  const missingDat = difference({ names: difference(scopeCores, archived), cut: 0, byName: true }, { names: unarchivedDat, cut: 0, byName: true });
 
-  const archivedSorted = [...archived].sort(byCodeUnit);
-  const firstDat = compare(archivedSorted[0], expectedFirst);
-  const lastDat = compare(archivedSorted.at(-1), expectedLast);
-  const datCount = compare(archived.size, expected.count);
+  const firstDat = compare(first(archived), expectedFirst);
+  const lastDat = compare(last(archived), expectedLast);
+  const datCount = compare(archived.names.length, expected.count);
 
   return {
-    counts: { inLensPng: png.size, transferredDat: transferred.size, archivedDat: archived.size, scopeDat: scope.size, logs: logs.size },
+    counts: { inLensPng: png.names.length, transferredDat: archived.names.length + unarchivedDat.length, archivedDat: archived.names.length, scopeDat: scope.length, logs: logs.names.length },
     range,
     missingInLensPng,
     missingDat,
     unarchivedDat,
-    nonStandardDat: [...nonStandard].sort(byCodeUnit),
+    nonStandardDat,
     firstDat,
     lastDat,
     datCount,
@@ -103,29 +103,79 @@ export function checkTab(files: TabFiles): TabReport {
  * (as check_tabs does). When the operator names the first and last tile, the range widens to
  * include them: tiles missed at either end have no log, and would otherwise never be reported.
  */
-function scopeRange(logs: Set<string>, expectedFirst: string | undefined, expectedLast: string | undefined) {
-  let first = expectedFirst;
-  let last = expectedLast;
-  for (const name of logs) {
-    if (first === undefined || name < first) first = name;
-    if (last === undefined || name > last) last = name;
-  }
-  return { first, last };
+function scopeRange(firstLog: string | undefined, lastLog: string | undefined, expectedFirst: string | undefined, expectedLast: string | undefined) {
+  return {
+    first: expectedFirst !== undefined && (firstLog === undefined || expectedFirst < firstLog) ? expectedFirst : firstLog,
+    last: expectedLast !== undefined && (lastLog === undefined || expectedLast > lastLog) ? expectedLast : lastLog,
+  };
 }
 
-function coreSet(names: Iterable<string>, suffix: string): Set<string> {
-  const set = new Set<string>();
-  for (const n of names) {
-    const core = coreName(n, suffix);
-    if (core !== undefined) set.add(core);
-  }
-  return set;
+// The stages (~120,000 names each) are compared as sorted lists: merging them reads memory in
+// order, where hashing every name into a Set and looking it up in another costs a few cache misses
+// per name (several times the CPU, bench/fibsem-check.ts). fs.readdir returns names in byte order,
+// so sorting is mostly a check; and a core name is cut from its file name only for the moment it is
+// compared, so that 480,000 of them are never kept alive for the garbage collector to copy.
+
+/** A stage's tiles: file names sorted by core name, each once. */
+interface Stage {
+  names: string[];
+  /** How many characters end each name past its core: the suffix, or 0 once names are cut to cores. */
+  cut: number;
+  /** The names are in order as whole strings too, so two stages with one suffix merge on them. */
+  byName: boolean;
 }
 
-function sortedDifference(a: Set<string>, b: Set<string>): string[] {
+function coreAt(s: Stage, i: number): string {
+  return s.cut === 0 ? s.names[i] : s.names[i].slice(0, -s.cut);
+}
+
+const first = (s: Stage) => (s.names.length === 0 ? undefined : coreAt(s, 0));
+const last = (s: Stage) => (s.names.length === 0 ? undefined : coreAt(s, s.names.length - 1));
+
+const isStageFile = (name: string, suffix: string) => name.length > suffix.length && name.endsWith(suffix) && !name.includes('/');
+
+function stage(fileNames: Iterable<string>, suffix: string): Stage {
+  const listed = Array.isArray(fileNames) ? fileNames : [...fileNames];
+  // A folder listing is usually nothing but the stage's files: then it is the stage, uncopied.
+  const names = listed.every((n) => isStageFile(n, suffix)) ? listed : listed.map((n) => n.slice(n.lastIndexOf('/') + 1)).filter((n) => isStageFile(n, suffix));
+  const cut = suffix.length;
+  let byName = true;
+  for (let i = 1; i < names.length; i++) {
+    const a = names[i - 1];
+    const b = names[i];
+    const wholeOrdered = a < b;
+    // Names of one length with one suffix are in the order of their cores.
+    const coreOrdered = a.length === b.length ? wholeOrdered : a.slice(0, -cut) < b.slice(0, -cut);
+    if (!coreOrdered) return { names: sortedUnique(names.map((n) => n.slice(0, -cut))), cut: 0, byName: true };
+    byName &&= wholeOrdered;
+  }
+  return { names, cut, byName };
+}
+
+/** `names` when each is greater than the one before; else a sorted copy without repeats. */
+function sortedUnique(names: string[]): string[] {
+  for (let i = 1; i < names.length; i++) {
+    // The default sort orders by UTF-16 code unit: by code point, as Python's sorted() does and
+    // check_tabs prints, except past U+FFFF.
+    if (!(names[i - 1] < names[i])) return [...new Set(names)].sort();
+  }
+  return names;
+}
+
+/** The cores of `a` that `b` lacks, in order. */
+function difference(a: Stage, b: Stage): string[] {
+  // Whole names compare as their cores do when both stages are in name order with one suffix.
+  const whole = a.cut === b.cut && a.byName && b.byName;
+  const key = (s: Stage, i: number) => (whole ? s.names[i] : coreAt(s, i));
   const out: string[] = [];
-  for (const x of a) if (!b.has(x)) out.push(x);
-  return out.sort(byCodeUnit);
+  let j = 0;
+  let next = b.names.length > 0 ? key(b, 0) : undefined;
+  for (let i = 0; i < a.names.length; i++) {
+    const x = key(a, i);
+    while (next !== undefined && next < x) next = ++j < b.names.length ? key(b, j) : undefined;
+    if (next !== x) out.push(coreAt(a, i));
+  }
+  return out;
 }
 
 function compare<T>(actual: T | undefined, expected: T | undefined): Comparison<T> {
@@ -134,9 +184,4 @@ function compare<T>(actual: T | undefined, expected: T | undefined): Comparison<
 
 function stripDat(name: string): string {
   return coreName(name, DAT_SUFFIX) ?? name;
-}
-
-// Python's sorted() on str: by code point, not locale, so the order matches check_tabs.
-function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

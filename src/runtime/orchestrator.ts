@@ -160,6 +160,8 @@ export class Orchestrator {
       emit({ type: 'ran', summary });
     };
     const plannedOf = (r: PlannedRunOutcome) => outcome.plan.runs[outcome.runs.indexOf(r)];
+    // A run of no jobs (a check kept as a record) has nothing to run.
+    here = here.filter((r) => plannedOf(r).jobs.length > 0);
     const unstaged = here.filter((r) => !plannedOf(r).stages);
     if (unstaged.length) await runJobs(unstaged.map((r) => r.run));
     for (const r of here) {

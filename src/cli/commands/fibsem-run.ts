@@ -7,7 +7,6 @@ import type { ClaimedJob, Outcome } from '../../ledger/engine.ts';
 import type { GroupSummary } from '../../formats/render/plan.ts';
 import type { CheckRecord } from '../../recipes/fibsem/recipe.ts';
 import type { StackFacts } from '../../recipes/fibsem/render/import-run.ts';
-import { describeStep } from '../../recipes/fibsem/repair.ts';
 import type { RepairStep } from '../../recipes/fibsem/repair.ts';
 import { Output } from '../output.ts';
 import { plannedEvent, runRecipeCommand } from '../run-recipe.ts';
@@ -68,6 +67,8 @@ export async function checkTab(tabFile: string, opts: ScopeOptions & { ledger?: 
 }
 
 export async function repairTab(tabFile: string, opts: RepairOptions & { ledger?: string }, cmd: Command): Promise<void> {
+  // Loaded here, not with the module: a check, run often by hand, loads nothing of a repair.
+  const { describeStep } = await import('../../recipes/fibsem/repair.ts');
   const out = new Output({ json: cmd.optsWithGlobals().json });
   await runRecipeCommand({
     recipe: 'fibsem',

@@ -1,11 +1,12 @@
 // `ferry fibsem check`: lists every stage of a tab and reduces it to the check_tabs report. The
 // local stages are listed in parallel; the scope comes from a saved listing when one is given,
 // otherwise from `find` over SSH for the acquisition's days (which needs the logs listed first).
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { FerryError } from '../../errors.ts';
 import { listFolderNames } from '../../inventory/list-folder.ts';
 import { acquisitionDays, findScopeDats } from '../../inventory/scope-find.ts';
 import { parseScopeListing } from '../../inventory/scope-listing.ts';
+import type { ScopeListing } from '../../inventory/scope-listing.ts';
 import type { SshTarget } from '../../inventory/ssh.ts';
 import { checkTab } from '../../inventory/tab-check.ts';
 import type { TabReport } from '../../inventory/tab-check.ts';
@@ -15,8 +16,8 @@ import type { Tab } from './tab.ts';
 export interface TabCheck {
   tab: string;
   report: TabReport;
-  /** Core name -> path on the scope, for every `.dat` the scope listing names. */
-  scopePaths: Map<string, string>;
+  /** Every `.dat` the scope listing names, with its path on the scope. */
+  scopeListing: ScopeListing;
   /** Where the scope listing came from: a file, or `ssh <host>`. */
   scopeSource: string;
   /** Days listed over SSH (empty for a listing file). */
@@ -24,7 +25,7 @@ export interface TabCheck {
   /** Lines of the scope listing that name no `.dat` file, and complaints from find. */
   ignoredListingLines: string[];
   /** File names in the archive folder, for the repair. */
-  archiveNames: Set<string>;
+  archiveNames: string[];
 }
 
 export interface CheckOptions {
@@ -41,6 +42,8 @@ export function sshTarget(tab: Tab, sshConfig?: string): SshTarget {
 export async function runTabCheck(tab: Tab, opts: CheckOptions = {}): Promise<TabCheck> {
   const f = tab.folders;
   const listingFile = opts.listing ?? tab.scope.listing;
+  // The folders are read on the thread pool; the saved listing is read and parsed meanwhile, on this
+  // thread, which would otherwise wait.
   const [inLensPng, transferredDat, archiveDat, logs, savedListing] = await Promise.all([
     listFolderNames(f.inLensPng, 'folders.inLensPng'),
     listFolderNames(f.transferredDat, 'folders.transferredDat'),
@@ -49,12 +52,12 @@ export async function runTabCheck(tab: Tab, opts: CheckOptions = {}): Promise<Ta
     listingFile === undefined ? undefined : readListing(listingFile),
   ]);
 
-  let listingText: string;
+  let listing: ScopeListing;
   let scopeDays: string[] = [];
   let problems: string[] = [];
   let scopeSource: string;
   if (savedListing !== undefined && listingFile !== undefined) {
-    listingText = savedListing;
+    listing = savedListing;
     scopeSource = listingFile;
   } else {
     scopeDays = acquisitionDays(rangeNames(logs, tab));
@@ -65,21 +68,20 @@ export async function runTabCheck(tab: Tab, opts: CheckOptions = {}): Promise<Ta
     }
     const target = sshTarget(tab, opts.sshConfig);
     const found = await findScopeDats(target, tab.scope.datRoot, scopeDays);
-    listingText = found.text;
+    listing = parseScopeListing(found.text);
     problems = found.problems;
     scopeSource = `ssh ${target.host}`;
   }
 
-  const listing = parseScopeListing(listingText);
-  const report = checkTab({ inLensPng, transferredDat, archiveDat, logs, scopeDat: listing.paths.keys(), expected: tab.expected });
+  const report = checkTab({ inLensPng, transferredDat, archiveDat, logs, scopeDat: listing.names, expected: tab.expected });
   return {
     tab: tab.tab,
     report,
-    scopePaths: listing.paths,
+    scopeListing: listing,
     scopeSource,
     scopeDays,
     ignoredListingLines: [...problems, ...listing.ignored],
-    archiveNames: new Set(archiveDat),
+    archiveNames: archiveDat,
   };
 }
 
@@ -90,9 +92,10 @@ function rangeNames(logs: string[], tab: Tab): string[] {
   return names;
 }
 
-async function readListing(file: string): Promise<string> {
+async function readListing(file: string): Promise<ScopeListing> {
+  let text: string;
   try {
-    return await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new FerryError(`scope.listing: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}`, {
@@ -100,4 +103,5 @@ async function readListing(file: string): Promise<string> {
       cause: e,
     });
   }
+  return parseScopeListing(text);
 }

@@ -10,7 +10,7 @@ import { openStore } from '../../storage/open.ts';
 import { adminClient, createBucket, dropBucket, s3TestServer, useServerKeys } from '../../storage/s3-test-support.ts';
 import { jsonLines, runFerry } from '../../testing/cli.ts';
 import { tempDir } from '../../testing/tree.ts';
-import { CONVERT_JOB } from './convert-plan.ts';
+import { CONVERT_JOB } from './kinds.ts';
 import type { ConvertJobParams } from './convert-plan.ts';
 import { makeStageFolders, testTabLayout, tileBytes, writeStages, writeTabYaml } from './test-tab.ts';
 

@@ -10,7 +10,7 @@ import { DAT_SUFFIX, INLENS_SUFFIX, LOG_SUFFIX, coreName } from '../../formats/f
 import type { Handler, JobContext } from '../../runtime/registry.ts';
 import { FolderStores } from '../../storage/location.ts';
 import type { StoreOptions } from '../../storage/spec.ts';
-import { CONVERT_JOB } from './convert-plan.ts';
+import { CONVERT_JOB } from './kinds.ts';
 import type { ConvertJobParams } from './convert-plan.ts';
 
 const ParamsSchema = z.strictObject({

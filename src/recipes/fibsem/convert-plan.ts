@@ -7,8 +7,8 @@ import type { JobSpec } from '../../ledger/engine.ts';
 import { listFolderNames } from '../../inventory/list-folder.ts';
 import { DAT_SUFFIX, INLENS_SUFFIX, coreName } from '../../formats/fibsem/names.ts';
 import type { Tab } from './tab.ts';
+import { CONVERT_JOB } from './kinds.ts';
 
-export const CONVERT_JOB = 'fibsem.convert';
 
 /** A batch of consecutive tiles: their .dat files, and where their PNGs and logs go. */
 export interface ConvertJobParams {

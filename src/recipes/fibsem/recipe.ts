@@ -7,21 +7,21 @@
 //   jobs left for workers (`ferry work`, `ferry submit`);
 // - render-import: the tile specs of every transferred .dat imported into render-ws, both stacks
 //   verified, as `render.*` jobs the command runs stage after stage (render/import-run.ts).
+//
+// A check is run often, by hand: this module loads only what a check needs, and each other
+// action's planning loads when that action runs.
 import { z } from 'zod';
 import type { JobRecord } from '../../ledger/ledger.ts';
 import type { LedgerRecord } from '../../ledger/records.ts';
-import { MAX_BATCH_TILES } from '../../render/stack-import.ts';
-import { DEFAULT_SAMPLE_LAYERS } from '../../render/verify.ts';
 import type { RunReport } from '../../runtime/recipe.ts';
 import { defineRecipe } from '../../runtime/recipe.ts';
 import { zodInput } from '../input.ts';
 import { runTabCheck, sshTarget } from './check.ts';
 import type { TabCheck } from './check.ts';
-import { convertRunName, planConvertJobs } from './convert-plan.ts';
-import { CONVERT_JOB } from './convert-plan.ts';
+import { MAX_BATCH_TILES } from '../../render/stack-import.ts';
+import { DEFAULT_SAMPLE_LAYERS } from '../../render/verify.ts';
+import { BATCH_JOB, CONVERT_JOB, FINISH_JOB, OPEN_JOB, REPAIR_JOB, VERIFY_JOB } from './kinds.ts';
 import { formatTabReport } from './report.ts';
-import { BATCH_JOB, FINISH_JOB, OPEN_JOB, VERIFY_JOB } from './render/stored-plan.ts';
-import { planRepair, REPAIR_JOB, repairJobs } from './repair.ts';
 import type { RepairParams, StepResult } from './repair.ts';
 import { loadTab } from './tab.ts';
 
@@ -73,6 +73,7 @@ export const recipe = defineRecipe<FibsemInput>({
     const tab = await loadTab(input.tab);
     const identity = { tab: tab.tab };
     if (input.action === 'convert') {
+      const { convertRunName, planConvertJobs } = await import('./convert-plan.ts');
       const { jobs, tiles } = await planConvertJobs(tab, input.batch);
       const run = input.run ?? convertRunName(tab);
       return {
@@ -89,6 +90,7 @@ export const recipe = defineRecipe<FibsemInput>({
       return { runs: [{ name: `fibsem-${tab.tab}-check`, labels: { tab: tab.tab }, identity, jobs: [], records: [record] }], warnings, facts: { check: record.body } };
     }
     // Every tile planned is missing something now, also one repaired before and lost since.
+    const { planRepair, repairJobs } = await import('./repair.ts');
     const steps = planRepair(tab, check);
     const target = sshTarget(tab, input.sshConfig);
     return {

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { FerryError } from '../../errors.ts';
 import type { Handler } from '../../runtime/registry.ts';
-import { REPAIR_JOB, runStep } from './repair.ts';
+import { REPAIR_JOB } from './kinds.ts';
+import { runStep } from './repair.ts';
 import type { RepairParams } from './repair.ts';
 
 const Params = z.strictObject({

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { errorMessage, stopsEverything } from '../../errors.ts';
 import { convertDatToInLensPng } from '../../formats/fibsem/convert.ts';
 import { DAT_SUFFIX } from '../../formats/fibsem/names.ts';
+import { scopePathsOf } from '../../inventory/scope-listing.ts';
 import { fetchOverSsh } from '../../inventory/ssh-fetch.ts';
 import type { SshTarget } from '../../inventory/ssh.ts';
 import type { JobSpec } from '../../ledger/engine.ts';
@@ -17,8 +18,8 @@ import { FolderStores } from '../../storage/location.ts';
 import type { TabCheck } from './check.ts';
 import { admitDat } from './dat-intake.ts';
 import type { Tab } from './tab.ts';
+import { REPAIR_JOB } from './kinds.ts';
 
-export const REPAIR_JOB = 'fibsem.repair';
 
 export interface RepairStep {
   core: string;
@@ -32,8 +33,10 @@ export function planRepair(tab: Tab, check: TabCheck): RepairStep[] {
   const steps = new Map<string, RepairStep>();
   const step = (core: string) => steps.get(core) ?? steps.set(core, { core }).get(core)!;
   const archived = (core: string) => join(tab.folders.archiveDat, core + DAT_SUFFIX);
+  const scopePaths = scopePathsOf(check.scopeListing, check.report.missingDat);
+  const archiveNames = new Set(check.archiveNames);
   for (const core of check.report.missingDat) {
-    const path = check.scopePaths.get(core);
+    const path = scopePaths.get(core);
     if (path !== undefined) step(core).fetch = { from: 'scope', path };
   }
   for (const core of check.report.unarchivedDat) {
@@ -41,7 +44,7 @@ export function planRepair(tab: Tab, check: TabCheck): RepairStep[] {
   }
   for (const core of check.report.missingInLensPng) {
     const s = step(core);
-    const inArchive = s.fetch !== undefined || check.archiveNames.has(core + DAT_SUFFIX);
+    const inArchive = s.fetch !== undefined || archiveNames.has(core + DAT_SUFFIX);
     s.convert = inArchive ? archived(core) : join(tab.folders.transferredDat, core + DAT_SUFFIX);
   }
   return [...steps.values()].sort((a, b) => (a.core < b.core ? -1 : a.core > b.core ? 1 : 0));

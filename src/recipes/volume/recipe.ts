@@ -3,10 +3,8 @@
 // task to finish writes `info`.
 import { z } from 'zod';
 import { defineRecipe } from '../../runtime/recipe.ts';
-import { planId } from '../../volume/commit.ts';
 import { zodInput } from '../input.ts';
 import { INGEST_JOB } from './kinds.ts';
-import { defaultRunName, ingestJobs, planVolume } from './plan.ts';
 import type { VolumePlanInput } from './plan.ts';
 
 const vec3 = z.tuple([z.number(), z.number(), z.number()]);
@@ -36,6 +34,9 @@ export const recipe = defineRecipe<VolumeInput>({
   kinds: { [INGEST_JOB]: async () => (await import('./handlers.ts')).ingestHandler },
 
   async plan(input) {
+    // Planning reads the source (sharp for image sections): loaded only when a volume is planned,
+    // not when a worker merely learns this workflow's job kinds.
+    const [{ defaultRunName, ingestJobs, planVolume }, { planId }] = await Promise.all([import('./plan.ts'), import('../../volume/commit.ts')]);
     const plan = await planVolume(input);
     const name = input.run ?? defaultRunName(input.dst);
     return {

@@ -19,7 +19,8 @@ import type { Plan, PlanContext, RunReport, RunView } from '../../../runtime/rec
 import { loadTab } from '../tab.ts';
 import type { SkippedDat } from './dat-headers.ts';
 import { planRenderImport, renderImportPreview } from './plan.ts';
-import { BATCH_JOB, FINISH_JOB, OPEN_JOB, PLAN_RECORD, RENDER_STAGES, STACK_RECORD, VERIFY_JOB, planRecords, rememberTiles, stepKeys, storedPlan } from './stored-plan.ts';
+import { BATCH_JOB, FINISH_JOB, OPEN_JOB, VERIFY_JOB } from '../kinds.ts';
+import { PLAN_RECORD, RENDER_STAGES, STACK_RECORD, planRecords, rememberTiles, stepKeys, storedPlan } from './stored-plan.ts';
 import type { StackSteps, StoredPlan, VerifyLayers } from './stored-plan.ts';
 
 export interface RenderImportInput {

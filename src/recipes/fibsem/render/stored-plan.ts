@@ -17,16 +17,13 @@ import type { StackImport } from '../../../render/stack-import.ts';
 import type { JobRecords } from '../../../runtime/registry.ts';
 import type { SkippedDat } from './dat-headers.ts';
 import type { RenderImportPlan, RenderImportTarget } from './plan.ts';
+import { OPEN_JOB, BATCH_JOB, FINISH_JOB, VERIFY_JOB } from '../kinds.ts';
 
 export const PLAN_RECORD = 'render-plan';
 export const TILES_RECORD = 'render-tiles';
 /** A stack's verification, keyed `<owner>/<project>/<stack>`. */
 export const STACK_RECORD = 'render-stack';
 
-export const OPEN_JOB = 'render.open';
-export const BATCH_JOB = 'render.batch';
-export const FINISH_JOB = 'render.finish';
-export const VERIFY_JOB = 'render.verify';
 /** Every stack is opened before any tile is sent, and so on: each stage ends before the next. */
 export const RENDER_STAGES = [[OPEN_JOB], [BATCH_JOB], [FINISH_JOB], [VERIFY_JOB]];
 
