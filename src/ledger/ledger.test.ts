@@ -127,7 +127,7 @@ describe('ledger schema checks', () => {
       await db.destroy();
       const refused = await runCli(['status', '--ledger', file]);
       assert.equal(refused.code, 2);
-      assert.match(refused.stderr, /older schema \(missing 0002_job_events, 0003_records\)/);
+      assert.match(refused.stderr, /older schema \(missing 0002_job_events, 0003_records, 0004_transfer_state\)/);
       assert.match(refused.stderr, /ferry ledger migrate --ledger/);
       assert.doesNotMatch(refused.stderr, /at .*\.ts:\d+/, 'no stack trace');
       const migrated = await runCli(['ledger', 'migrate', '--ledger', file]);

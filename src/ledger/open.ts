@@ -9,7 +9,7 @@ import { resolveLedgerLocation } from './location.ts';
 import { MIGRATION_TABLE, migrations, migrator } from './migrations.ts';
 import { openSqlite } from './sqlite.ts';
 
-const FERRY_TABLES = ['runs', 'jobs', 'job_events', 'records'];
+const FERRY_TABLES = ['runs', 'jobs', 'job_events', 'records', 'transfer_destinations', 'manifest_files', 'upload_journal', 'upload_parts'];
 
 export interface OpenOptions {
   /** Refuse to create a new SQLite ledger (commands that only read or work on planned jobs). */

@@ -11,7 +11,7 @@ async function setup(count = 60, size = 20_000) {
   const dir = await tempDir();
   const src = join(dir, 'src');
   await makeTree(src, count, (i) => (i % 7) * size + 1, 25);
-  return { dir, src, dst: join(dir, 'dst'), env: { FERRY_WORKDIR: join(dir, 'work') } };
+  return { dir, src, dst: join(dir, 'dst'), env: { FERRY_WORKDIR: join(dir, 'work'), FERRY_LEDGER: join(dir, 'work', 'ledger.sqlite') } };
 }
 
 function sameFiles(a: Map<string, { size: number; sha256: string; mtimeMs: number }>, b: typeof a) {
