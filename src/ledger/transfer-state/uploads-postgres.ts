@@ -1,8 +1,9 @@
 // The upload journal in a PostgreSQL ledger (tables of 0004_transfer_state), shared by the workers
 // of every node. The SQLite twin beside a SQLite ledger is uploads-sqlite.ts.
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { JournaledPart, JournaledUpload, UploadIntent, UploadJournal, UploadTarget } from '../../storage/upload-journal.ts';
-import type { LedgerSchema, UploadJournalTable } from '../schema.ts';
+import type { LedgerSchema } from '../schema.ts';
+import { toUpload } from './upload-rows.ts';
 
 export class PostgresUploadJournal implements UploadJournal {
   readonly where: string;
@@ -55,12 +56,7 @@ export class PostgresUploadJournal implements UploadJournal {
       .orderBy('upload')
       .orderBy('part_number')
       .execute();
-    return rows.map((r) => ({
-      ...toUpload(r),
-      parts: parts
-        .filter((p) => Number(p.upload) === Number(r.id))
-        .map((p) => ({ partNumber: p.part_number, size: Number(p.size), etag: p.etag, md5: p.md5, crc32c: Number(p.crc32c) })),
-    }));
+    return rows.map((r) => toUpload(r, parts.filter((p) => Number(p.upload) === Number(r.id))));
   }
 
   async uploadsUnder(endpoint: string, bucket: string, prefix: string): Promise<JournaledUpload[]> {
@@ -68,7 +64,7 @@ export class PostgresUploadJournal implements UploadJournal {
     // A range, not LIKE: keys may hold % and _, and a range uses the index.
     if (prefix) q = q.where('key', '>=', prefix).where('key', '<', prefix + '\u{10FFFF}');
     const rows = await q.orderBy('id').execute();
-    return rows.filter((r) => r.key.startsWith(prefix)).map(toUpload);
+    return rows.filter((r) => r.key.startsWith(prefix)).map((r) => toUpload(r));
   }
 
   async remove(ids: number[]): Promise<void> {
@@ -100,23 +96,4 @@ export class PostgresUploadJournal implements UploadJournal {
       .executeTakeFirstOrThrow();
     return Number(r.id);
   }
-}
-
-function toUpload(r: Selectable<UploadJournalTable>): JournaledUpload {
-  return {
-    id: Number(r.id),
-    endpoint: r.endpoint,
-    bucket: r.bucket,
-    key: r.key,
-    uploadId: r.upload_id ?? undefined,
-    sourceSize: Number(r.source_size),
-    sourceMtimeMs: r.source_mtime_ms === null ? null : Number(r.source_mtime_ms),
-    partSize: Number(r.part_size),
-    owner: r.owner,
-    startedAt: Number(r.started_at),
-    createdAt: r.created_at === null ? undefined : Number(r.created_at),
-    createRetried: Number(r.create_retried) === 1,
-    updatedAt: Number(r.updated_at),
-    parts: [],
-  };
 }

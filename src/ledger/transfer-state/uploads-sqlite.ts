@@ -4,31 +4,8 @@
 // unchanged files. Same tables, same columns.
 import Database from 'better-sqlite3';
 import type { JournaledPart, JournaledUpload, UploadIntent, UploadJournal, UploadTarget } from '../../storage/upload-journal.ts';
-
-interface Row {
-  id: number;
-  endpoint: string;
-  bucket: string;
-  key: string;
-  upload_id: string | null;
-  source_size: number;
-  source_mtime_ms: number | null;
-  part_size: number;
-  owner: string;
-  started_at: number;
-  created_at: number | null;
-  create_retried: number;
-  updated_at: number;
-}
-
-interface PartRow {
-  upload: number;
-  part_number: number;
-  size: number;
-  etag: string;
-  md5: string;
-  crc32c: number;
-}
+import { toUpload } from './upload-rows.ts';
+import type { PartRow, UploadRow } from './upload-rows.ts';
 
 export class SqliteUploadJournal implements UploadJournal {
   readonly where: string;
@@ -88,16 +65,13 @@ export class SqliteUploadJournal implements UploadJournal {
   }
 
   async uploadsOf(t: UploadTarget): Promise<JournaledUpload[]> {
-    const rows = this.stmts.ofKey.all(t.endpoint, t.bucket, t.key) as Row[];
-    return rows.map((r) => ({
-      ...toUpload(r),
-      parts: (this.stmts.partsOf.all(r.id) as PartRow[]).map((p) => ({ partNumber: p.part_number, size: p.size, etag: p.etag, md5: p.md5, crc32c: p.crc32c })),
-    }));
+    const rows = this.stmts.ofKey.all(t.endpoint, t.bucket, t.key) as UploadRow[];
+    return rows.map((r) => toUpload(r, this.stmts.partsOf.all(r.id) as PartRow[]));
   }
 
   async uploadsUnder(endpoint: string, bucket: string, prefix: string): Promise<JournaledUpload[]> {
-    const rows = this.stmts.under.all(endpoint, bucket, prefix, prefix + '\u{10FFFF}') as Row[];
-    return rows.filter((r) => r.key.startsWith(prefix)).map(toUpload);
+    const rows = this.stmts.under.all(endpoint, bucket, prefix, prefix + '\u{10FFFF}') as UploadRow[];
+    return rows.filter((r) => r.key.startsWith(prefix)).map((r) => toUpload(r));
   }
 
   async remove(ids: number[]): Promise<void> {
@@ -117,23 +91,4 @@ export class SqliteUploadJournal implements UploadJournal {
     const r = this.stmts.insert.run({ ...i, uploadId, createdAt, retried: retried ? 1 : 0, now: Date.now() });
     return Number(r.lastInsertRowid);
   }
-}
-
-function toUpload(r: Row): JournaledUpload {
-  return {
-    id: r.id,
-    endpoint: r.endpoint,
-    bucket: r.bucket,
-    key: r.key,
-    uploadId: r.upload_id ?? undefined,
-    sourceSize: r.source_size,
-    sourceMtimeMs: r.source_mtime_ms,
-    partSize: r.part_size,
-    owner: r.owner,
-    startedAt: r.started_at,
-    createdAt: r.created_at ?? undefined,
-    createRetried: r.create_retried === 1,
-    updatedAt: r.updated_at,
-    parts: [],
-  };
 }
