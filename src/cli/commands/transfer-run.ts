@@ -145,7 +145,7 @@ export async function runCleanup(dstUrl: string, cmd: Command): Promise<void> {
       const uploads = dst.multipartUploads;
       if (!uploads) {
         out.event('cleanup', { destination: dst.url, found: 0, aborted: 0 });
-        out.line(`${dst.url} keeps no unfinished uploads: nothing to clean up`);
+        out.line(`no multipart uploads at ${dst.url}: only S3 stores keep them until they are completed or aborted`);
         return 0;
       }
       const found: PendingUpload[] = [];
