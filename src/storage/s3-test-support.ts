@@ -173,8 +173,15 @@ export function isCreateMultipartUpload(req: http.IncomingMessage): boolean {
 export async function faultProxy(target: string, faults: Faults): Promise<FaultProxy> {
   const to = new URL(target);
   const server = http.createServer(async (req, res) => {
+    res.on('error', () => {});
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      // The client went away in the middle of its request (a killed worker): nothing to pass on.
+      res.destroy();
+      return;
+    }
     const faked = faults.fake?.(req);
     if (faked) {
       res.writeHead(faked.status, { 'content-type': 'application/xml' });
@@ -191,6 +198,7 @@ export async function faultProxy(target: string, faults: Faults): Promise<FaultP
       }, faults.delayAnswer?.(req) ?? 0);
     });
     up.on('error', () => res.destroy());
+    res.on('close', () => up.destroy());
     up.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
