@@ -84,12 +84,11 @@ try {
     await fs.writeFile(path.join(smallDir, `f${String(i).padStart(5, '0')}.bin`), seed);
   }
   const names = await fs.readdir(smallDir);
-  const journalDir = path.join(work, 'journal');
 
   // (a) one large file: part size x part concurrency.
   const configs = (process.env.FERRY_BENCH_CONFIGS ?? '16x4,8x8,32x4,64x4,32x8').split(',').map((c) => c.split('x').map(Number));
   for (const [partMiB, conc] of configs) {
-    const store = await openS3Store(bucket, `big-${partMiB}x${conc}/`, { endpoint, journalDir, partSize: partMiB * MIB, partConcurrency: conc });
+    const store = await openS3Store(bucket, `big-${partMiB}x${conc}/`, { endpoint, partSize: partMiB * MIB, partConcurrency: conc });
     const src = await fileSource(big);
     await measure(`ferry ${bigLabel}, ${partMiB} MiB parts x ${conc}`, async () => { await store.write('big.raw', src); });
     await src.close();
@@ -98,7 +97,7 @@ try {
 
   // (b) many small files: files in flight.
   for (const inFlight of (process.env.FERRY_BENCH_INFLIGHT ?? '16,32,64').split(',').map(Number)) {
-    const store = await openS3Store(bucket, `small-${inFlight}/`, { endpoint, journalDir, maxSockets: inFlight });
+    const store = await openS3Store(bucket, `small-${inFlight}/`, { endpoint, maxSockets: inFlight });
     const queue = [...names];
     await measure(`ferry ${smallCount} x 64 KiB, ${inFlight} in flight`, async () => {
       await Promise.all(Array.from({ length: inFlight }, async () => {

@@ -4,12 +4,17 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import type { Ledger } from './ledger.ts';
 import { migrator } from './migrations.ts';
 import { openLedger } from './open.ts';
 import type { LedgerSchema } from './schema.ts';
 import { freshLedger, runCli, tempDir } from './test-support.ts';
 import type { TestLedger } from './test-support.ts';
+import { until } from '../testing/until.ts';
+
+/** The advisory lock Kysely's migrator holds on PostgreSQL (kysely/dist/dialect/postgres/postgres-adapter.js). */
+const MIGRATION_LOCK = '3853314791062309107';
 
 for (const engine of ['sqlite', 'postgres'] as const) {
   describe(`ledger on ${engine}`, () => {
@@ -176,7 +181,7 @@ describe('ledger schema checks', () => {
       await db.destroy();
       const refused = await runCli(['status', '--ledger', file]);
       assert.equal(refused.code, 2);
-      assert.match(refused.stderr, /older schema \(missing 0002_job_events, 0003_records[,)]/);
+      assert.match(refused.stderr, /older schema \(missing 0002_job_events, 0003_records, 0004_transfer_state, 0005_jobs_run_state_id\)/);
       assert.match(refused.stderr, /ferry ledger migrate --ledger/);
       assert.doesNotMatch(refused.stderr, /at .*\.ts:\d+/, 'no stack trace');
       const migrated = await runCli(['ledger', 'migrate', '--ledger', file]);
@@ -185,6 +190,34 @@ describe('ledger schema checks', () => {
       assert.equal((await runCli(['status', '--ledger', file])).code, 0);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a PostgreSQL ledger another process is creating is waited for, not refused as older', async () => {
+    const t = await freshLedger('postgres');
+    const holder = new pg.Client({ connectionString: t.url });
+    await holder.connect();
+    try {
+      // Held here, the lock stops the first opener between making its migration table and migrating.
+      await holder.query(`select pg_advisory_lock(${MIGRATION_LOCK})`);
+      const waiting = async () => Number((await holder.query(`select count(*) as n from pg_locks where locktype = 'advisory' and not granted`)).rows[0].n);
+      const first = openLedger(t.url);
+      await until('the first opener to wait for the migration lock', async () => (await waiting()) === 1 || undefined);
+      let refused: unknown;
+      const second = openLedger(t.url);
+      second.catch((e: unknown) => (refused = e));
+      await until('the second opener to wait for it too', async () => {
+        if (refused) throw refused;
+        return (await waiting()) === 2 || undefined;
+      });
+      await holder.query(`select pg_advisory_unlock(${MIGRATION_LOCK})`);
+      for (const ledger of await Promise.all([first, second])) {
+        assert.deepEqual(await ledger.listRuns(), []);
+        await ledger.close();
+      }
+    } finally {
+      await holder.end();
+      await t.dispose();
     }
   });
 

@@ -3,6 +3,7 @@
 // code only when it claims a job of that kind.
 import type { ProgressUpdate } from '../ledger/engine.ts';
 import type { LedgerRecord, RecordFilter } from '../ledger/records.ts';
+import type { TransferState } from '../ledger/transfer-state/state.ts';
 
 /** Records as a job sees them: what it puts is linked to its run and to itself. */
 export interface JobRecords {
@@ -26,6 +27,8 @@ export interface JobContext {
   /** Appends a line to the job's event log (`ferry jobs log ID`). */
   log(message: string): Promise<void>;
   records: JobRecords;
+  /** The manifests and upload journals of the worker's ledger, shared by every worker of it. */
+  transferState(): Promise<TransferState>;
 }
 
 export interface Handler<P = unknown> {

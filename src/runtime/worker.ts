@@ -316,6 +316,7 @@ export class Worker {
         get: (recipe, type, key) => this.withRetry(() => this.ledger.records.get(recipe, type, key)),
         list: (f) => this.withRetry(() => this.ledger.records.list(f)),
       },
+      transferState: () => this.ledger.transferState(),
     };
   }
 

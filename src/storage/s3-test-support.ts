@@ -1,7 +1,9 @@
 // Shared by the S3 tests: the real server's address (from scripts/services/s3.sh env), a fresh
 // bucket per test file, and a fault-injecting proxy for what a healthy server never does.
+import { execFile } from 'node:child_process';
 import http from 'node:http';
 import fs from 'node:fs/promises';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import {
   CreateBucketCommand,
@@ -90,6 +92,26 @@ export async function openUploads(client: S3Client, bucket: string): Promise<{ k
   return (page.Uploads ?? []).map((u) => ({ key: u.Key!, uploadId: u.UploadId! }));
 }
 
+/** Environment for the AWS CLI to reach the test server with its keys, whatever the profile. */
+export function awsCliEnv(server: S3TestServer): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: server.accessKey, AWS_SECRET_ACCESS_KEY: server.secretKey, AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' };
+  delete env.AWS_PROFILE;
+  delete env.AWS_SESSION_TOKEN;
+  return env;
+}
+
+/**
+ * Pending multipart uploads as the AWS CLI lists them (Debian's aws-cli v2): a client that shares
+ * no code with Ferry, for tests that assert nothing was left behind.
+ */
+export async function awsCliUploads(server: S3TestServer, bucket: string, prefix = ''): Promise<{ key: string; uploadId: string; initiated: string }[]> {
+  const { stdout } = await promisify(execFile)('/usr/bin/aws', [
+    's3api', 'list-multipart-uploads', '--bucket', bucket, '--prefix', prefix, '--endpoint-url', server.endpoint, '--output', 'json',
+  ], { env: awsCliEnv(server) });
+  const listed = stdout.trim() ? (JSON.parse(stdout) as { Uploads?: { Key: string; UploadId: string; Initiated: string }[] }) : {};
+  return (listed.Uploads ?? []).map((u) => ({ key: u.Key, uploadId: u.UploadId, initiated: u.Initiated }));
+}
+
 /** Bytes that differ at every position of a part, so a misplaced part cannot go unnoticed. */
 export function patternBytes(size: number, seed = 1): Buffer {
   const b = Buffer.alloc(size);
@@ -138,14 +160,28 @@ export interface Faults {
   requestBody?(req: http.IncomingMessage, body: Buffer): Buffer;
   /** Changes response headers on their way back. */
   responseHeaders?(req: http.IncomingMessage, headers: http.IncomingHttpHeaders): http.IncomingHttpHeaders;
+  /** Holds the server's answer this many milliseconds before passing it on (the server has acted already). */
+  delayAnswer?(req: http.IncomingMessage): number;
+}
+
+/** A CreateMultipartUpload request: POST KEY?uploads. */
+export function isCreateMultipartUpload(req: http.IncomingMessage): boolean {
+  return req.method === 'POST' && /[?&]uploads(=|&|$)/.test(req.url ?? '');
 }
 
 /** An HTTP proxy on 127.0.0.1 in front of the real server that injects the given faults. */
 export async function faultProxy(target: string, faults: Faults): Promise<FaultProxy> {
   const to = new URL(target);
   const server = http.createServer(async (req, res) => {
+    res.on('error', () => {});
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      // The client went away in the middle of its request (a killed worker): nothing to pass on.
+      res.destroy();
+      return;
+    }
     const faked = faults.fake?.(req);
     if (faked) {
       res.writeHead(faked.status, { 'content-type': 'application/xml' });
@@ -156,10 +192,13 @@ export async function faultProxy(target: string, faults: Faults): Promise<FaultP
     if (faults.requestBody) body = faults.requestBody(req, body);
     const up = http.request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
       const headers = faults.responseHeaders ? faults.responseHeaders(req, upRes.headers) : upRes.headers;
-      res.writeHead(upRes.statusCode ?? 502, headers);
-      upRes.pipe(res);
+      setTimeout(() => {
+        res.writeHead(upRes.statusCode ?? 502, headers);
+        upRes.pipe(res);
+      }, faults.delayAnswer?.(req) ?? 0);
     });
     up.on('error', () => res.destroy());
+    res.on('close', () => up.destroy());
     up.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
