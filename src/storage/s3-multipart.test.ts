@@ -6,7 +6,6 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -14,6 +13,8 @@ import { crc32cOf, crc32cToBase64 } from './checksum.ts';
 import { openS3Store } from './s3.ts';
 import { choosePartSize, MAX_PARTS } from './s3-multipart.ts';
 import { adminClient, bufferSource, createBucket, dropBucket, fileSource, openUploads, patternBytes, s3TestServer, useServerKeys } from './s3-test-support.ts';
+import { catchMidway } from '../testing/freeze.ts';
+import { until } from '../testing/until.ts';
 
 const MIB = 1024 * 1024;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -39,6 +40,15 @@ after(async () => {
 
 const multipartOpts = { partSize: 5 * MIB, multipartThreshold: 5 * MIB, partConcurrency: 3 };
 const open = (extra = {}) => openS3Store(bucket, 'mpu/', { endpoint: server.endpoint, journalDir, ...multipartOpts, ...extra });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function journalFiles(): Promise<string[]> {
   return fs.readdir(journalDir).catch(() => []);
@@ -89,13 +99,17 @@ test('an upload killed with SIGKILL resumes from its completed parts', async () 
     process.exit(3);
   `], { stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let journaled = 0;
-  for (let i = 0; i < 600 && journaled < 2; i++) {
-    await sleep(25);
+  const journaled = async (): Promise<number> => {
     const [name] = await journalFiles();
-    if (name?.endsWith('.json')) journaled = JSON.parse(await fs.readFile(path.join(journalDir, name), 'utf8').catch(() => '{"parts":[]}')).parts.length;
-  }
-  assert.ok(journaled >= 2, 'the child journaled two parts');
+    if (!name?.endsWith('.json')) return 0;
+    try {
+      return JSON.parse(await fs.readFile(path.join(journalDir, name), 'utf8')).parts.length;
+    } catch {
+      return 0; // gone (finished) or being replaced
+    }
+  };
+  // Stopped once it has journaled two parts: it cannot finish before the test kills it.
+  await catchMidway(child, 'with two parts journaled', journaled, async () => ((await journaled()) >= 2 ? true : undefined));
   child.kill('SIGKILL');
   assert.equal(await exited, null, 'the child was killed before it finished');
   assert.equal((await openUploads(admin, bucket)).length, 1, 'the interrupted upload is still open on the server');
@@ -175,13 +189,16 @@ test('a multipart write survives radosgw restarting in the middle', async () => 
   assert.ok(server.dir, 'FERRY_TEST_S3_DIR (printed by scripts/services/s3.sh env) is needed to restart radosgw');
   const script = path.resolve(here, '../../scripts/services/s3.sh');
   const data = patternBytes(40 * MIB, 41);
+  const running = Number(await fs.readFile(path.join(server.dir, 'run', 'client.rgw.a.pid'), 'utf8'));
   let restart: Promise<void> | undefined;
-  const source = bufferSource(data, (start) => {
-    // Started, not awaited: the remaining parts run into the outage.
+  const source = bufferSource(data, async (start) => {
+    // The restart is started, not awaited; the third part is read only once the radosgw that took
+    // the first ones is gone, so the remaining parts run into the outage.
     if (start === 2 * 5 * MIB) {
       restart = new Promise((resolve, reject) => execFile('bash', [script, 'restart-rgw'], {
         env: { ...process.env, FERRY_SERVICES_DIR: path.dirname(server.dir) },
       }, (err) => (err ? reject(err) : resolve())));
+      await until(`radosgw (pid ${running}) to stop`, () => !isAlive(running));
     }
   });
   const store = await open({ partConcurrency: 2 });
