@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Ledger } from '../ledger/ledger.ts';
 import { openLedger } from '../ledger/open.ts';
 import { FERRY_BIN, REPO, runCli, tempDir } from '../ledger/test-support.ts';
-import { SAFETY_NET_MS, until } from '../testing/until.ts';
+import { QUEUE_SAFETY_NET_MS, until } from '../testing/until.ts';
 import { parseMegabytes, parseMinutes } from './submit.ts';
 
 const LSF_BIN = path.join(REPO, 'scripts', 'lsf');
@@ -39,7 +39,7 @@ async function untilArrayDone(jobId: string, tasks: number): Promise<Map<string,
     states = arrayStates(jobId);
     const active = [...states.values()].some((s) => /PENDING|RUNNING|COMPLETING|CONFIGURING/.test(s));
     return states.size >= tasks && !active && states;
-  }, SAFETY_NET_MS, 250);
+  }, QUEUE_SAFETY_NET_MS, 250);
 }
 
 describe('submit command lines', () => {
@@ -134,7 +134,7 @@ describe('arrays on a real Slurm', () => {
     await until(async () => `tasks 1 and 2 to hold jobs together: ${JSON.stringify([...arrayStates(jobId)])}\n${await logs(path.join(dir, 'logs'))}`, async () => {
       const owners = await holders();
       return holds(owners, 1) && holds(owners, 2);
-    });
+    }, QUEUE_SAFETY_NET_MS);
     execFileSync('scancel', [`${jobId}_1`], { env: slurmEnv() });
     // --batch: deliver the KILL itself (a plain scancel always starts with a polite SIGTERM).
     execFileSync('scancel', ['--batch', '--signal=KILL', `${jobId}_2`], { env: slurmEnv() });

@@ -5,6 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Long enough for any machine still doing the work; short of the test runner's own 10 minutes. */
 export const SAFETY_NET_MS = 5 * 60_000;
+/** For work queued on the scheduler behind other users' jobs (seen here: 4 minutes in the queue). */
+export const QUEUE_SAFETY_NET_MS = 9 * 60_000;
 
 /** Polls `probe` until it returns a value other than undefined, null or false, and returns that value. */
 export async function until<T>(

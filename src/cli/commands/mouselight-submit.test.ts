@@ -11,7 +11,7 @@ import { openLedger } from '../../ledger/open.ts';
 import { expectedObjects, sampleLayout, writeSampleFacility } from '../../recipes/mouselight/sample-tree.ts';
 import { jsonLines, runFerry } from '../../testing/cli.ts';
 import { snapshot } from '../../testing/tree.ts';
-import { SAFETY_NET_MS, until } from '../../testing/until.ts';
+import { QUEUE_SAFETY_NET_MS, until } from '../../testing/until.ts';
 
 const LSF_BIN = fileURLToPath(new URL('../../../scripts/lsf', import.meta.url));
 if (!process.env.SLURM_CONF) {
@@ -43,7 +43,7 @@ async function clusterJobs(date: string) {
     return await until(() => `the cluster jobs of ${date} to end: ${JSON.stringify(jobs.map((j) => [j.key, j.state]))}`, async () => {
       jobs = await ledger.listJobs({ runId: run.id });
       return jobs.every((j) => j.state !== 'todo' && j.state !== 'ongoing') && jobs;
-    }, SAFETY_NET_MS, 250);
+    }, QUEUE_SAFETY_NET_MS, 250);
   } finally {
     await ledger.close();
   }
