@@ -17,6 +17,7 @@ import module from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { errorMessage } from '../src/errors.ts';
 import { findRelion, relionEnv } from '../src/processing/relion/binaries.ts';
 import { LOG_FILE } from '../src/processing/relion/files.ts';
 import { planPipeline } from '../src/processing/relion/options.ts';
@@ -89,16 +90,25 @@ try {
   console.log(`generated ${MOVIES} movies of 16 x 1024 x 1024 in ${((performance.now() - g0) / 1000).toFixed(1)} s; RELION ${relion.version}`);
   const hand: Awaited<ReturnType<typeof handRun>>[] = [];
   const ferry: Awaited<ReturnType<typeof ferryRun>>[] = [];
+  // A run that fails is said and left out; the other runs still give their figures.
+  const failures: string[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     // Alternate which goes first, so neither always runs on a warmer machine.
     const order = r % 2 === 0 ? ['hand', 'ferry'] : ['ferry', 'hand'];
     for (const who of order) {
-      if (who === 'hand') hand.push(handRun(visit.visitDir, visit.imageDirectory, `hand_${r}`));
-      else ferry.push(await ferryRun(visit.visitDir, visit.imageDirectory, 1000 + r));
+      try {
+        if (who === 'hand') hand.push(handRun(visit.visitDir, visit.imageDirectory, `hand_${r}`));
+        else ferry.push(await ferryRun(visit.visitDir, visit.imageDirectory, 1000 + r));
+      } catch (e) {
+        failures.push(`${who === 'hand' ? 'by hand' : 'Ferry'}, round ${r + 1}: ${errorMessage(e)}`);
+        console.error(`FAILED: ${failures.at(-1)}`);
+      }
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const row = (what: string, xs: number[]) => console.log(`| ${what} | ${xs.map((x) => x.toFixed(2)).join(' / ')} | ${Math.min(...xs).toFixed(2)} | ${median(xs).toFixed(2)} |`);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  const fix = (x: number, digits = 2) => (Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
+  const row = (what: string, xs: number[]) =>
+    console.log(xs.length ? `| ${what} | ${xs.map((x) => x.toFixed(2)).join(' / ')} | ${Math.min(...xs).toFixed(2)} | ${median(xs).toFixed(2)} |` : `| ${what} | FAILED (every round) | - | - |`);
   console.log(`\n### RELION runner: Import + MotionCorr on ${MOVIES} movies of 16 x 1024 x 1024\n`);
   console.log('| | each round (s) | best (s) | median (s) |');
   console.log('|---|---|---:|---:|');
@@ -112,9 +122,10 @@ try {
   const handRest = median(hand.map((h) => h.wall - h.pipeliner));
   const ferryRest = median(ferry.map((f) => f.wall - f.pipeliner));
   const handWall = median(hand.map((h) => h.wall));
-  console.log(`\nwall, medians: Ferry / hand = ${(median(ferry.map((f) => f.wall)) / handWall).toFixed(3)} (target <= 1.05; swings with the machine's load)`);
-  console.log(`outside relion_pipeliner's run, medians: hand ${handRest.toFixed(2)} s, Ferry ${ferryRest.toFixed(2)} s: Ferry adds ${(ferryRest - handRest).toFixed(2)} s = ${((100 * (ferryRest - handRest)) / handWall).toFixed(1)}% of the hand run's wall`);
-  console.log(`start call to first job running, median: ${median(ferry.map((f) => f.firstJob)).toFixed(2)} s (target < 1 s)`);
+  console.log(`\nwall, medians: Ferry / hand = ${fix(median(ferry.map((f) => f.wall)) / handWall, 3)} (target <= 1.05; swings with the machine's load)`);
+  console.log(`outside relion_pipeliner's run, medians: hand ${fix(handRest)} s, Ferry ${fix(ferryRest)} s: Ferry adds ${fix(ferryRest - handRest)} s = ${fix((100 * (ferryRest - handRest)) / handWall, 1)}% of the hand run's wall`);
+  console.log(`start call to first job running, median: ${fix(median(ferry.map((f) => f.firstJob)))} s (target < 1 s)`);
+  for (const f of failures) console.log(`FAILED: ${f}`);
 } finally {
   await rm(root, { recursive: true, force: true });
 }

@@ -11,9 +11,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { adminClient, createBucket, dropBucket, s3TestServer } from '../src/storage/s3-test-support.ts';
 import { emSection } from './em-section.ts';
-import { endpoint, env, ferry, root, timed } from './lib.ts';
+import { cleanup, dropBuckets, endpoint, env, ferry, freshBucket, root, row, timed } from './lib.ts';
 import type { Result } from './lib.ts';
 
 const X = 2048;
@@ -133,8 +132,6 @@ function python(interp: string, script: string, args: string[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const server = s3TestServer();
-  const client = adminClient(server);
   const sections = await stack();
   const ferryEnv = { ...env, UV_THREADPOOL_SIZE: String(THREADS) };
   const s3Flags = ['--endpoint-url', endpoint!, '--path-style', '--region', 'us-east-1'];
@@ -154,7 +151,7 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   const by = (prefix: string) => results.find((r) => r.tool.startsWith(prefix))!;
   // Each row as it finishes, so a failure late in the run (the S3 server going away) loses nothing.
-  const log = (r: Result) => process.stderr.write(`${r.tool}: ${r.ok ? `${r.wall.toFixed(1)} s wall, ${Number.isNaN(r.cpu) ? '-' : r.cpu.toFixed(1)} s cpu` : 'FAILED'}\n`);
+  const log = (r: Result) => process.stderr.write(`${r.tool}: ${r.ok ? `${r.wall.toFixed(1)} s wall, ${Number.isNaN(r.cpu) ? '-' : r.cpu.toFixed(1)} s cpu` : `FAILED: ${r.error}`}\n`);
   const add = (r: Result) => {
     results.push(r);
     log(r);
@@ -185,7 +182,7 @@ async function main(): Promise<void> {
       () => zlibRow('ferry'),
       () => {
         const r = ferryIngest('ferry -> folder, sharded gzip', folder(`ferry-sharded-${round}`), shardedFlags);
-        spec ??= shardedScale(folder(`ferry-sharded-${round}`));
+        if (r.ok) spec ??= shardedScale(folder(`ferry-sharded-${round}`));
         return r;
       },
       () => timed('tensorstore -> folder, sharded gzip (same spec)', python(TS_PYTHON, TS_SCRIPT, [sections, JSON.stringify({ driver: 'file', path: `${folder('ts-sharded')}/` }), JSON.stringify(spec), String(THREADS)])),
@@ -209,22 +206,25 @@ async function main(): Promise<void> {
 
   // Each S3 run on a bucket of its own, emptied before the next: no tool lists or writes into a
   // bucket that holds another's objects.
-  const onBucket = async (run: (bucket: string) => Result) => {
-    const bucket = await createBucket(client, 'bench-volume');
-    try {
-      add(run(bucket));
-    } finally {
-      await dropBucket(client, bucket);
-    }
-  };
-  await onBucket((b) => ferryIngest('ferry -> S3, unsharded gzip (Content-Encoding)', `s3://${b}/ferry-plain`, [...unshardedFlags, ...s3Flags]));
-  await onBucket((b) => ferryIngest('ferry -> S3, sharded gzip', `s3://${b}/ferry-sharded`, [...shardedFlags, ...s3Flags]));
-  await onBucket((b) => timed('tensorstore -> S3, sharded gzip (same spec)', python(TS_PYTHON, TS_SCRIPT, [sections, JSON.stringify({ driver: 's3', bucket: b, path: 'ts-sharded/', endpoint: server.endpoint, aws_region: 'us-east-1' }), JSON.stringify(spec), String(THREADS)])));
-  await onBucket((b) => timed('zarr-python -> S3, 64^3 gzip', python(ZARR_PYTHON, ZARR_SCRIPT, [sections, `s3://${b}/zarr/`, String(GZIP_LEVEL)])));
-  rmSync(root, { recursive: true, force: true });
+  const onBucket = async (tool: string, run: (bucket: string) => Result) =>
+    add(await row(tool, async () => {
+      try {
+        return run(await freshBucket('bench-volume'));
+      } finally {
+        await dropBuckets();
+      }
+    }));
+  const s3Rows: [string, (bucket: string, tool: string) => Result][] = [
+    ['ferry -> S3, unsharded gzip (Content-Encoding)', (b, tool) => ferryIngest(tool, `s3://${b}/ferry-plain`, [...unshardedFlags, ...s3Flags])],
+    ['ferry -> S3, sharded gzip', (b, tool) => ferryIngest(tool, `s3://${b}/ferry-sharded`, [...shardedFlags, ...s3Flags])],
+    ['tensorstore -> S3, sharded gzip (same spec)', (b, tool) => timed(tool, python(TS_PYTHON, TS_SCRIPT, [sections, JSON.stringify({ driver: 's3', bucket: b, path: 'ts-sharded/', endpoint, aws_region: 'us-east-1' }), JSON.stringify(spec), String(THREADS)]))],
+    ['zarr-python -> S3, 64^3 gzip', (b, tool) => timed(tool, python(ZARR_PYTHON, ZARR_SCRIPT, [sections, `s3://${b}/zarr/`, String(GZIP_LEVEL)]))],
+  ];
+  for (const [tool, run] of s3Rows) await onBucket(tool, (b) => run(b, tool));
+  await cleanup();
 
   console.log(`\n${X} x ${Y} x ${Z} uint8 (${MIB.toFixed(0)} MiB) from PNG sections, 64^3 chunks, gzip level ${GZIP_LEVEL}, ${THREADS} CPU threads\n`);
-  const rows = results.map((r) => [r.tool, r.ok ? r.wall.toFixed(1) : 'FAILED', Number.isNaN(r.cpu) ? '-' : r.cpu.toFixed(1), r.ok ? (MIB / r.wall).toFixed(0) : '-']);
+  const rows = results.map((r) => [r.ok ? r.tool : `${r.tool} (FAILED: ${r.error})`, r.ok ? r.wall.toFixed(1) : 'FAILED', Number.isNaN(r.cpu) ? '-' : r.cpu.toFixed(1), r.ok ? (MIB / r.wall).toFixed(0) : '-']);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...[['tool', 'wall s', 'cpu s', 'MiB/s'], ...rows].map((r) => r[i].length)));
   for (const r of [['tool', 'wall s', 'cpu s', 'MiB/s'], ...rows]) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
   const ratio = (a: Result, b: Result) => (a.ok && b.ok ? (b.wall / a.wall).toFixed(2) : 'n/a');

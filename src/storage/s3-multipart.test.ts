@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,7 @@ import { choosePartSize, MAX_PARTS } from './s3-multipart.ts';
 import { CLOCK_SKEW_MS, CREATE_DEADLINE_MS } from './s3-uploads.ts';
 import { adminClient, bufferSource, createBucket, dropBucket, openUploads, patternBytes, s3TestServer, useServerKeys } from './s3-test-support.ts';
 import type { PendingUpload } from './store.ts';
+import { until } from '../testing/until.ts';
 import { MemoryUploadJournal } from './upload-journal.ts';
 
 const MIB = 1024 * 1024;
@@ -39,6 +41,15 @@ after(async () => {
 
 const multipartOpts = { partSize: 5 * MIB, multipartThreshold: 5 * MIB, partConcurrency: 3 };
 const open = (extra = {}) => openS3Store(bucket, 'mpu/', { endpoint: server.endpoint, journal, ...multipartOpts, ...extra });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Journal rows of one key (under the store's prefix), or of every key. */
 async function journaled(key?: string) {
@@ -221,13 +232,16 @@ test('a multipart write survives radosgw restarting in the middle', async () => 
   assert.ok(server.dir, 'FERRY_TEST_S3_DIR (printed by scripts/services/s3.sh env) is needed to restart radosgw');
   const script = path.resolve(here, '../../scripts/services/s3.sh');
   const data = patternBytes(40 * MIB, 41);
+  const running = Number(await fs.readFile(path.join(server.dir, 'run', 'client.rgw.a.pid'), 'utf8'));
   let restart: Promise<void> | undefined;
-  const source = bufferSource(data, (start) => {
-    // Started, not awaited: the remaining parts run into the outage.
+  const source = bufferSource(data, async (start) => {
+    // The restart is started, not awaited; the third part is read only once the radosgw that took
+    // the first ones is gone, so the remaining parts run into the outage.
     if (start === 2 * 5 * MIB) {
       restart = new Promise((resolve, reject) => execFile('bash', [script, 'restart-rgw'], {
         env: { ...process.env, FERRY_SERVICES_DIR: path.dirname(server.dir) },
       }, (err) => (err ? reject(err) : resolve())));
+      await until(`radosgw (pid ${running}) to stop`, () => !isAlive(running));
     }
   });
   const store = await open({ partConcurrency: 2 });

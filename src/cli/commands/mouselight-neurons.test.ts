@@ -178,7 +178,7 @@ after(async () => {
 });
 
 const writeLayout = (url: string) =>
-  writeFile(join(dir, 'layout.yaml'), sampleLayout(join(dir, 'facility'), `s3://${bucket}`, `neurons:\n  graphql: ${url}\n  timeZone: America/New_York\n  timeoutSeconds: 5\n`));
+  writeFile(join(dir, 'layout.yaml'), sampleLayout(join(dir, 'facility'), `s3://${bucket}`, `neurons:\n  graphql: ${url}\n  timeZone: America/New_York\n  timeoutSeconds: 120\n`));
 const neurons = (...args: string[]) =>
   runFerry(['mouselight', 'neurons', '--config', 'layout.yaml', ...args], {
     cwd: dir,

@@ -1,7 +1,6 @@
 // Visits with synthetic movies for the RELION runner's tests and benchmark, and waiting for states.
 import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { writeSyntheticMovies } from '../../testing/synthetic-movies.ts';
 import type { MovieSpec } from '../../testing/synthetic-movies.ts';
 import type { RelionParams } from './options.ts';
@@ -56,13 +55,5 @@ export function testParams(extra: RelionParams = {}): RelionParams {
   };
 }
 
-/** Polls until cond returns a value (not undefined/false); fails after timeoutMs with what it last saw. */
-export async function until<T>(what: string, cond: () => Promise<T | undefined | false>, timeoutMs = 120_000, everyMs = 50): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await cond();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+/** Polls until a state holds (RELION runs in processes of its own). */
+export { until } from '../../testing/until.ts';

@@ -9,6 +9,7 @@ import { chromium } from 'playwright-core';
 import type { Page } from 'playwright-core';
 import { jsonLines, startFerry } from '../../testing/cli.ts';
 import { tempDir } from '../../testing/tree.ts';
+import { SAFETY_NET_MS, until } from '../../testing/until.ts';
 import { serveFolder } from '../../volume/serve.ts';
 import { ingest, stackVoxel, writeStack } from './test-support.ts';
 
@@ -34,27 +35,28 @@ async function serveDataset(dir: string): Promise<{ url: string; stop(): Promise
 
 /**
  * Moves the mouse over `(fx, fy)` of the slice panel; returns the voxel under it and the value
- * the layer shows for it, once both have held still for two polls (the value follows the mouse
- * a frame later, and only after the chunk has arrived).
+ * the layer shows for it, once every visible chunk has arrived (the readiness Neuroglancer's own
+ * screenshots wait for) and both have held still for two polls (the value follows the mouse a
+ * frame later).
  */
 async function valueUnderMouse(page: Page, fx: number, fy: number): Promise<{ voxel: number[]; value: string }> {
   const panel = (await page.locator('.neuroglancer-rendered-data-panel').first().boundingBox())!;
   await page.mouse.move(panel.x + panel.width * fx, panel.y + panel.height * fy);
   let last = '';
-  for (let i = 0; i < 100; i++) {
-    await page.waitForTimeout(200);
+  return until(() => `a steady value under the mouse at ${fx},${fy} (last seen: ${last})`, async () => {
     const now = await page.evaluate(() => {
       // Runs in the page, where Neuroglancer puts its viewer on the global object.
       const page = globalThis as any;
       const v = page.viewer;
       const value: string = page.document.querySelector('.neuroglancer-layer-item-value')?.textContent ?? '';
-      return { voxel: v.mouseState.active ? Array.from(v.mouseState.position as Float32Array).map(Math.floor) : [], value };
+      const voxel: number[] = v.mouseState.active ? Array.from(v.mouseState.position as Float32Array).map(Math.floor) : [];
+      return { voxel, value, ready: v.display.isReady() as boolean };
     });
     const key = JSON.stringify(now);
-    if (now.value !== '' && now.voxel.length === 3 && key === last) return now;
+    const steady = now.ready && now.value !== '' && now.voxel.length === 3 && key === last;
     last = key;
-  }
-  assert.fail(`no steady value under the mouse at ${fx},${fy}: ${last}`);
+    return steady && { voxel: now.voxel, value: now.value };
+  }, SAFETY_NET_MS, 200);
 }
 
 test('Neuroglancer in Chromium shows the voxel values Ferry wrote, unsharded and sharded, served by ferry volume serve', async () => {
@@ -69,6 +71,9 @@ test('Neuroglancer in Chromium shows the voxel values Ferry wrote, unsharded and
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     viewport: { width: 800, height: 600 },
   });
+  // Chromium and Neuroglancer start slowly on a busy machine: Playwright's own 30 s waits are not
+  // what this test is about.
+  context.setDefaultTimeout(SAFETY_NET_MS);
   try {
     const size: [number, number, number] = [150, 130, 10];
     const stack = await writeStack(join(root, 'sections'), size, 'uint8');
