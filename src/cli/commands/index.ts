@@ -11,7 +11,8 @@ import { register as fibsem } from './fibsem.ts';
 import { register as jump } from './jump.ts';
 import { register as mouselight } from './mouselight.ts';
 import { register as volume } from './volume.ts';
+import { register as relion } from './relion.ts';
 
 export function registerCommands(program: Command): void {
-  for (const register of [demo, transfer, jobs, dat, fibsem, jump, mouselight, volume]) register(program);
+  for (const register of [demo, transfer, jobs, dat, fibsem, jump, mouselight, volume, relion]) register(program);
 }

@@ -65,8 +65,11 @@ export async function runWork(opts: WorkOptions, cmd: Command): Promise<void> {
   const out = output(cmd);
   const ledger = await openLedger(opts.ledger, { mustExist: true });
   try {
-    await registerCatalogKinds(catalog);
-    const runIds = opts.run ? await Promise.all(opts.run.map(async (n) => (await ledger.getRun(n)).id)) : undefined;
+    const runs = opts.run ? await Promise.all(opts.run.map((n) => ledger.getRun(n))) : undefined;
+    // Only the recipes of the runs asked for, when each says its recipe.
+    const recipes = runs?.map((r) => r.labels.recipe);
+    await registerCatalogKinds(catalog, recipes?.every(Boolean) ? [...new Set(recipes)] : undefined);
+    const runIds = runs?.map((r) => r.id);
     const worker = new Worker(ledger, {
       runIds,
       kinds: opts.kinds,

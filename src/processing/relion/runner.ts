@@ -23,8 +23,8 @@ import { jobStates } from './outputs.ts';
 import { isEnded, readStatus } from './status.ts';
 import type { PipelineStatus } from './status.ts';
 
-export { prepareProject, projectDirFor, visitDirOf } from './project.ts';
-export type { PrepareOptions, PreparedProject } from './project.ts';
+export { checkProject, prepareProject, projectDirFor, visitDirOf } from './project.ts';
+export type { CheckedProject, CheckOptions, PrepareOptions, PreparedProject } from './project.ts';
 export { readStatus } from './status.ts';
 export type { PipelineStatus } from './status.ts';
 export { correctedMicrographs, globalShifts } from './outputs.ts';

@@ -18,7 +18,7 @@ function seedDate(t: SeedTime): Date {
 }
 
 async function withSeedVisits(ledger: Ledger): Promise<LedgerProcessingRecords> {
-  const records = new LedgerProcessingRecords(ledger.records, { visits: 'recorded', where: ledger.where });
+  const records = new LedgerProcessingRecords(ledger.records, { visits: 'recorded', where: `the ledger at ${ledger.where}` });
   for (const v of SEED_VISITS) {
     await records.addVisit({
       name: `${SEED_PROPOSAL.code}${SEED_PROPOSAL.number}-${v.visitNumber}`,
@@ -44,10 +44,10 @@ for (const engine of ['sqlite', 'postgres'] as const) {
         // connections in one process would stall each other; two processes racing on one SQLite
         // ledger are tested through the CLI (relion.test.ts).
         openAnother: async () => {
-          if (engine === 'sqlite') return new LedgerProcessingRecords(ledger.records, { visits: 'recorded', where: ledger.where });
+          if (engine === 'sqlite') return new LedgerProcessingRecords(ledger.records, { visits: 'recorded', where: `the ledger at ${ledger.where}` });
           const other = await openLedger(loc.url);
           others.push(other);
-          return new LedgerProcessingRecords(other.records, { visits: 'recorded', where: other.where });
+          return new LedgerProcessingRecords(other.records, { visits: 'recorded', where: `the ledger at ${other.where}` });
         },
         dispose: async () => {
           for (const o of others) await o.close();
@@ -63,7 +63,7 @@ test('the records carry ISPyB names and ids; a visit not recorded yet is recorde
   const loc = await freshLedger('sqlite');
   const ledger = await openLedger(loc.url);
   try {
-    const records = new LedgerProcessingRecords(ledger.records, { visits: 'any', where: ledger.where });
+    const records = new LedgerProcessingRecords(ledger.records, { visits: 'any', where: `the ledger at ${ledger.where}` });
     const visit = await records.findVisit('CM28212-1');
     assert.deepEqual([visit.name, visit.processingAllowed, visit.endDate], ['cm28212-1', true, null]);
     const r = await records.start({

@@ -100,7 +100,7 @@ export interface VisitInput {
 export interface LedgerRecordsOptions {
   /** 'recorded': only visits added before exist (as in ISPyB); 'any': a new visit name is recorded by its first Start. */
   visits: 'recorded' | 'any';
-  /** Where the ledger is, for messages. */
+  /** The ledger as messages name it, e.g. `the ledger at /srv/ferry/ledger.sqlite`. */
   where: string;
 }
 
@@ -130,7 +130,7 @@ export class LedgerProcessingRecords implements ProcessingRecords {
   constructor(records: RecordsAccess, opts: LedgerRecordsOptions) {
     this.records = records;
     this.visits = opts.visits;
-    this.where = `the ledger at ${opts.where}`;
+    this.where = opts.where;
   }
 
   /** Records a visit (a BLSession), or returns the one recorded under that name. */
