@@ -7,7 +7,7 @@ import { closedPort, silentServer } from '../../testing/net.ts';
 import { RejectedRequest, listenZocalo } from './consume.ts';
 import { decodeZocaloBody, zocaloBody } from './messages.ts';
 import type { ZocaloRequest } from './messages.ts';
-import { publishZocalo } from './publish.ts';
+import { checkZocaloRoute, publishZocalo } from './publish.ts';
 import { openBroker, until, zocaloUrl } from './test-support.ts';
 
 function failsWith(code: string, text: RegExp) {
@@ -45,6 +45,21 @@ test('a message no queue takes is reported, not silently dropped', async () => {
     publishZocalo(zocaloUrl(), { kind: 'start', processingJobId: 12 }, { routingKey: 'nobody-reads-this' }),
     failsWith('ZocaloNotDelivered', /has no queue nobody-reads-this in vhost zocalo: the start request for processing job 12 was not delivered/),
   );
+});
+
+test('the route is checked before anything is sent: a queue nobody declared is named, and nothing is published', async () => {
+  const broker = await openBroker();
+  try {
+    const queue = await broker.queue();
+    await checkZocaloRoute(zocaloUrl(), { routingKey: queue });
+    assert.equal((await broker.channel.checkQueue(queue)).messageCount, 0);
+    await assert.rejects(
+      checkZocaloRoute(zocaloUrl(), { routingKey: `${queue}-nobody` }),
+      failsWith('ZocaloNotDelivered', new RegExp(`has no queue ${queue}-nobody in vhost zocalo: a request sent now would not be delivered`)),
+    );
+  } finally {
+    await broker.close();
+  }
 });
 
 test('an unreachable or refusing broker is a clear error within the connect timeout', async () => {
