@@ -29,7 +29,13 @@ export interface RelionJobStatus {
 
 export async function relionStatus(records: ProcessingRecords, filter: JobFilter): Promise<RelionJobStatus[]> {
   const jobs = await records.listJobs({ ...filter, recipe: filter.recipe ?? 'relion' });
-  const rows = jobs.map(row);
+  // Jobs of one data collection share their visit's processed/ folder: found once per collection.
+  const processed = new Map<string, string | null>();
+  const rows = jobs.map((j) => {
+    const where = `${j.visit}\0${j.imageDirectory}\0${j.fileTemplate}`;
+    if (!processed.has(where)) processed.set(where, processedDir(j));
+    return row(j, processed.get(where)!);
+  });
   // One listing per visit's processed/ folder rather than a look per job: a visit may hold thousands.
   const open = rows.filter((r) => r.program && r.program.status === null && r.projectDir);
   const listings = new Map<string, Promise<Set<string>>>();
@@ -50,13 +56,16 @@ export async function relionStatus(records: ProcessingRecords, filter: JobFilter
   return rows;
 }
 
-function row(j: ProcessingJob): RelionJobStatus {
-  let projectDir: string | null = null;
+/** The folder a job's project is in, or null when its movies are not in a visit folder (recorded by another tool). */
+function processedDir(j: ProcessingJob): string | null {
   try {
-    projectDir = projectOf(j).projectDir;
+    return dirname(projectOf(j).projectDir);
   } catch {
-    // Movies outside a folder named after the visit (recorded by another tool): no Ferry project.
+    return null;
   }
+}
+
+function row(j: ProcessingJob, processed: string | null): RelionJobStatus {
   return {
     processingJobId: j.processingJobId,
     dataCollectionId: j.dataCollectionId,
@@ -66,7 +75,7 @@ function row(j: ProcessingJob): RelionJobStatus {
     recordTime: j.recordTime.toISOString(),
     status: j.status,
     program: program(j),
-    projectDir,
+    projectDir: processed === null ? null : `${processed}/relion_${j.processingJobId}`,
   };
 }
 
