@@ -9,7 +9,6 @@ import { resolveLedgerLocation } from '../../ledger/location.ts';
 import { openLedger } from '../../ledger/open.ts';
 import { ispybWhere } from '../../processing/ispyb/url.ts';
 import type { ProcessingRecords } from '../../processing/records.ts';
-import { RejectedRequest, listenZocalo } from '../../processing/zocalo/consume.ts';
 import { zocaloWhere } from '../../processing/zocalo/url.ts';
 import type { ZocaloRequest } from '../../processing/zocalo/messages.ts';
 import { catalog } from '../../recipes/index.ts';
@@ -248,6 +247,8 @@ export async function listen(o: WorkerOptions & { zocalo: string; queue: string 
   if (!ispyb) {
     throw new FerryError('ferry relion listen needs --ispyb (or FERRY_ISPYB_URL): Zocalo\'s requests name processing jobs recorded in ISPyB', { kind: 'usage' });
   }
+  // The AMQP client loads only for the command that listens.
+  const { RejectedRequest, listenZocalo } = await import('../../processing/zocalo/consume.ts');
   const orchestrator = new Orchestrator(() => openLedger(o.ledger), catalog);
   const cluster = clusterOf(o);
   try {
