@@ -21,7 +21,7 @@ import { FerryError } from '../../errors.ts';
 import { isRunning, onThisMachine } from '../local-process.ts';
 import { clip, END_FILE, LOG_FILE, MARKER_FILE, readMarker, readRunRecord, STOP_FILE, writeEndRecord } from './files.ts';
 import { jobStates } from './outputs.ts';
-import { isEnded, readStatus } from './status.ts';
+import { isEnded, markerLive, readStatus } from './status.ts';
 import type { PipelineStatus } from './status.ts';
 
 export { checkProject, prepareProject, projectDirFor, visitDirOf } from './project.ts';
@@ -107,7 +107,8 @@ export async function waitForEnd(handle: PipelineHandle, o: WaitOptions = {}): P
         last = seen;
         o.onProgress?.(s);
       }
-      if (isEnded(s)) return s;
+      // Over once the supervisor has also removed its marker (it writes the end record just before).
+      if (isEnded(s) && !(await supervisorFinishing(handle.projectDir))) return s;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, pollMs);
         function done() {
@@ -124,6 +125,12 @@ export async function waitForEnd(handle: PipelineHandle, o: WaitOptions = {}): P
   } finally {
     watcher?.close();
   }
+}
+
+/** Whether the run's supervisor is still alive, between writing the end record and removing its marker. */
+async function supervisorFinishing(projectDir: string): Promise<boolean> {
+  const marker = await readMarker(projectDir);
+  return marker !== undefined && (await markerLive(projectDir, marker));
 }
 
 export interface StopOptions {
