@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { openLedger } from '../../ledger/open.ts';
 import { freshIspyb } from '../../processing/ispyb/test-support.ts';
@@ -14,21 +14,13 @@ import { readStatus } from '../../processing/relion/runner.ts';
 import { isEnded } from '../../processing/relion/status.ts';
 import { closedPort } from '../../testing/net.ts';
 import { collect } from '../../testing/cli.ts';
-import { LONG, recordsOf, relionSite, SMALL, TEMPLATE, until, waitForJob } from './test-support.ts';
+import { LONG, recordsOf, sitesOfThisFile, SMALL, TEMPLATE, until, waitForJob } from './test-support.ts';
 import type { Site } from './test-support.ts';
 
-const sites: Site[] = [];
-async function site(): Promise<Site> {
-  const s = await relionSite();
-  sites.push(s);
-  return s;
-}
-after(async () => {
-  for (const s of sites) await s.dispose();
-});
+const site = sitesOfThisFile();
 
 async function ledgerRecordCount(s: Site): Promise<number> {
-  const ledger = await openLedger(s.ledger).catch(() => undefined);
+  const ledger = await openLedger(s.ledger, { mustExist: true }).catch(() => undefined);
   if (!ledger) return 0;
   try {
     return (await ledger.records.list({ recipe: 'relion' })).length;

@@ -4,24 +4,15 @@
 // its parameters read from ISPyB, and stops the job a stop message names.
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { freshIspyb } from '../../processing/ispyb/test-support.ts';
 import { readStatus } from '../../processing/relion/runner.ts';
 import { publishZocalo } from '../../processing/zocalo/publish.ts';
 import { openBroker, zocaloUrl } from '../../processing/zocalo/test-support.ts';
-import { assertDriftRecovered, LONG, recordsOf, relionSite, SMALL, TEMPLATE, until, waitForJob } from './test-support.ts';
-import type { Site } from './test-support.ts';
+import { assertDriftRecovered, LONG, recordsOf, sitesOfThisFile, SMALL, TEMPLATE, until, waitForJob } from './test-support.ts';
 
-const sites: Site[] = [];
-async function site(): Promise<Site> {
-  const s = await relionSite();
-  sites.push(s);
-  return s;
-}
-after(async () => {
-  for (const s of sites) await s.dispose();
-});
+const site = sitesOfThisFile();
 
 test("start and stop with --zocalo record the job and publish SynchWeb's exact messages; no processing is done here", async () => {
   const s = await site();

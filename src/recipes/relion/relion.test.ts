@@ -5,23 +5,14 @@
 import assert from 'node:assert/strict';
 import { access, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { openLedger } from '../../ledger/open.ts';
 import { freshIspyb } from '../../processing/ispyb/test-support.ts';
 import { readStatus } from '../../processing/relion/runner.ts';
-import { assertDriftRecovered, LONG, recordsOf, relionSite, seedRows, SMALL, TEMPLATE, until, waitForJob } from './test-support.ts';
-import type { Site } from './test-support.ts';
+import { assertDriftRecovered, LONG, recordsOf, seedRows, sitesOfThisFile, SMALL, TEMPLATE, until, waitForJob } from './test-support.ts';
 
-const sites: Site[] = [];
-async function site(): Promise<Site> {
-  const s = await relionSite();
-  sites.push(s);
-  return s;
-}
-after(async () => {
-  for (const s of sites) await s.dispose();
-});
+const site = sitesOfThisFile();
 
 const exists = (p: string) => access(p).then(() => true, () => false);
 const ended = (status: string) => status === 'success' || status === 'failure';

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { parseMrc } from '../../formats/mrc.ts';
 import { openLedger } from '../../ledger/open.ts';
 import { openIspybRecords } from '../../processing/ispyb/ispyb-records.ts';
@@ -111,6 +112,19 @@ export async function relionSite(): Promise<Site> {
       return file;
     },
     dispose: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** A fresh site per call, each removed when the test file ends. */
+export function sitesOfThisFile(): () => Promise<Site> {
+  const sites: Site[] = [];
+  after(async () => {
+    for (const s of sites) await s.dispose();
+  });
+  return async () => {
+    const s = await relionSite();
+    sites.push(s);
+    return s;
   };
 }
 
