@@ -2,7 +2,8 @@
 // recipe's input, the orchestration service runs it, and what it recorded and launched is printed
 // with what to do next. `status` reads the records directly; `listen` hands each Zocalo request to
 // the recipe, the way Zocalo hands it to its RELION runner.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FerryError, errorMessage, isFerryError } from '../../errors.ts';
 import { resolveLedgerLocation } from '../../ledger/location.ts';
@@ -86,6 +87,27 @@ export async function start(o: StartOptions, cmd: Command): Promise<void> {
     // The local worker runs on this machine: RELION need not wait for it to start.
     startHere: o.scheduler === 'local',
   };
+  // Slurm missing here is found before anything is recorded, not after.
+  if (o.scheduler === 'slurm' && !o.dryRun && !onPath('sbatch')) {
+    throw new FerryError('--scheduler slurm needs sbatch, which is not on PATH here', { hint: 'run ferry relion start on a Slurm submit host, or use --scheduler local', kind: 'environment' });
+  }
+  let facts: StartFacts | undefined;
+  try {
+    await startCommand(o, input, out, (f) => (facts = f));
+  } catch (e) {
+    // Recorded and planned, but no worker could be started (the scheduler refused it).
+    if (facts?.run && isFerryError(e)) {
+      throw new FerryError(e.message, {
+        hint: `processing job ${facts.processingJobId} is recorded and waits for a worker: ferry submit --scheduler ${o.scheduler} --workers 1 --run ${facts.run}; or stop it: ferry relion stop ${facts.processingJobId}`,
+        kind: e.kind,
+        cause: e,
+      });
+    }
+    throw e;
+  }
+}
+
+async function startCommand(o: StartOptions, input: RelionInput, out: Output, planned: (f: StartFacts) => void): Promise<void> {
   let facts: StartFacts | undefined;
   await runRecipeCommand({
     recipe: 'relion',
@@ -97,20 +119,21 @@ export async function start(o: StartOptions, cmd: Command): Promise<void> {
     cluster: o.dryRun ? undefined : clusterOf(o),
     onPlanned: (outcome) => {
       facts = outcome.plan.facts as unknown as StartFacts;
+      planned(facts);
       out.event(outcome.dryRun ? 'would-start' : 'started', { ...facts });
       printStart(out, facts, outcome.dryRun);
     },
     onDone: (e) => {
       if (!facts || e.outcome.dryRun) return;
       const dc = facts.dataCollectionId;
-      if (facts.zocalo) {
-        out.line(`Sent Zocalo's start message for processing job ${facts.processingJobId} to ${facts.zocalo}: its consumer runs it.`);
-      } else if (e.waiting.length === 0) {
-        out.line(`Nothing was left to run for ${facts.run}.`);
-      }
+      if (facts.zocalo) out.line(`Sent Zocalo's start message for processing job ${facts.processingJobId} to ${facts.zocalo}: its consumer runs it.`);
       out.line(`Follow it: ferry relion status --data-collection ${dc}${ispybFlag(o)}    Stop it: ferry relion stop ${facts.processingJobId}${ispybFlag(o)}${facts.zocalo ? ' --zocalo URL' : ''}`);
     },
   });
+}
+
+function onPath(program: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, program)));
 }
 
 function printStart(out: Output, f: StartFacts, dryRun: boolean): void {
