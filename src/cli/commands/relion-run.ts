@@ -241,6 +241,12 @@ async function openRecordsToRead(ispyb: string | undefined, ledgerUrl: string | 
   return { records: ledgerRecords(ledger.records, `the ledger at ${ledger.where}`), close: () => ledger.close() };
 }
 
+/** 2026-12-06 17:50:29 in this machine's time zone (ISPyB's times are the facility's local times). */
+function localTime(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
 function printStatus(out: Output, rows: RelionJobStatus[]): void {
   for (const r of rows) out.event('job', { ...r });
   if (rows.length === 0) {
@@ -256,7 +262,7 @@ function printStatus(out: Output, rows: RelionJobStatus[]): void {
       r.dataCollectionId,
       r.status,
       r.pipeline ? `${r.pipeline.progress.done}/${r.pipeline.progress.total}` : '',
-      r.program?.startTime ? r.program.startTime.replace('T', ' ').slice(0, 19) : '',
+      r.program?.startTime ? localTime(r.program.startTime) : '',
       (r.status === 'running' || r.status === 'queued') && r.pipeline ? r.pipeline.message : (r.program?.message ?? ''),
       r.projectDir ?? '',
     ]),

@@ -5,7 +5,7 @@
 // finished here from the project's end record, so that no job shows as running forever.
 import { readdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import type { JobFilter, ProcessingJob, ProcessingRecords, ProcessingStatus } from '../../processing/records.ts';
+import type { JobFilter, ProcessingJob, ProcessingRecords, ProcessingStatus, ProgramRun } from '../../processing/records.ts';
 import { readStatus } from '../../processing/relion/runner.ts';
 import type { PipelineStatus } from '../../processing/relion/runner.ts';
 import { isEnded } from '../../processing/relion/status.ts';
@@ -17,10 +17,11 @@ export interface RelionJobStatus {
   visit: string;
   imageDirectory: string | null;
   fileTemplate: string | null;
-  recordTime: string;
+  recordTime: Date;
   /** SynchWeb's status: submitted, queued, running, success, failure. */
   status: ProcessingStatus;
-  program: { autoProcProgramId: number; status: 0 | 1 | null; message: string | null; startTime: string | null; endTime: string | null } | null;
+  /** The latest program run (AutoProcProgram), once the processing side registered one. */
+  program: ProgramRun | null;
   /** Where its RELION project is (or will be); null when its movies are not in a visit folder. */
   projectDir: string | null;
   /** RELION's own view, for jobs whose run has not ended and whose project exists. */
@@ -30,18 +31,18 @@ export interface RelionJobStatus {
 export async function relionStatus(records: ProcessingRecords, filter: JobFilter): Promise<RelionJobStatus[]> {
   const jobs = await records.listJobs({ ...filter, recipe: filter.recipe ?? 'relion' });
   // Jobs of one data collection share their visit's processed/ folder: found once per collection.
-  const processed = new Map<string, string | null>();
+  const processed = new Map<number, string | null>();
   const rows = jobs.map((j) => {
-    const where = `${j.visit}\0${j.imageDirectory}\0${j.fileTemplate}`;
-    if (!processed.has(where)) processed.set(where, processedDir(j));
-    return row(j, processed.get(where)!);
+    let dir = processed.get(j.dataCollectionId);
+    if (dir === undefined) processed.set(j.dataCollectionId, (dir = processedDir(j)));
+    return row(j, dir);
   });
   // One listing per visit's processed/ folder rather than a look per job: a visit may hold thousands.
   const open = rows.filter((r) => r.program && r.program.status === null && r.projectDir);
   const listings = new Map<string, Promise<Set<string>>>();
   for (const r of open) {
-    const processed = dirname(r.projectDir!);
-    if (!listings.has(processed)) listings.set(processed, readdir(processed).then((n) => new Set(n), () => new Set<string>()));
+    const folder = dirname(r.projectDir!);
+    if (!listings.has(folder)) listings.set(folder, readdir(folder).then((n) => new Set(n), () => new Set<string>()));
   }
   for (const r of open) {
     if (!(await listings.get(dirname(r.projectDir!))!).has(basename(r.projectDir!))) continue;
@@ -50,7 +51,7 @@ export async function relionStatus(records: ProcessingRecords, filter: JobFilter
     r.pipeline = { state: s.state, message: s.message, progress: s.progress, jobs: s.jobs, runner: s.runner };
     if (isEnded(s) && (await records.finishProgram(r.program!.autoProcProgramId, { success: s.state === 'success', message: s.message }))) {
       const ended = (await records.getJob(r.processingJobId))!;
-      Object.assign(r, { status: ended.status, program: program(ended) });
+      Object.assign(r, { status: ended.status, program: ended.program });
     }
   }
   return rows;
@@ -72,21 +73,9 @@ function row(j: ProcessingJob, processed: string | null): RelionJobStatus {
     visit: j.visit,
     imageDirectory: j.imageDirectory,
     fileTemplate: j.fileTemplate,
-    recordTime: j.recordTime.toISOString(),
+    recordTime: j.recordTime,
     status: j.status,
-    program: program(j),
+    program: j.program,
     projectDir: processed === null ? null : `${processed}/relion_${j.processingJobId}`,
-  };
-}
-
-function program(j: ProcessingJob): RelionJobStatus['program'] {
-  const p = j.program;
-  if (!p) return null;
-  return {
-    autoProcProgramId: p.autoProcProgramId,
-    status: p.status,
-    message: p.message,
-    startTime: p.startTime?.toISOString() ?? null,
-    endTime: p.endTime?.toISOString() ?? null,
   };
 }
