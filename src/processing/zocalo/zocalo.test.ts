@@ -135,6 +135,36 @@ test('messages that are not RELION requests, and requests the handler rejects, a
   await broker.close();
 });
 
+test('closed while a request is being handled, the listener lets it finish and acknowledges it before the connection goes', async () => {
+  const broker = await openBroker();
+  try {
+    const queue = await broker.queue();
+    for (let round = 0; round < 10; round++) {
+      let release = () => {};
+      let handling = false;
+      const listener = await listenZocalo(
+        zocaloUrl(),
+        () => {
+          handling = true;
+          return new Promise<void>((r) => (release = r));
+        },
+        { queue },
+      );
+      await publishZocalo(zocaloUrl(), { kind: 'stop', processingJobId: 50 + round }, { routingKey: queue });
+      await until('the request to be handled', () => handling || undefined);
+      const closed = listener.close();
+      // The handler ends only once the broker has taken the consumer off the queue: its acknowledgement
+      // is then the last thing sent before the connection closes.
+      await until('the consumer to be cancelled', async () => (await broker.channel.checkQueue(queue)).consumerCount === 0 || undefined);
+      release();
+      await closed;
+      assert.equal((await broker.channel.checkQueue(queue)).messageCount, 0, `round ${round}: the handled request came back`);
+    }
+  } finally {
+    await broker.close();
+  }
+});
+
 test('a handler failure ends the listener and leaves the request queued for the next one', async () => {
   const broker = await openBroker();
   const queue = await broker.queue();

@@ -93,9 +93,10 @@ test('ferry relion listen runs the job a start message names and stops the one a
     assert.equal((await readStatus(long.projectDir)).state, 'stopped');
 
     listener.kill('SIGINT');
-    const code = await new Promise((r) => listener.once('exit', r));
+    // 'close': the exit and all it printed.
+    const code = await new Promise((r) => listener.once('close', r));
     assert.equal(code, 0, said);
-    assert.equal((await broker.channel.checkQueue(queue)).messageCount, 0);
+    assert.equal((await broker.channel.checkQueue(queue)).messageCount, 0, `a handled request came back to the queue: ${said}`);
   } finally {
     if (listener.exitCode === null) listener.kill('SIGKILL');
     await records.close();
