@@ -3,14 +3,14 @@
 // planted drift, a parameters file as SynchWeb writes it, the site's RELION options (one patch, two
 // threads: small movies in seconds), and the records to look at while the detached workers run.
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { glob, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { parseMrc } from '../../formats/mrc.ts';
 import { openLedger } from '../../ledger/open.ts';
 import { openIspybRecords } from '../../processing/ispyb/ispyb-records.ts';
 import type { ProcessingJob, ProcessingRecords } from '../../processing/records.ts';
-import { correctedMicrographs, globalShifts } from '../../processing/relion/runner.ts';
+import { correctedMicrographs, globalShifts, stopPipeline } from '../../processing/relion/runner.ts';
 import { movieNames, TEMPLATE, until } from '../../processing/relion/test-support.ts';
 import { jsonLines, runFerry, startFerry } from '../../testing/cli.ts';
 import type { RunResult } from '../../testing/cli.ts';
@@ -111,7 +111,13 @@ export async function relionSite(): Promise<Site> {
       await writeFile(file, JSON.stringify(values, null, 1));
       return file;
     },
-    dispose: () => rm(dir, { recursive: true, force: true }),
+    async dispose() {
+      // A test that failed half-way may leave a pipeline running: it is stopped before its folder goes.
+      for await (const marker of glob('*/processed/relion_*/RUNNING_FERRY', { cwd: dir })) {
+        await stopPipeline(join(dir, marker, '..'), { timeoutMs: 10_000 }).catch(() => {});
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
 
