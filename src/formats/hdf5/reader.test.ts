@@ -58,7 +58,7 @@ const REGIONS: Region[] = [
   { x: 0, y: 250, width: 520, height: 50 },
 ];
 
-test('regions of uint8 and uint16 sections, plain, gzip-chunked and shuffled, big-endian: equal to what h5py wrote, locally and by byte range', async () => {
+test('regions of uint8 and uint16 sections, plain, gzip-chunked, shuffled with checksums, big-endian: equal to what h5py wrote, locally and by byte range', async () => {
   requireH5py();
   const dir = await tempDir('ferry-h5-');
   try {
@@ -67,10 +67,10 @@ test('regions of uint8 and uint16 sections, plain, gzip-chunked and shuffled, bi
     const files = [
       { name: 'plain8.h5', samples: u8, bytes: 1 as const, max: 256 },
       { name: 'gzip8.h5', samples: u8, bytes: 1 as const, max: 256, chunks: [64, 64], compression: 'gzip' as const },
-      { name: 'gzip16-shuffle.h5', samples: u16, bytes: 2 as const, max: 65536, chunks: [50, 128], compression: 'gzip' as const, shuffle: true },
+      { name: 'gzip16-shuffle-fletcher32.h5', samples: u16, bytes: 2 as const, max: 65536, chunks: [50, 128], compression: 'gzip' as const, shuffle: true, fletcher32: true },
       { name: 'big-endian16.h5', samples: u16, bytes: 2 as const, max: 65536, stored: '>u2' },
     ];
-    await writeHdf5(files.map((f) => ({ out: join(dir, f.name), samples: f.samples, shape: [ROWS, COLS], chunks: f.chunks, compression: f.compression, shuffle: f.shuffle, stored: f.stored })));
+    await writeHdf5(files.map((f) => ({ out: join(dir, f.name), samples: f.samples, shape: [ROWS, COLS], chunks: f.chunks, compression: f.compression, shuffle: f.shuffle, fletcher32: f.fletcher32, stored: f.stored })));
     for (const f of files) {
       const path = join(dir, f.name);
       const header = await probeDataset({ path }, 'img');

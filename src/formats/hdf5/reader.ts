@@ -2,7 +2,8 @@
 // that run libhdf5 compiled to WebAssembly (h5wasm: no native build, gzip and shuffle built in).
 // libhdf5 reads only the parts of the file a hyperslab needs: a local file through pread, a file on
 // an object store through byte-range reads that the main thread makes for the worker (see
-// protocol.ts). Threads start on first use, one per core, and do not keep the process alive.
+// protocol.ts). Threads start on first use, one per core, and keep the process alive only while
+// they have work.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BRIDGE_BYTES, LENGTH, READY, STATE } from './protocol.ts';
@@ -39,6 +40,12 @@ interface Slot {
   data: Uint8Array;
   job?: Job;
 }
+
+/**
+ * Threads at most: one per core, up to 16. Each holds a WebAssembly heap as large as the largest
+ * region it has read, and a task reads a few sections per core at once (volume/sections.ts).
+ */
+const MAX_THREADS = Math.min(availableParallelism(), 16);
 
 let nextId = 1;
 const slots: Slot[] = [];
@@ -95,7 +102,7 @@ function finish(slot: Slot, reply: Reply): void {
 
 function dispatch(): void {
   while (queue.length > 0) {
-    const slot = slots.find((s) => !s.job) ?? (slots.length < availableParallelism() ? startSlot() : undefined);
+    const slot = slots.find((s) => !s.job) ?? (slots.length < MAX_THREADS ? startSlot() : undefined);
     if (!slot) return;
     const job = queue.shift()!;
     slot.job = job;

@@ -25,6 +25,7 @@ export interface Hdf5Spec {
   chunks?: number[];
   compression?: 'gzip' | 'lzf';
   shuffle?: boolean;
+  fletcher32?: boolean;
 }
 
 function dtypeOf(a: Hdf5Spec['samples']): string {
@@ -39,7 +40,7 @@ export async function writeHdf5(specs: Hdf5Spec[]): Promise<void> {
       specs.map(async (s, i) => {
         const raw = join(dir, `${i}.bin`);
         await writeFile(raw, new Uint8Array(s.samples.buffer, s.samples.byteOffset, s.samples.byteLength));
-        return { raw, out: s.out, shape: s.shape, dtype: dtypeOf(s.samples), stored: s.stored, dataset: s.dataset, chunks: s.chunks, compression: s.compression, shuffle: s.shuffle };
+        return { raw, out: s.out, shape: s.shape, dtype: dtypeOf(s.samples), stored: s.stored, dataset: s.dataset, chunks: s.chunks, compression: s.compression, shuffle: s.shuffle, fletcher32: s.fletcher32 };
       }),
     );
     const r = spawnSync(PYTHON, [SCRIPT, JSON.stringify(spec)], { encoding: 'utf8' });

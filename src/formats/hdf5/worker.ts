@@ -21,6 +21,7 @@ interface EmNode {
 const EIO = 29;
 /** Blocks of an object fetched at once: libhdf5 reads a chunk or a 64 KiB sieve at a time. */
 const BLOCK = 1 << 20;
+const CACHED_BLOCKS = 64;
 /** Rows of a region read per libhdf5 call, so the WebAssembly heap never holds a whole large region twice. */
 const BAND_BYTES = 32 << 20;
 
@@ -55,8 +56,12 @@ function fetchRemote(token: number, start: number, end: number, into: Uint8Array
   }
 }
 
-/** A reader of one remote file that fetches whole aligned blocks and keeps them for this request. */
+/**
+ * A reader of one remote file that fetches whole aligned blocks and keeps the last CACHED_BLOCKS
+ * of them for this request (libhdf5 comes back to its B-tree nodes and to neighbouring chunks).
+ */
 function remoteReader(token: number, size: number): (dst: Uint8Array, position: number) => void {
+  // In use order, the least recently used first.
   const blocks = new Map<number, Uint8Array>();
   return (dst, position) => {
     const first = Math.floor(position / BLOCK);
@@ -78,9 +83,15 @@ function remoteReader(token: number, size: number): (dst: Uint8Array, position: 
     }
     for (let b = first; b <= last; b++) {
       const block = blocks.get(b)!;
+      blocks.delete(b);
+      blocks.set(b, block);
       const from = Math.max(position, b * BLOCK);
       const to = Math.min(position + dst.length, b * BLOCK + block.length);
       dst.set(block.subarray(from - b * BLOCK, to - b * BLOCK), from - position);
+    }
+    for (const b of blocks.keys()) {
+      if (blocks.size <= CACHED_BLOCKS) break;
+      blocks.delete(b);
     }
   };
 }

@@ -4,7 +4,7 @@
                           "out": path, "shape": [...], "dtype": numpy dtype of the samples in memory,
                           "stored": numpy dtype in the file (default: dtype), "dataset": name (default
                           "img"), "chunks": [...] or null, "compression": "gzip" | "lzf" | null,
-                          "shuffle": bool}
+                          "shuffle": bool, "fletcher32": bool}
 """
 import json
 import sys
@@ -24,6 +24,7 @@ def main(spec_json):
                 chunks=tuple(s["chunks"]) if s.get("chunks") else None,
                 compression=s.get("compression"),
                 shuffle=bool(s.get("shuffle")),
+                fletcher32=bool(s.get("fletcher32")),
             )
 
 
