@@ -304,7 +304,7 @@ export async function readSections(stack: SectionStack, box: Box, into?: VoxelAr
     if (!section || !part) return void bytes.fill(0, at, at + plane);
     const [pw, ph] = boxShape(part);
     const local: Vec3 = [part.start[0] - section.box.x, part.start[1] - section.box.y, 0];
-    const pixels = await readSectionRegion(section, stack, local, [pw, ph, 1]);
+    const { pixels, release } = await readSectionRegion(section, stack, local, [pw, ph, 1]);
     if (pw === sx && ph === sy) bytes.set(pixels, at);
     else {
       bytes.fill(0, at, at + plane);
@@ -313,7 +313,7 @@ export async function readSections(stack: SectionStack, box: Box, into?: VoxelAr
       const dy = part.start[1] - box.start[1];
       for (let r = 0; r < ph; r++) bytes.set(pixels.subarray(r * row, (r + 1) * row), at + ((dy + r) * sx + dx) * bpv);
     }
-    if (Buffer.isBuffer(pixels)) release(pixels);
+    release();
   });
   return out;
 }
@@ -324,7 +324,7 @@ export async function readSections(stack: SectionStack, box: Box, into?: VoxelAr
  * instead of each section landing in fresh pages (a fault per 4 KiB) while dead ones pile up.
  * Detaching the buffer drops sharp's memory; a buffer that cannot be detached is left to the GC.
  */
-function release(b: Buffer): void {
+function releaseDecoded(b: Buffer): void {
   if (b.byteOffset !== 0 || b.buffer.byteLength !== b.byteLength) return;
   try {
     (b.buffer as ArrayBuffer).transfer(0);
@@ -339,8 +339,14 @@ function changed(section: StackSection, stack: SectionStack, now: string): Ferry
   });
 }
 
+/** Pixels read from a section, and how to give back their memory once they are copied out. */
+interface SectionPixels {
+  pixels: Uint8Array;
+  release(): void;
+}
+
 /** The region's pixels (`start` and `shape` in the section's own pixels) as little-endian bytes. */
-async function readSectionRegion(section: StackSection, stack: SectionStack, start: Vec3, shape: Vec3): Promise<Uint8Array> {
+async function readSectionRegion(section: StackSection, stack: SectionStack, start: Vec3, shape: Vec3): Promise<SectionPixels> {
   if (section.format === 'hdf5') return readHdf5Region(section, stack, start, shape);
   const file = sectionLabel(section);
   const input = await sectionInput(section.file);
@@ -361,10 +367,10 @@ async function readSectionRegion(section: StackSection, stack: SectionStack, sta
       hint: 'the file changed since the plan: re-plan, or replace it with a section of the stack\'s size and type',
     });
   }
-  return data;
+  return { pixels: data, release: () => releaseDecoded(data) };
 }
 
-async function readHdf5Region(section: StackSection, stack: SectionStack, start: Vec3, shape: Vec3): Promise<Uint8Array> {
+async function readHdf5Region(section: StackSection, stack: SectionStack, start: Vec3, shape: Vec3): Promise<SectionPixels> {
   let r;
   try {
     r = await readDatasetRegion(await hdf5Input(section), SECTION_DATASET, { x: start[0], y: start[1], width: shape[0], height: shape[1] });
@@ -375,7 +381,7 @@ async function readHdf5Region(section: StackSection, stack: SectionStack, start:
   if (h.shape.length !== 2 || h.shape[0] !== section.box.height || h.shape[1] !== section.box.width || h.dtype !== stack.dataType || !r.data) {
     throw changed(section, stack, h.shape.length === 2 ? `${h.shape[1]}x${h.shape[0]} ${h.dtype}` : `a dataset of shape [${h.shape.join(', ')}] ${h.dtype}`);
   }
-  return r.data;
+  return { pixels: r.data, release: r.release };
 }
 
 /** Runs fn over items with at most `limit` at once, results in input order. */

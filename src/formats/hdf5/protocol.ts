@@ -14,10 +14,13 @@ export const LENGTH = 1;
 export const WAITING = 0;
 export const READY = 1;
 
-export interface BridgeBuffers {
+/** What a worker starts with. */
+export interface WorkerSetup {
   /** Int32Array [STATE, LENGTH]; LENGTH < 0 means the read failed. */
   control: SharedArrayBuffer;
   data: SharedArrayBuffer;
+  /** The main thread's compile cache, so that each worker does not compile h5wasm's 4 MB again. */
+  compileCache?: string;
 }
 
 /** A file as the worker sees it: a local path it reads itself, or a token for the main thread. */
@@ -46,9 +49,15 @@ export interface DatasetHeader {
   chunks: number[] | null;
 }
 
+/** A region's samples come in `data` (its first `length` bytes); the buffer goes back to the worker for the next region. */
 export type Reply =
-  | { id: number; ok: true; header: DatasetHeader; data?: ArrayBuffer }
+  | { id: number; ok: true; header: DatasetHeader; data?: ArrayBuffer; length?: number }
   | { id: number; ok: false; message: string };
+
+/** A reply's buffer, handed back once its samples are copied out. */
+export interface Recycle {
+  recycle: ArrayBuffer;
+}
 
 export interface BytesRequest {
   bytes: true;

@@ -4,10 +4,11 @@
 // an object store through byte-range reads that the main thread makes for the worker (see
 // protocol.ts). Threads start on first use, one per core, and keep the process alive only while
 // they have work.
+import { getCompileCacheDir } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BRIDGE_BYTES, LENGTH, READY, STATE } from './protocol.ts';
-import type { BridgeBuffers, BytesRequest, DatasetHeader, Region, Reply, Request } from './protocol.ts';
+import type { BytesRequest, DatasetHeader, Recycle, Region, Reply, Request, WorkerSetup } from './protocol.ts';
 
 export type { DatasetHeader, Region } from './protocol.ts';
 
@@ -21,14 +22,18 @@ export interface RegionData {
    * a 2D array of unsigned 8- or 16-bit samples holding the region (the header says what it is).
    */
   data: Uint8Array | undefined;
+  /** Hands `data`'s memory back to the reader for another region; `data` must not be used after. */
+  release(): void;
 }
 
 type Work = { op: 'probe'; dataset: string } | { op: 'read'; dataset: string; region: Region };
 
+type Done = { reply: Extract<Reply, { ok: true }>; slot: Slot };
+
 interface Job {
   work: Work;
   source: Hdf5Source;
-  resolve(reply: Extract<Reply, { ok: true }>): void;
+  resolve(done: Done): void;
   reject(e: Error): void;
   /** The object store's error behind a failed read, which says more than libhdf5's. */
   ioError?: Error;
@@ -52,9 +57,9 @@ const slots: Slot[] = [];
 const queue: Job[] = [];
 
 function startSlot(): Slot {
-  const buffers: BridgeBuffers = { control: new SharedArrayBuffer(8), data: new SharedArrayBuffer(BRIDGE_BYTES) };
-  const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: buffers });
-  const slot: Slot = { worker, control: new Int32Array(buffers.control), data: new Uint8Array(buffers.data) };
+  const setup: WorkerSetup = { control: new SharedArrayBuffer(8), data: new SharedArrayBuffer(BRIDGE_BYTES), compileCache: getCompileCacheDir() };
+  const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: setup });
+  const slot: Slot = { worker, control: new Int32Array(setup.control), data: new Uint8Array(setup.data) };
   worker.on('message', (msg: Reply | BytesRequest) => ('bytes' in msg ? serveBytes(slot, msg) : finish(slot, msg)));
   const fail = (e: Error) => {
     const i = slots.indexOf(slot);
@@ -95,7 +100,7 @@ function finish(slot: Slot, reply: Reply): void {
   const job = slot.job!;
   slot.job = undefined;
   slot.worker.unref();
-  if (reply.ok) job.resolve(reply);
+  if (reply.ok) job.resolve({ reply, slot });
   else job.reject(job.ioError ?? new Error(reply.message));
   dispatch();
 }
@@ -114,7 +119,7 @@ function dispatch(): void {
   }
 }
 
-function run(source: Hdf5Source, work: Work): Promise<Extract<Reply, { ok: true }>> {
+function run(source: Hdf5Source, work: Work): Promise<Done> {
   return new Promise((resolve, reject) => {
     queue.push({ work, source, resolve, reject });
     dispatch();
@@ -123,11 +128,22 @@ function run(source: Hdf5Source, work: Work): Promise<Extract<Reply, { ok: true 
 
 /** The dataset's shape, element type and filters; reads one sample, so a missing filter shows now. */
 export async function probeDataset(source: Hdf5Source, dataset: string): Promise<DatasetHeader> {
-  return (await run(source, { op: 'probe', dataset })).header;
+  return (await run(source, { op: 'probe', dataset })).reply.header;
 }
 
 /** Rows [y, y+height) and columns [x, x+width) of a 2D dataset of unsigned 8- or 16-bit samples. */
 export async function readDatasetRegion(source: Hdf5Source, dataset: string, region: Region): Promise<RegionData> {
-  const reply = await run(source, { op: 'read', dataset, region });
-  return { header: reply.header, data: reply.data && new Uint8Array(reply.data) };
+  const { reply, slot } = await run(source, { op: 'read', dataset, region });
+  const buffer = reply.data;
+  let released = false;
+  return {
+    header: reply.header,
+    data: buffer && new Uint8Array(buffer, 0, reply.length),
+    release() {
+      // A thread that has stopped since is gone, and its buffers with it.
+      if (!buffer || released || !slots.includes(slot)) return;
+      released = true;
+      slot.worker.postMessage({ recycle: buffer } satisfies Recycle, [buffer]);
+    },
+  };
 }

@@ -3,10 +3,11 @@
 // reads go to the real file (a local path, with pread) or, for an object on S3 or GCS, to the main
 // thread for the byte ranges libhdf5 asks for, kept in a small block cache for the one request.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { enableCompileCache } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Dataset, File as H5File } from 'h5wasm';
 import { BRIDGE_BYTES, LENGTH, READY, STATE, WAITING } from './protocol.ts';
-import type { BridgeBuffers, BytesRequest, DatasetHeader, FileRef, Reply, Request } from './protocol.ts';
+import type { BytesRequest, DatasetHeader, FileRef, Recycle, Reply, Request, WorkerSetup } from './protocol.ts';
 
 /** The few calls of Emscripten's file system used here (h5wasm's types do not declare them). */
 interface EmFs {
@@ -34,13 +35,39 @@ const diagnostics: string[] = [];
 console.error = (...args: unknown[]) => {
   if (diagnostics.length < 200) diagnostics.push(args.join(' '));
 };
+const setup = workerData as WorkerSetup;
+if (setup.compileCache) enableCompileCache(setup.compileCache);
 const { default: h5wasm } = await import('h5wasm');
-const module = await h5wasm.ready;
-const FS = (module as unknown as { FS: EmFs }).FS;
+const wasm = await h5wasm.ready;
+const FS = (wasm as unknown as { FS: EmFs }).FS;
 const port = parentPort!;
-const buffers = workerData as BridgeBuffers;
-const control = new Int32Array(buffers.control);
-const shared = new Uint8Array(buffers.data);
+const control = new Int32Array(setup.control);
+const shared = new Uint8Array(setup.data);
+
+/**
+ * Where libhdf5 reads a band of rows (on the WebAssembly heap), and the buffers replies carry
+ * (handed back by the main thread): both reused, so that a region costs no fresh pages, whose
+ * first touch is a page fault each.
+ */
+let scratch = { ptr: 0, bytes: 0 };
+const spare: ArrayBuffer[] = [];
+const SPARE_BUFFERS = 4;
+
+function heapBuffer(bytes: number): number {
+  if (bytes > scratch.bytes) {
+    if (scratch.ptr) wasm._free(scratch.ptr);
+    scratch = { ptr: 0, bytes: 0 };
+    const ptr = wasm._malloc(bytes);
+    if (!ptr) throw new Error(`could not be read: ${bytes} bytes do not fit in the HDF5 reader's memory`);
+    scratch = { ptr, bytes };
+  }
+  return scratch.ptr;
+}
+
+function replyBuffer(bytes: number): ArrayBuffer {
+  const i = spare.findIndex((b) => b.byteLength >= bytes && b.byteLength <= 2 * bytes);
+  return i >= 0 ? spare.splice(i, 1)[0] : new ArrayBuffer(bytes);
+}
 
 /** Bytes [start, end) of a remote file, from the main thread; blocks until they arrive. */
 function fetchRemote(token: number, start: number, end: number, into: Uint8Array): void {
@@ -165,21 +192,24 @@ function openDataset(f: H5File, dataset: string): Dataset {
   return entity;
 }
 
-/** The region's samples, rows of `width`, little-endian (h5wasm reads into a little-endian memory type). */
-function readRegion(ds: Dataset, region: { x: number; y: number; width: number; height: number }): ArrayBuffer {
-  const bytesPerSample = ds.metadata.size;
-  const rowBytes = region.width * bytesPerSample;
-  const out = new Uint8Array(rowBytes * region.height);
-  const band = Math.max(1, Math.floor(BAND_BYTES / Math.max(rowBytes, 1)));
+/**
+ * The region's samples, rows of `width`, little-endian (libhdf5 converts to h5wasm's little-endian
+ * memory type), in the first bytes of a reply buffer. Read a band of rows at a time straight into
+ * the heap (h5wasm's Dataset.slice would copy each band out twice more).
+ */
+function readRegion(ds: Dataset, region: { x: number; y: number; width: number; height: number }): { data: ArrayBuffer; length: number } {
+  const rowBytes = region.width * ds.metadata.size;
+  const length = rowBytes * region.height;
+  const data = replyBuffer(length);
+  const out = new Uint8Array(data, 0, length);
+  const band = Math.max(1, Math.min(region.height, Math.floor(BAND_BYTES / Math.max(rowBytes, 1))));
+  const ptr = heapBuffer(band * rowBytes);
   for (let y = 0; y < region.height; y += band) {
     const rows = Math.min(band, region.height - y);
-    const part = ds.slice([
-      [region.y + y, region.y + y + rows],
-      [region.x, region.x + region.width],
-    ]) as ArrayBufferView;
-    out.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), y * rowBytes);
+    wasm.get_dataset_data(ds.file_id, ds.path, [BigInt(rows), BigInt(region.width)], [BigInt(region.y + y), BigInt(region.x)], [1n, 1n], BigInt(ptr));
+    out.set(wasm.HEAPU8.subarray(ptr, ptr + rows * rowBytes), y * rowBytes);
   }
-  return out.buffer;
+  return { data, length };
 }
 
 /**
@@ -207,14 +237,18 @@ function handle(req: Request): Reply {
       }
       const r = req.region;
       const fits = readable && r.y >= 0 && r.x >= 0 && r.y + r.height <= header.shape[0] && r.x + r.width <= header.shape[1];
-      return { id: req.id, ok: true, header, data: fits ? readRegion(ds, r) : undefined };
+      return { id: req.id, ok: true, header, ...(fits ? readRegion(ds, r) : {}) };
     } finally {
       f.close();
     }
   });
 }
 
-port.on('message', (req: Request) => {
+port.on('message', (req: Request | Recycle) => {
+  if ('recycle' in req) {
+    if (spare.length < SPARE_BUFFERS) spare.push(req.recycle);
+    return;
+  }
   diagnostics.length = 0;
   let reply: Reply;
   try {
