@@ -10,7 +10,8 @@
 //   node bench/volume.ts            (FERRY_BENCH_VOLUME_Z=64 for a quick, smaller run;
 //                                    FERRY_BENCH_VOLUME_ROWS=png,hdf5,more (default: all) for some
 //                                    groups: png and hdf5 are the compared folder rows, run in turns;
-//                                    more is the rest, PNG sections to a folder unsharded and to S3)
+//                                    more is the rest, PNG sections to a folder unsharded and to S3,
+//                                    whose TensorStore row takes its spec from a png or hdf5 row)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
