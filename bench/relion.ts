@@ -26,7 +26,7 @@ import { findRelion, relionEnv } from '../src/processing/relion/binaries.ts';
 import { LOG_FILE } from '../src/processing/relion/files.ts';
 import { planPipeline } from '../src/processing/relion/options.ts';
 import type { RelionParams } from '../src/processing/relion/options.ts';
-import { makeVisit, TEMPLATE } from '../src/processing/relion/test-support.ts';
+import { makeVisit, TEMPLATE } from '../src/testing/relion-runner.ts';
 import { DEFAULTS_ENV } from '../src/recipes/relion/launch.ts';
 import { ledgerRecords } from '../src/recipes/relion/records.ts';
 import { FERRY_BIN } from '../src/testing/cli.ts';

@@ -17,8 +17,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { writeHdf5 } from '../src/formats/hdf5/test-support.ts';
-import { adminClient, createBucket, dropBucket, s3TestServer } from '../src/storage/s3-test-support.ts';
+import { writeHdf5 } from '../src/testing/hdf5.ts';
+import { adminClient, createBucket, dropBucket, s3TestServer } from '../src/testing/s3.ts';
 import { endpoint, env, ferry, root, timed } from './lib.ts';
 import type { Result } from './lib.ts';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { openLedger } from './open.ts';
-import { freshLedger } from './test-support.ts';
+import { freshLedger } from '../testing/ledger.ts';
 
 for (const engine of ['sqlite', 'postgres'] as const) {
   describe(`records on ${engine}`, () => {

@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openLedger } from '../ledger/open.ts';
-import { freshIspyb } from '../processing/ispyb/test-support.ts';
+import { freshIspyb } from '../testing/ispyb.ts';
 import { openIspybRecords } from '../processing/ispyb/ispyb-records.ts';
-import { VISITS } from '../processing/records-contract-test-support.ts';
+import { VISITS } from '../testing/processing-records-contract.ts';
 import type { StartRequest } from '../processing/records.ts';
-import { LONG, relionSite, SEED_PARAMS, until } from '../recipes/relion/test-support.ts';
-import { recordsOf, waitForJob } from '../recipes/relion/test-support.ts';
+import { LONG, relionSite, SEED_PARAMS, until } from '../testing/relion-site.ts';
+import { recordsOf, waitForJob } from '../testing/relion-site.ts';
 import { tempDir } from '../testing/tree.ts';
-import { launchChromium, screenshotFolder, serve } from './test-support.ts';
+import { launchChromium, screenshotFolder, serve } from '../testing/web.ts';
 
 
 function startRequest(imageDirectory: string, fileTemplate: string): StartRequest {

@@ -14,7 +14,17 @@ import { startWebServer } from '../../server/app.ts';
 import { relionService } from '../../server/relion.ts';
 import { isLoopback, newToken, readTokenFile } from '../../server/security.ts';
 import { Output } from '../output.ts';
-import type { ServeOptions } from './serve.ts';
+
+
+export interface ServeOptions {
+  ledger?: string;
+  ispyb?: string;
+  host: string;
+  port: number;
+  readOnly?: boolean;
+  tokenFile?: string;
+  neuroglancer?: string;
+}
 
 export async function runServe(o: ServeOptions, cmd: Command): Promise<void> {
   const out = new Output({ json: Boolean(cmd.optsWithGlobals().json) });

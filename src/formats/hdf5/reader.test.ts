@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tempDir } from '../../testing/tree.ts';
 import { probeDataset, readDatasetRegion } from './reader.ts';
 import type { Hdf5Source, Region } from './reader.ts';
-import { requireH5py, writeHdf5 } from './test-support.ts';
+import { requireH5py, writeHdf5 } from '../../testing/hdf5.ts';
 
 const ROWS = 300;
 const COLS = 520;

@@ -8,7 +8,7 @@ import { RejectedRequest, listenZocalo } from './consume.ts';
 import { decodeZocaloBody, zocaloBody } from './messages.ts';
 import type { ZocaloRequest } from './messages.ts';
 import { checkZocaloRoute, publishZocalo } from './publish.ts';
-import { openBroker, until, zocaloUrl } from './test-support.ts';
+import { openBroker, until, zocaloUrl } from '../../testing/zocalo.ts';
 
 function failsWith(code: string, text: RegExp) {
   return (e: unknown) => {

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Ledger } from '../../ledger/ledger.ts';
 import { openLedger } from '../../ledger/open.ts';
-import { freshLedger } from '../../ledger/test-support.ts';
-import { recordsContract, SEED_PROPOSAL, SEED_VISITS, VISITS } from '../../processing/records-contract-test-support.ts';
-import type { SeedTime } from '../../processing/records-contract-test-support.ts';
+import { freshLedger } from '../../testing/ledger.ts';
+import { recordsContract, SEED_PROPOSAL, SEED_VISITS, VISITS } from '../../testing/processing-records-contract.ts';
+import type { SeedTime } from '../../testing/processing-records-contract.ts';
 import { LedgerProcessingRecords } from './ledger-records.ts';
 
 /** A seed time as the records keep it: the seed's facility times are this machine's local time. */

@@ -5,8 +5,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openLedger } from '../../ledger/open.ts';
-import { assertDriftRecovered, recordsOf, relionSite, SMALL, TEMPLATE, waitForJob } from './test-support.ts';
-import type { Site } from './test-support.ts';
+import { assertDriftRecovered, recordsOf, relionSite, SMALL, TEMPLATE, waitForJob } from '../../testing/relion-site.ts';
+import type { Site } from '../../testing/relion-site.ts';
 
 if (!process.env.SLURM_CONF) throw new Error('SLURM_CONF is not set: start Slurm with `bash scripts/services/slurm.sh start` and run `eval "$(bash scripts/services/slurm.sh env)"`');
 

@@ -7,15 +7,15 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { openLedger } from '../../ledger/open.ts';
-import { freshIspyb } from '../../processing/ispyb/test-support.ts';
+import { freshIspyb } from '../../testing/ispyb.ts';
 import { readMarker } from '../../processing/relion/files.ts';
 import { isRunning } from '../../processing/local-process.ts';
 import { readStatus } from '../../processing/relion/runner.ts';
 import { isEnded } from '../../processing/relion/status.ts';
 import { closedPort } from '../../testing/net.ts';
 import { collect } from '../../testing/cli.ts';
-import { LONG, recordsOf, sitesOfThisFile, SMALL, TEMPLATE, until, waitForJob } from './test-support.ts';
-import type { Site } from './test-support.ts';
+import { LONG, recordsOf, sitesOfThisFile, SMALL, TEMPLATE, until, waitForJob } from '../../testing/relion-site.ts';
+import type { Site } from '../../testing/relion-site.ts';
 
 const site = sitesOfThisFile();
 

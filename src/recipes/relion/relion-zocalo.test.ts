@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
-import { freshIspyb } from '../../processing/ispyb/test-support.ts';
+import { freshIspyb } from '../../testing/ispyb.ts';
 import { readStatus } from '../../processing/relion/runner.ts';
 import { publishZocalo } from '../../processing/zocalo/publish.ts';
-import { openBroker, zocaloUrl } from '../../processing/zocalo/test-support.ts';
-import { assertDriftRecovered, LONG, recordsOf, sitesOfThisFile, SMALL, TEMPLATE, until, waitForJob } from './test-support.ts';
+import { openBroker, zocaloUrl } from '../../testing/zocalo.ts';
+import { assertDriftRecovered, LONG, recordsOf, sitesOfThisFile, SMALL, TEMPLATE, until, waitForJob } from '../../testing/relion-site.ts';
 
 const site = sitesOfThisFile();
 

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { openLedger } from '../../ledger/open.ts';
-import { freshIspyb } from '../../processing/ispyb/test-support.ts';
+import { freshIspyb } from '../../testing/ispyb.ts';
 import { readStatus } from '../../processing/relion/runner.ts';
-import { assertDriftRecovered, LONG, recordsOf, seedRows, sitesOfThisFile, SMALL, TEMPLATE, until, waitForJob } from './test-support.ts';
+import { assertDriftRecovered, LONG, recordsOf, seedRows, sitesOfThisFile, SMALL, TEMPLATE, until, waitForJob } from '../../testing/relion-site.ts';
 
 const site = sitesOfThisFile();
 

@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Box, Vec3 } from '../../arrays/box.ts';
-import { requireH5py } from '../../formats/hdf5/test-support.ts';
+import { requireH5py } from '../../testing/hdf5.ts';
 import { readInfo } from '../../formats/precomputed/reader.ts';
 import { openStore } from '../../storage/open.ts';
 import { runFerry } from '../../testing/cli.ts';
 import { tempDir } from '../../testing/tree.ts';
-import { ALIGNED_SECTIONS, ALIGNED_UNION, alignedVolume, expectedScales, ingest, requireTensorStore, sameVoxels, tensorStoreKvstore, tensorStoreRead, writeAlignedStack, writeChunkFlowConfig } from './test-support.ts';
-import type { AlignedSection } from './test-support.ts';
+import { ALIGNED_SECTIONS, ALIGNED_UNION, alignedVolume, expectedScales, ingest, requireTensorStore, sameVoxels, tensorStoreKvstore, tensorStoreRead, writeAlignedStack, writeChunkFlowConfig } from '../../testing/volume.ts';
+import type { AlignedSection } from '../../testing/volume.ts';
 
 /** Every scale of the volume in `dir`, as TensorStore reads it, against the aligned stack over `box` (aligned coordinates). */
 async function checkAgainstTensorStore(dir: string, sections: AlignedSection[], box: Box, offset: Vec3) {

@@ -9,9 +9,9 @@ import { readBox, readInfo } from '../../formats/precomputed/reader.ts';
 import { openStore } from '../../storage/open.ts';
 import { runFerry } from '../../testing/cli.ts';
 import { tempDir } from '../../testing/tree.ts';
-import { requireH5py } from '../../formats/hdf5/test-support.ts';
-import { ingest, sameVoxels, writeAlignedStack, writeChunkFlowConfig, writeSection, writeStack } from './test-support.ts';
-import type { AlignedSection } from './test-support.ts';
+import { requireH5py } from '../../testing/hdf5.ts';
+import { ingest, sameVoxels, writeAlignedStack, writeChunkFlowConfig, writeSection, writeStack } from '../../testing/volume.ts';
+import type { AlignedSection } from '../../testing/volume.ts';
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
 

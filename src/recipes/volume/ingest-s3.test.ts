@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { scaleBox } from '../../formats/precomputed/grid.ts';
 import { readBox, readInfo } from '../../formats/precomputed/reader.ts';
 import { openStore } from '../../storage/open.ts';
-import { adminClient, createBucket, dropBucket, s3TestServer, useServerKeys } from '../../storage/s3-test-support.ts';
+import { adminClient, createBucket, dropBucket, s3TestServer, useServerKeys } from '../../testing/s3.ts';
 import { tempDir } from '../../testing/tree.ts';
-import { requireH5py } from '../../formats/hdf5/test-support.ts';
-import { ALIGNED_SECTIONS, ALIGNED_UNION, alignedVolume, expectedScales, ingest, requireTensorStore, sameVoxels, tensorStoreKvstore, tensorStoreRead, writeAlignedStack, writeStack } from './test-support.ts';
+import { requireH5py } from '../../testing/hdf5.ts';
+import { ALIGNED_SECTIONS, ALIGNED_UNION, alignedVolume, expectedScales, ingest, requireTensorStore, sameVoxels, tensorStoreKvstore, tensorStoreRead, writeAlignedStack, writeStack } from '../../testing/volume.ts';
 
 test('sections to S3, unsharded (gzip Content-Encoding) and sharded: every voxel of every scale, by Ferry and by TensorStore', async () => {
   requireTensorStore();

@@ -10,7 +10,7 @@ import { readBox, readInfo } from '../../formats/precomputed/reader.ts';
 import { openStore } from '../../storage/open.ts';
 import { tempDir } from '../../testing/tree.ts';
 import { readTaskRecords } from '../../volume/commit.ts';
-import { expectedScales, ingest, requireTensorStore, sameVoxels, tensorStoreKvstore, tensorStoreRead, writeChunkFlowConfig, writeStack } from './test-support.ts';
+import { expectedScales, ingest, requireTensorStore, sameVoxels, tensorStoreKvstore, tensorStoreRead, writeChunkFlowConfig, writeStack } from '../../testing/volume.ts';
 
 async function checkFolder(dir: string, stackVoxels: Parameters<typeof expectedScales>[1], factor: [number, number, number], scales: number) {
   const store = await openStore(dir);

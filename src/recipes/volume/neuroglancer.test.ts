@@ -12,8 +12,8 @@ import { jsonLines, startFerry } from '../../testing/cli.ts';
 import { tempDir } from '../../testing/tree.ts';
 import { SAFETY_NET_MS, until } from '../../testing/until.ts';
 import { serveFolder } from '../../volume/serve.ts';
-import { requireH5py } from '../../formats/hdf5/test-support.ts';
-import { ALIGNED_SECTIONS, ALIGNED_UNION, alignedVoxel, ingest, stackVoxel, writeAlignedStack, writeStack } from './test-support.ts';
+import { requireH5py } from '../../testing/hdf5.ts';
+import { ALIGNED_SECTIONS, ALIGNED_UNION, alignedVoxel, ingest, stackVoxel, writeAlignedStack, writeStack } from '../../testing/volume.ts';
 
 function requireEnv(name: string, script: string): string {
   const v = process.env[name];

@@ -7,18 +7,18 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { boxShape, boxVoxels } from '../../arrays/box.ts';
-import type { Box, Vec3 } from '../../arrays/box.ts';
-import { copyRegion } from '../../arrays/copy.ts';
-import { allocateVoxels, bytesOfVoxels } from '../../arrays/voxels.ts';
-import type { DataType, VoxelArray } from '../../arrays/voxels.ts';
-import { writeHdf5 } from '../../formats/hdf5/test-support.ts';
-import type { Hdf5Spec } from '../../formats/hdf5/test-support.ts';
-import { scaleBox } from '../../formats/precomputed/grid.ts';
-import type { Info } from '../../formats/precomputed/info.ts';
-import { runFerry } from '../../testing/cli.ts';
-import type { RunResult } from '../../testing/cli.ts';
-import { downsample } from '../../volume/downsample.ts';
+import { boxShape, boxVoxels } from '../arrays/box.ts';
+import type { Box, Vec3 } from '../arrays/box.ts';
+import { copyRegion } from '../arrays/copy.ts';
+import { allocateVoxels, bytesOfVoxels } from '../arrays/voxels.ts';
+import type { DataType, VoxelArray } from '../arrays/voxels.ts';
+import { writeHdf5 } from './hdf5.ts';
+import type { Hdf5Spec } from './hdf5.ts';
+import { scaleBox } from '../formats/precomputed/grid.ts';
+import type { Info } from '../formats/precomputed/info.ts';
+import { runFerry } from './cli.ts';
+import type { RunResult } from './cli.ts';
+import { downsample } from '../volume/downsample.ts';
 
 /** Voxel (x, y, z) of a test stack, 0-based in the stack; `hole` is a box of zeros. */
 export function stackVoxel(x: number, y: number, z: number, modulus: number, hole?: Box): number {
