@@ -2,9 +2,11 @@
 // minutes to write and gigabytes of disk. They live under $FERRY_BENCH_TREES (default: a folder
 // in the system's temporary folder), each named by its shape, and count as made only once a marker
 // beside them says so, so a run killed half-way writes the tree again instead of using a part.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FERRY_BIN } from '../src/testing/cli.ts';
 import { content } from '../src/testing/tree.ts';
 
 export const TREES = process.env.FERRY_BENCH_TREES ?? join(tmpdir(), 'ferry-bench-trees');
@@ -41,4 +43,23 @@ export function keptTree(count: number, size: number, perFolder = 500): string {
   }
   t.markComplete();
   return t.path;
+}
+
+/**
+ * Ferry's own copy of a kept tree, folder to folder, with the ledger that holds its manifest: what
+ * a no-change re-sync compares with. Made by `ferry sync` on the first call (a million files take
+ * the better part of an hour: every file is fsynced), reused after; a re-sync changes neither.
+ */
+export function keptFerryCopy(tree: string, name: string): { dst: string; ledger: string } {
+  const t = keptPath(`ferry-copy-of-${name}`);
+  const dst = join(t.path, 'dst');
+  const ledger = join(t.path, 'ledger.sqlite');
+  if (t.complete) return { dst, ledger };
+  rmSync(t.path, { recursive: true, force: true });
+  mkdirSync(t.path, { recursive: true });
+  process.stderr.write(`copying ${tree} to ${dst} with ferry sync (once; kept for later runs)\n`);
+  const r = spawnSync(process.execPath, [FERRY_BIN, 'sync', tree, dst], { env: { ...process.env, FERRY_LEDGER: ledger, FERRY_WORKDIR: join(t.path, 'work') }, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`ferry sync ${tree} ${dst} failed (exit ${r.status})`);
+  t.markComplete();
+  return { dst, ledger };
 }
