@@ -18,6 +18,9 @@ import { content, makeTree } from '../src/testing/tree.ts';
 import { errorMessage } from '../src/errors.ts';
 import { aws, awsBest, awsDefault, cleanup, dropBuckets, env, failedRow, ferry, freshBucket, report, root, timed } from './lib.ts';
 import { keptFerryCopy, keptTree } from './trees.ts';
+import { breakdown, formatBreakdown, readTrace } from './upload-breakdown.ts';
+
+const TRACER = new URL('./upload-trace.ts', import.meta.url).pathname;
 import type { Result } from './lib.ts';
 
 const cases = (process.env.CASES ?? 'abcd').split('');
@@ -42,7 +45,7 @@ if (cases.some((c) => 'bcd'.includes(c))) await makeTree(small, SMALL, 64 * 1024
  * into a bucket that holds another's objects: `tools` run in turn; if the bucket cannot be made,
  * each of them is a failed row.
  */
-async function onFreshBucket(tools: [string, (bucket: string) => string[]][]): Promise<Result[]> {
+async function onFreshBucket(tools: [string, (bucket: string) => string[]][], withEnv?: NodeJS.ProcessEnv): Promise<Result[]> {
   let bucket: string;
   try {
     bucket = await freshBucket();
@@ -50,7 +53,7 @@ async function onFreshBucket(tools: [string, (bucket: string) => string[]][]): P
     return tools.map(([tool]) => failedRow(tool, `no bucket for it: ${errorMessage(e)}`));
   }
   try {
-    return tools.map(([tool, cmd]) => timed(tool, cmd(bucket)));
+    return tools.map(([tool, cmd]) => timed(tool, cmd(bucket), { env: withEnv }));
   } finally {
     await dropBuckets();
   }
@@ -72,6 +75,10 @@ if (cases.includes('a')) {
   const one = async (tool: string, cmd: (bucket: string) => string[]) => rs.push(...(await onFreshBucket([[tool, cmd]])));
   await warmUp(file);
   await one('ferry cp (default)', (b) => ferry('cp', file, `s3://${b}/`));
+  // Once more with the part timings traced (bench/upload-trace.ts), for where the time goes; its
+  // own row, so that the timed default row carries no tracing.
+  const trace = join(root, 'upload-trace.json');
+  const traced = await onFreshBucket([['ferry cp (default, traced)', (b) => [process.execPath, '--import', TRACER, ...ferry('cp', file, `s3://${b}/`).slice(1)]]], { ...env, FERRY_BENCH_TRACE: trace });
   await one('ferry cp --part-concurrency 16 --part-size 32M', (b) => ferry('cp', file, `s3://${b}/`, '--part-concurrency', '16', '--part-size', '32M'));
   awsDefault();
   await one('aws s3 cp (default)', (b) => aws('s3', 'cp', file, `s3://${b}/`, '--only-show-errors'));
@@ -80,7 +87,10 @@ if (cases.includes('a')) {
   awsDefault();
   await one('rclone copy (default)', (b) => ['rclone', 'copy', file, `bench:${b}/`]);
   await one('rclone copy (16 streams, 64M chunks)', (b) => ['rclone', 'copy', file, `bench:${b}/`, '--s3-upload-concurrency', '16', '--s3-chunk-size', '64M']);
+  rs.push(...traced);
   report(`(a) one ${bigLabel} file to S3`, rs, 'Ferry wall time at most 0.8x the faster peer');
+  const b = traced[0]?.ok && existsSync(trace) ? breakdown(readTrace(trace)) : undefined;
+  console.log(b ? formatBreakdown('ferry cp (default, traced)', b) : '\n(no breakdown: the traced run failed)');
 }
 
 if (cases.includes('b') || cases.includes('c')) {
