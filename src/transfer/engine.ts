@@ -70,6 +70,8 @@ export function newStats(): TransferStats {
 const MAX_FAILURES_KEPT = 1000;
 /** Source entries listed ahead while the destination is listed: ~10 MB, bounded whatever the tree. */
 const SOURCE_READ_AHEAD = 50_000;
+/** Source entries compared at a time (with a destination asked key by key: see Manifest.loadWindow). */
+const WINDOW = 1000;
 
 /**
  * Copies what differs from `src` to `dst`. `stats` is updated live, for progress. Throws a
@@ -85,15 +87,20 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions, st
   const toKey = opts.renameKey ?? ((k: string) => k);
   const pool = new Pool(opts.transfers ?? 32);
   let fatal: unknown;
+  // A local destination is asked about the source's keys a window at a time, one stat each (what
+  // listing it costs too), instead of being listed whole into memory: a re-sync of a million
+  // files then needs as little memory as one of ten thousand. --delete needs the whole listing
+  // (what the source lacks), a single-file copy stats its keys anyway.
+  const byWindow = dst.capabilities.local && !opts.delete && !opts.onlyKeys;
   // The source is walked while the destination is listed (into scratch space on disk).
-  const source = prefetch(sourceListing(src, opts, include), SOURCE_READ_AHEAD);
+  const source = prefetch(sourceListing(src, opts, include), byWindow ? 4 * WINDOW : SOURCE_READ_AHEAD);
   // Keys with uploads Ferry left unsettled (a worker killed after completing one, or before it
   // could journal one): settled below once this run has verified the key.
   const unsettled = opts.dryRun ? undefined : dst.multipartUploads?.journaledKeys();
   unsettled?.catch(() => {});
   const toSettle: string[] = [];
   try {
-    await manifest.loadDestination(destinationListing(dst, opts, await manifest.splitKeys()));
+    if (!byWindow) await manifest.loadDestination(destinationListing(dst, opts, await manifest.splitKeys()));
     const journaled = await unsettled;
 
     const copyOne = async (e: ObjectInfo, dkey: string) => {
@@ -133,32 +140,36 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions, st
       }
     };
 
-    for await (const e of source) {
+    for await (const window of inWindows(source, WINDOW)) {
       if (fatal) break;
-      opts.signal?.throwIfAborted();
-      const dkey = toKey(e.key);
-      stats.listed++;
-      stats.bytesTotal += e.size;
-      manifest.markSeen(dkey);
-      let reason: string | undefined;
-      try {
-        reason = await needsCopy(e, dkey, src, dst, manifest, opts);
-      } catch (err) {
-        if (stopsEverything(err)) throw err;
-        fail(stats, e.key, err, emit);
-        continue;
+      if (byWindow) await manifest.loadWindow(window.map((e) => toKey(e.key)), (k) => statOrMissing(dst, k));
+      for (const e of window) {
+        if (fatal) break;
+        opts.signal?.throwIfAborted();
+        const dkey = toKey(e.key);
+        stats.listed++;
+        stats.bytesTotal += e.size;
+        manifest.markSeen(dkey);
+        let reason: string | undefined;
+        try {
+          reason = await needsCopy(e, dkey, src, dst, manifest, opts);
+        } catch (err) {
+          if (stopsEverything(err)) throw err;
+          fail(stats, e.key, err, emit);
+          continue;
+        }
+        if (reason === undefined) {
+          if (journaled?.has(dkey)) toSettle.push(dkey);
+          stats.skippedFiles++;
+          stats.skippedBytes += e.size;
+          stats.verifiedFiles++;
+          emit({ type: 'skip', key: dkey, size: e.size, reason: 'unchanged' });
+          continue;
+        }
+        emit({ type: 'copy', key: dkey, size: e.size, reason, dryRun: Boolean(opts.dryRun) });
+        if (opts.dryRun) continue;
+        await pool.submit(() => copyOne(e, dkey));
       }
-      if (reason === undefined) {
-        if (journaled?.has(dkey)) toSettle.push(dkey);
-        stats.skippedFiles++;
-        stats.skippedBytes += e.size;
-        stats.verifiedFiles++;
-        emit({ type: 'skip', key: dkey, size: e.size, reason: 'unchanged' });
-        continue;
-      }
-      emit({ type: 'copy', key: dkey, size: e.size, reason, dryRun: Boolean(opts.dryRun) });
-      if (opts.dryRun) continue;
-      await pool.submit(() => copyOne(e, dkey));
     }
     stats.listingDone = true;
     await pool.drain();
@@ -179,6 +190,27 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions, st
     await pool.drain();
     await manifest.close();
   }
+}
+
+/** A key the destination cannot stat (a file where a folder should be) is copied, and its write fails alone. */
+function statOrMissing(dst: Store, key: string): Promise<ObjectInfo | undefined> {
+  return dst.stat(key).catch((e: unknown) => {
+    if (stopsEverything(e)) throw e;
+    return undefined;
+  });
+}
+
+/** `entries` in arrays of up to `size`, as they come. */
+async function* inWindows<T>(entries: AsyncIterable<T>, size: number): AsyncIterable<T[]> {
+  let window: T[] = [];
+  for await (const e of entries) {
+    window.push(e);
+    if (window.length >= size) {
+      yield window;
+      window = [];
+    }
+  }
+  if (window.length) yield window;
 }
 
 async function* sourceListing(src: Store, opts: TransferOptions, include: (key: string) => boolean): AsyncIterable<ObjectInfo> {
