@@ -70,7 +70,10 @@ async function zlibChild(): Promise<void> {
   let bytes = 0;
   // Two chunks per thread in flight, so a thread never waits for the main thread to hand it one.
   await Promise.all(Array.from({ length: 2 * THREADS }, async () => {
-    while (next < chunks.length) bytes += (await gz(chunks[next++])).length;
+    while (next < chunks.length) {
+      const out = await gz(chunks[next++]);
+      bytes += out.length;
+    }
   }));
   process.stdout.write(JSON.stringify({ seconds: (performance.now() - t0) / 1000, bytes }) + '\n');
 }
