@@ -23,11 +23,12 @@ import { parseArgs, promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { encodeGreyPng } from '../src/codecs/grey-png.ts';
+import { errorMessage } from '../src/errors.ts';
 import { INLENS_PNG_DEFLATE, convertDatToInLensPng } from '../src/formats/fibsem/convert.ts';
 import { inLensFromCodes } from '../src/formats/fibsem/inlens.ts';
 import { readDatChannelCodes } from '../src/formats/fibsem/pixels.ts';
 import { openDat } from '../src/formats/fibsem/read.ts';
-import { syntheticDat } from '../src/formats/fibsem/synthetic.ts';
+import { syntheticDat } from '../src/testing/fibsem-dat.ts';
 import { FolderStores } from '../src/storage/location.ts';
 import { seededRandom } from '../src/testing/random.ts';
 
@@ -115,9 +116,16 @@ try {
 
   const numpyOut = join(dir, 'numpy');
   await mkdir(numpyOut, { recursive: true });
-  const py = JSON.parse(
-    (await promisify(execFile)(PYTHON, [NUMPY_SCRIPT, numpyOut, String(REPEATS), String(LEVEL), String(STRATEGY), ...files], { maxBuffer: 1 << 20 })).stdout,
-  ) as PeerResult;
+  // A peer that cannot run (no NumPy, a Python error) leaves its columns empty; Ferry's rows still print.
+  let py: PeerResult | undefined;
+  let peerError = '';
+  try {
+    py = JSON.parse(
+      (await promisify(execFile)(PYTHON, [NUMPY_SCRIPT, numpyOut, String(REPEATS), String(LEVEL), String(STRATEGY), ...files], { maxBuffer: 1 << 20 })).stdout,
+    ) as PeerResult;
+  } catch (e) {
+    peerError = errorMessage(e).split('\n').filter(Boolean).slice(-2).join(' / ');
+  }
 
   const mp = (SIZE * SIZE) / 1e6;
   const rate = (t: Timing) => [(mp / t.wall).toFixed(1), (mp / t.cpu).toFixed(1)];
@@ -133,8 +141,9 @@ try {
     f.bytes !== undefined && p?.bytes !== undefined ? (f.bytes / p.bytes).toFixed(3) : '',
   ];
   const rows: string[][] = [['phase (Ferry vs NumPy/Pillow)', 'Ferry MP/s', 'Ferry MP/cpu-s', 'peer MP/s', 'peer MP/cpu-s', 'per-core ratio', 'Ferry MB/tile', 'peer MB/tile', 'size ratio']];
-  rows.push(row('read + rule', ferryRule, py.rule));
-  if (py.png && py.png_strategy) {
+  rows.push(row('read + rule', ferryRule, py?.rule ?? null));
+  if (!py?.png) rows.push(row(`png: Ferry zlib ${LEVEL}`, ferryPng, null), row(`png: sharp zlib ${LEVEL}`, sharpPng, null));
+  if (py?.png && py.png_strategy) {
     rows.push(row(`png: Ferry vs Pillow zlib ${LEVEL}`, ferryPng, py.png));
     rows.push(row(`png: Ferry vs Pillow zlib ${LEVEL} ${strategyName}`, ferryPng, py.png_strategy));
     rows.push(row(`png: sharp zlib ${LEVEL} vs Pillow zlib ${LEVEL}`, sharpPng, py.png));
@@ -146,12 +155,12 @@ try {
   console.log(
     `InLens conversion, ${TILES} tile(s) of ${SIZE} x ${SIZE} x 2 int16, best of ${REPEATS}; ` +
       `Ferry: Node ${process.versions.node} zlib ${process.versions.zlib} (${strategyName}, level ${LEVEL}, Average filter), sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}); ` +
-      `peer: NumPy ${py.numpy}${py.pil ? ` + Pillow ${py.pil} (zlib ${py.zlib})` : ' (no Pillow: rule only)'}`,
+      (py ? `peer: NumPy ${py.numpy}${py.pil ? ` + Pillow ${py.pil} (zlib ${py.zlib})` : ' (no Pillow: rule only)'}` : `peer: FAILED (${peerError})`),
   );
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
   console.log('(per-core ratio = peer CPU-s / Ferry CPU-s; size ratio = Ferry bytes / peer bytes)');
-  if (py.png) console.log(`pixels differing between Ferry and NumPy PNGs: ${await comparePngs(files, join(dir, 'ferry', 'InLens'), numpyOut)}`);
+  if (py?.png) console.log(`pixels differing between Ferry and NumPy PNGs: ${await comparePngs(files, join(dir, 'ferry', 'InLens'), numpyOut)}`);
 } finally {
   await stores.close();
   await rm(dir, { recursive: true, force: true });

@@ -9,9 +9,10 @@ import { execFile } from 'node:child_process';
 import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+import { errorMessage } from '../src/errors.ts';
 import { FERRY_BIN } from '../src/testing/cli.ts';
 import { tempDir } from '../src/testing/tree.ts';
-import { makeStageFolders, testTabLayout, writeTabYaml } from '../src/recipes/fibsem/test-tab.ts';
+import { makeStageFolders, testTabLayout, writeTabYaml } from '../src/testing/fibsem-tab.ts';
 import { scopeDayFolder } from '../src/formats/fibsem/names.ts';
 
 const { values } = parseArgs({ options: { tiles: { type: 'string', default: '120000' }, repeats: { type: 'string', default: '5' } } });
@@ -58,11 +59,15 @@ async function touchAll(dir: string, names: string[]): Promise<void> {
   }
 }
 
-async function timeIt(cmd: string, args: string[]): Promise<number> {
+/** Wall seconds of one run, or what failed: a tool that fails gets a FAILED line, the other still prints. */
+async function timeIt(cmd: string, args: string[]): Promise<number | Error> {
   const t0 = performance.now();
-  await run(cmd, args, { maxBuffer: 64 << 20 }).catch((e: { code?: number }) => {
-    if (e.code !== 1) throw e; // exit 1 = something missing, which this tab has on purpose
-  });
+  try {
+    await run(cmd, args, { maxBuffer: 64 << 20 });
+  } catch (e) {
+    // exit 1 = something missing, which this tab has on purpose
+    if ((e as { code?: number }).code !== 1) return new Error(((e as { stderr?: string }).stderr || errorMessage(e)).trim().split('\n').slice(-2).join(' / '));
+  }
   return (performance.now() - t0) / 1000;
 }
 
@@ -86,23 +91,33 @@ try {
   const yaml = await writeTabYaml(l, { host: 'scope1', listing });
   console.log(`generated ${TILES} tiles x 5 stages (${LOST} lost) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  const ferry: number[] = [];
-  const python: number[] = [];
+  const ferry: (number | Error)[] = [];
+  const python: (number | Error)[] = [];
   for (let r = 0; r < REPEATS; r++) {
     ferry.push(await timeIt(process.execPath, [FERRY_BIN, 'fibsem', 'check', yaml]));
     python.push(await timeIt('/usr/bin/python3', ['-c', PYTHON_PEER, l.inLensPng, l.transferredDat, l.archiveDat, l.logs, listing]));
   }
-  const f = median(ferry);
-  const p = median(python);
+  const failure = (xs: (number | Error)[]) => xs.find((x): x is Error => x instanceof Error);
+  const line = (name: string, xs: (number | Error)[]) => {
+    const err = failure(xs);
+    const s = xs as number[];
+    return err ? `${name}FAILED: ${err.message}` : `${name}${median(s).toFixed(3).padStart(15)}   ${Math.min(...s).toFixed(3).padStart(8)}`;
+  };
   console.log('');
   console.log(`run   ferry (s)   python (s)   ferry / python`);
-  ferry.forEach((t, i) => console.log(`${String(i + 1).padStart(3)}   ${t.toFixed(3).padStart(9)}   ${python[i].toFixed(3).padStart(10)}   ${(t / python[i]).toFixed(2).padStart(14)}`));
+  ferry.forEach((t, i) => {
+    const q = python[i];
+    if (t instanceof Error || q instanceof Error) console.log(`${String(i + 1).padStart(3)}   FAILED: ${(t instanceof Error ? t : (q as Error)).message}`);
+    else console.log(`${String(i + 1).padStart(3)}   ${t.toFixed(3).padStart(9)}   ${q.toFixed(3).padStart(10)}   ${(t / q).toFixed(2).padStart(14)}`);
+  });
   console.log('');
   console.log(`tool                          median wall (s)   best (s)   (${REPEATS} runs, ${TILES} tiles)`);
-  console.log(`ferry fibsem check            ${f.toFixed(3).padStart(15)}   ${Math.min(...ferry).toFixed(3).padStart(8)}`);
-  console.log(`check_tabs.py logic (python)  ${p.toFixed(3).padStart(15)}   ${Math.min(...python).toFixed(3).padStart(8)}`);
+  console.log(line('ferry fibsem check            ', ferry));
+  console.log(line('check_tabs.py logic (python)  ', python));
   console.log('');
-  console.log(`ferry / python, medians: ${(f / p).toFixed(2)}   target: at most 0.50 -> ${f <= p / 2 ? 'met' : 'NOT met'}`);
+  const f = failure(ferry) ? NaN : median(ferry as number[]);
+  const p = failure(python) ? NaN : median(python as number[]);
+  console.log(`ferry / python, medians: ${Number.isNaN(f / p) ? 'n/a' : (f / p).toFixed(2)}   target: at most 0.50 -> ${Number.isNaN(f / p) ? 'n/a' : f <= p / 2 ? 'met' : 'NOT met'}`);
 } finally {
   await rm(l.root, { recursive: true, force: true });
 }

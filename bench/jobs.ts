@@ -8,9 +8,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { errorMessage } from '../src/errors.ts';
 import { openLedger } from '../src/ledger/open.ts';
-import { FERRY_BIN, freshLedger } from '../src/ledger/test-support.ts';
-import type { TestLedger } from '../src/ledger/test-support.ts';
+import { FERRY_BIN, freshLedger } from '../src/testing/ledger.ts';
+import type { TestLedger } from '../src/testing/ledger.ts';
 
 const { values } = parseArgs({
   options: { jobs: { type: 'string', default: '50000' }, plan: { type: 'string', default: '1000000' }, workers: { type: 'string', default: '4' } },
@@ -76,12 +77,21 @@ async function bench(engine: 'sqlite' | 'postgres'): Promise<Row> {
   }
 }
 
-const rows: Row[] = [];
-for (const engine of ['sqlite', 'postgres'] as const) rows.push(await bench(engine));
+// An engine that cannot run (no PostgreSQL here, a worker failing) is a FAILED row; the other still prints.
+const rows: (Row | { engine: string; error: string })[] = [];
+for (const engine of ['sqlite', 'postgres'] as const) {
+  try {
+    rows.push(await bench(engine));
+  } catch (e) {
+    rows.push({ engine, error: errorMessage(e) });
+    console.error(`${engine} failed: ${errorMessage(e)}`);
+  }
+}
 
+const header = ['engine', 'jobs', 'plan s', 'work s (4 procs, incl. start-up)', 'jobs/s claim..complete', 'target', 'ratio', 'jobs/s incl. plan+start-up', `plan ${PLAN.toLocaleString('en')} s`];
 const table = [
-  ['engine', 'jobs', 'plan s', 'work s (4 procs, incl. start-up)', 'jobs/s claim..complete', 'target', 'ratio', 'jobs/s incl. plan+start-up', `plan ${PLAN.toLocaleString('en')} s`],
-  ...rows.map((r) => [
+  header,
+  ...rows.map((r) => 'error' in r ? [r.engine, 'FAILED', ...header.slice(2).map(() => '-')] : [
     r.engine,
     String(r.jobs),
     r.planS.toFixed(2),
@@ -95,3 +105,4 @@ const table = [
 ];
 const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
 for (const r of table) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
+for (const r of rows) if ('error' in r) console.log(`${r.engine}: ${r.error}`);

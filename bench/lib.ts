@@ -1,8 +1,12 @@
-// Shared by the benchmarks: a scratch folder, the S3 server's keys for every tool, and a timer that
-// reads a child's wall time and CPU seconds from GNU time.
-import { execFileSync, spawnSync } from 'node:child_process';
+// Shared by the benchmarks: a scratch folder, the S3 server's keys for every tool, a timer that
+// reads a child's wall time and CPU seconds from GNU time, and rows that fail alone: a peer that is
+// missing or fails (a server error, a bucket already gone) gives a FAILED row saying why, and every
+// other row still prints its figures.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { errorMessage } from '../src/errors.ts';
 import { FERRY_BIN } from '../src/testing/cli.ts';
 import { tempDir } from '../src/testing/tree.ts';
 
@@ -11,6 +15,24 @@ export interface Result {
   wall: number;
   cpu: number;
   ok: boolean;
+  /** What failed, for a row that did not finish. */
+  error?: string;
+}
+
+/** The row of a tool that could not be measured. */
+export function failedRow(tool: string, error: unknown): Result {
+  const r = { tool, wall: NaN, cpu: NaN, ok: false, error: errorMessage(error) };
+  process.stderr.write(`${tool} failed: ${r.error}\n`);
+  return r;
+}
+
+/** Measures one row; whatever goes wrong while doing so becomes that row's failure, not the run's. */
+export async function row(tool: string, run: () => Result | Promise<Result>): Promise<Result> {
+  try {
+    return await run();
+  } catch (e) {
+    return failedRow(tool, e);
+  }
 }
 
 export const endpoint = process.env.FERRY_TEST_S3_ENDPOINT;
@@ -42,20 +64,32 @@ delete env.AWS_CA_BUNDLE; // rclone 1.60 fails to start when it is set
 /** Runs a command under GNU time; returns wall seconds and the command's CPU seconds. */
 export function timed(tool: string, cmd: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Result {
   const out = join(root, 'time.txt');
+  rmSync(out, { force: true });
   const r = spawnSync('/usr/bin/time', ['-o', out, '-f', '%e %U %S', ...cmd], { env: opts.env ?? env, cwd: opts.cwd, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  if (r.error) return failedRow(tool, r.error);
+  if (r.status !== 0) {
+    // GNU time says "cannot run" for a missing tool; otherwise the tool's own last words.
+    const said = r.stderr.toString().trim().split('\n').filter((l) => !/^Command exited with non-zero status/.test(l)).slice(-3).join(' / ');
+    return failedRow(tool, `exit ${r.status}${said ? `: ${said}` : ''}`);
+  }
   const [wall, user, sys] = readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  const ok = r.status === 0;
-  if (!ok) process.stderr.write(`${tool} failed (exit ${r.status}): ${r.stderr.toString().slice(-2000)}\n`);
-  return { tool, wall, cpu: user + sys, ok };
+  return { tool, wall, cpu: user + sys, ok: true };
+}
+
+let client: S3Client | undefined;
+/** The benchmarks' own S3 client for buckets: no peer tool needs to work for any row to run. */
+function s3(): S3Client {
+  client ??= new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: access, secretAccessKey: secret } });
+  return client;
 }
 
 let bucketSeq = 0;
 const buckets: string[] = [];
-export function freshBucket(): string {
-  const b = `bench-${process.pid}-${bucketSeq++}`;
+export async function freshBucket(name = 'bench'): Promise<string> {
+  requireS3();
+  const b = `${name}-${process.pid}-${bucketSeq++}`;
+  await s3().send(new CreateBucketCommand({ Bucket: b }));
   buckets.push(b);
-  const [cmd, ...args] = aws('s3', 'mb', `s3://${b}`);
-  execFileSync(cmd, args, { env, stdio: 'ignore' });
   return b;
 }
 
@@ -67,37 +101,46 @@ export const awsBest = () => {
 export const awsDefault = () => rmSync(join(home, '.aws', 'config'), { force: true });
 
 export function report(title: string, results: Result[], targets: string): void {
-  const f = results.find((r) => r.tool.startsWith('ferry') && r.tool.includes('default')) ?? results.find((r) => r.tool.startsWith('ferry'))!;
+  const f = results.find((r) => r.tool.startsWith('ferry') && r.tool.includes('default')) ?? results.find((r) => r.tool.startsWith('ferry'));
+  const base = f?.ok ? f : undefined;
   console.log(`\n### ${title}\n`);
   console.log('| tool | wall s | client CPU s | ferry wall ratio | ferry CPU ratio |');
   console.log('|---|---:|---:|---:|---:|');
   for (const r of results) {
-    const wr = r === f ? '1.00' : (r.wall / f.wall).toFixed(2);
-    const cr = r === f ? '1.00' : (r.cpu / Math.max(f.cpu, 0.01)).toFixed(2);
-    console.log(`| ${r.tool}${r.ok ? '' : ' (FAILED)'} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${wr} | ${cr} |`);
+    if (!r.ok) {
+      console.log(`| ${r.tool} (FAILED: ${r.error ?? 'see above'}) | - | - | - | - |`);
+      continue;
+    }
+    const wr = !base ? 'n/a' : r === base ? '1.00' : (r.wall / base.wall).toFixed(2);
+    const cr = !base ? 'n/a' : r === base ? '1.00' : (r.cpu / Math.max(base.cpu, 0.01)).toFixed(2);
+    console.log(`| ${r.tool} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${wr} | ${cr} |`);
   }
-  console.log(`\n(ratio = peer / Ferry: above 1 means Ferry is faster. Target: ${targets})`);
+  console.log(`\n(ratio = peer / Ferry: above 1 means Ferry is faster${base ? '' : '; no ratios: the Ferry row failed'}. Target: ${targets})`);
 }
 
-/** Empties and removes the buckets made so far, so that runs do not fill the server (memstore keeps all in RAM). */
+/**
+ * Empties and removes the buckets made so far, so that runs do not fill the server (memstore keeps
+ * all in RAM). A bucket already gone is fine; a bucket that cannot be removed is said and left.
+ */
 export async function dropBuckets(): Promise<void> {
-  if (buckets.length === 0) return;
-  const { DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } = await import('@aws-sdk/client-s3');
-  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: access, secretAccessKey: secret } });
   for (const Bucket of buckets.splice(0)) {
-    for (;;) {
-      const page = await client.send(new ListObjectsV2Command({ Bucket }));
-      const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
-      if (keys.length === 0) break;
-      await client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: keys, Quiet: true } }));
+    try {
+      for (;;) {
+        const page = await s3().send(new ListObjectsV2Command({ Bucket }));
+        const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+        if (keys.length === 0) break;
+        await s3().send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: keys, Quiet: true } }));
+      }
+      await s3().send(new DeleteBucketCommand({ Bucket }));
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'NoSuchBucket') process.stderr.write(`bucket ${Bucket} left on the server: ${errorMessage(e)}\n`);
     }
-    await client.send(new DeleteBucketCommand({ Bucket }));
   }
-  client.destroy();
 }
 
 export async function cleanup(): Promise<void> {
   await dropBuckets();
+  client?.destroy();
   rmSync(root, { recursive: true, force: true });
 }
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Throw-away PostgreSQL 15 for the ledger tests: its own cluster under $FERRY_SERVICES_DIR/pg,
-# 127.0.0.1:55432 only, no systemd. Verbs: packages | install | start | stop | env
+# 127.0.0.1:55432 only, no systemd. Verbs: packages | install | start | stop | env | resume
+# (start makes a fresh cluster; stop keeps the data, and resume starts the server on it again: the
+# restart test stops it, lets the workers find the ledger down, then resumes it).
 set -euo pipefail
 DIR=${FERRY_SERVICES_DIR:-${TMPDIR:-/tmp}/ferry-services}/pg
 PORT=${FERRY_PG_PORT:-55432}
@@ -11,6 +13,14 @@ PGDATA=$DIR/data
 pgbin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 as_pg() { runuser -u postgres -- "$@"; }
 
+# Durable commits stay on (fsync, synchronous_commit): the benchmark measures the real cost.
+serve() {
+  local BIN; BIN=$(pgbin)
+  as_pg "$BIN/pg_ctl" -D "$PGDATA" -l "$DIR/log/postgres.log" -w -t 60 \
+    -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$DIR/run -c max_connections=200" start >/dev/null
+  until "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; do sleep 0.2; done
+}
+
 start() {
   local BIN; BIN=$(pgbin)
   [ -x "$BIN/initdb" ] || { echo "pg.sh: no PostgreSQL server binaries (run: $0 install)" >&2; exit 1; }
@@ -20,10 +30,7 @@ start() {
   install -d -o postgres -g postgres -m 0700 "$PGDATA"
   as_pg "$BIN/initdb" -D "$PGDATA" -U postgres -E UTF8 --locale=C.UTF-8 \
     --auth-local=peer --auth-host=scram-sha-256 >"$DIR/initdb.log"
-  # Durable commits stay on (fsync, synchronous_commit): the benchmark measures the real cost.
-  as_pg "$BIN/pg_ctl" -D "$PGDATA" -l "$DIR/log/postgres.log" -w -t 60 \
-    -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$DIR/run -c max_connections=200" start >/dev/null
-  until "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; do sleep 0.2; done
+  serve
   as_pg psql -q -v ON_ERROR_STOP=1 -h "$DIR/run" -p "$PORT" -d postgres \
     -c "CREATE ROLE $USER_NAME LOGIN CREATEDB PASSWORD '$PASSWORD'" \
     -c "CREATE DATABASE $DB OWNER $USER_NAME"
@@ -45,9 +52,6 @@ case "${1:-}" in
     # The restart test drives the server through this script.
     echo "export FERRY_TEST_PG_CTL=$(cd "$(dirname "$0")" && pwd)/pg.sh"
     ;;
-  restart)
-    BIN=$(pgbin)
-    as_pg "$BIN/pg_ctl" -D "$PGDATA" -m fast -w restart >/dev/null
-    ;;
-  *) echo "usage: $0 packages|install|start|stop|env|restart" >&2; exit 2 ;;
+  resume) serve ;;
+  *) echo "usage: $0 packages|install|start|stop|env|resume" >&2; exit 2 ;;
 esac

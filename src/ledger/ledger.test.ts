@@ -4,12 +4,20 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import type { Ledger } from './ledger.ts';
 import { migrator } from './migrations.ts';
 import { openLedger } from './open.ts';
 import type { LedgerSchema } from './schema.ts';
-import { freshLedger, runCli, tempDir } from './test-support.ts';
-import type { TestLedger } from './test-support.ts';
+import { until } from '../testing/until.ts';
+import { freshLedger, runCli, tempDir } from '../testing/ledger.ts';
+import type { TestLedger } from '../testing/ledger.ts';
+
+/** The advisory lock Kysely's migrator holds on PostgreSQL (kysely/dist/dialect/postgres/postgres-adapter.js). */
+const MIGRATION_LOCK = '3853314791062309107';
+
+/** Leases and back-offs of minutes hold however slow the machine; a lease renewed for 1 ms expires at once. */
+const HOLD = 10 * 60_000;
 
 for (const engine of ['sqlite', 'postgres'] as const) {
   describe(`ledger on ${engine}`, () => {
@@ -42,27 +50,31 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     test('a claimed job is not claimed again while its lease holds; an expired lease is taken over', async () => {
       const run = await ledger.createRun({ name: 'lease' });
       await ledger.addJobs(run.id, [{ kind: 'noop', key: 'only', maxAttempts: 2 }]);
-      const [first] = await ledger.cycle({ owner: 'w1', leaseMs: 300, limit: 5, runIds: [run.id], finished: [] });
+      const claim = (owner: string) => ledger.cycle({ owner, leaseMs: HOLD, limit: 5, runIds: [run.id], finished: [] });
+      const [first] = await claim('w1');
       assert.equal(first.attempt, 1);
-      assert.deepEqual(await ledger.cycle({ owner: 'w2', leaseMs: 300, limit: 5, runIds: [run.id], finished: [] }), []);
-      await new Promise((r) => setTimeout(r, 400));
-      const [again] = await ledger.cycle({ owner: 'w2', leaseMs: 300, limit: 5, runIds: [run.id], finished: [] });
+      assert.deepEqual(await claim('w2'), []);
+      assert.deepEqual(await ledger.renewLeases('w1', [first.id], 1), [first.id]);
+      const again = await until('the expired lease to be taken over', async () => (await claim('w2'))[0]);
       assert.equal(again.id, first.id);
       assert.equal(again.attempt, 2);
       // The first worker comes back late: its outcome no longer counts.
-      await ledger.cycle({ owner: 'w1', leaseMs: 300, limit: 0, finished: [{ id: first.id, state: 'success' }] });
+      await ledger.cycle({ owner: 'w1', leaseMs: HOLD, limit: 0, finished: [{ id: first.id, state: 'success' }] });
       assert.equal((await ledger.getJob(first.id)).state, 'ongoing');
       // Second lease expires too, on the last attempt: the job ends in error by itself.
-      await new Promise((r) => setTimeout(r, 400));
-      await ledger.cycle({ owner: 'w3', leaseMs: 300, limit: 5, runIds: [run.id], finished: [] });
-      const job = await ledger.getJob(first.id);
+      await ledger.renewLeases('w2', [first.id], 1);
+      const job = await until('the job to end on its expired last lease', async () => {
+        await claim('w3');
+        const j = await ledger.getJob(first.id);
+        return j.state !== 'ongoing' && j;
+      });
       assert.equal(job.state, 'error');
       assert.match(job.lastError ?? '', /lease expired/);
       const types = (await ledger.events(first.id)).map((e) => e.type);
       assert.deepEqual(types, ['claimed', 'claimed', 'error']);
       // ... and stays there until someone retries it.
       assert.deepEqual(await ledger.retry({ ids: [first.id] }), [first.id]);
-      const [fresh] = await ledger.cycle({ owner: 'w3', leaseMs: 5_000, limit: 5, runIds: [run.id], finished: [] });
+      const [fresh] = await claim('w3');
       assert.equal(fresh.attempt, 1);
     });
 
@@ -75,7 +87,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       assert.equal(await ledger.importJobState(a.id, imp), false, 'a second import changes nothing');
       assert.equal((await ledger.getJob(a.id)).state, 'success');
       assert.deepEqual((await ledger.events(a.id)).map((e) => [e.at, e.message]), [[1_000, 'uploaded 2023']]);
-      await ledger.cycle({ owner: 'w', leaseMs: 10_000, limit: 1, runIds: [run.id], finished: [] });
+      await ledger.cycle({ owner: 'w', leaseMs: HOLD, limit: 1, runIds: [run.id], finished: [] });
       assert.equal(await ledger.importJobState(b.id, { state: 'error', lastError: 'old', events: [] }), false, 'claimed by Ferry: left alone');
       assert.equal((await ledger.getJob(b.id)).state, 'ongoing');
     });
@@ -83,31 +95,31 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     test('outcomes, renewals, release and cancel', async () => {
       const run = await ledger.createRun({ name: 'flow' });
       await ledger.addJobs(run.id, [1, 2, 3, 4].map((i) => ({ kind: 'noop', key: `k${i}` })));
-      const got = await ledger.cycle({ owner: 'w', leaseMs: 10_000, limit: 4, runIds: [run.id], finished: [] });
+      const got = await ledger.cycle({ owner: 'w', leaseMs: HOLD, limit: 4, runIds: [run.id], finished: [] });
       assert.equal(got.length, 4);
       const [a, b, c, d] = got.map((j) => j.id);
-      assert.deepEqual((await ledger.renewLeases('w', [a, b], 10_000)).sort(), [a, b].sort());
-      assert.deepEqual(await ledger.renewLeases('someone-else', [a], 10_000), []);
+      assert.deepEqual((await ledger.renewLeases('w', [a, b], HOLD)).sort(), [a, b].sort());
+      assert.deepEqual(await ledger.renewLeases('someone-else', [a], HOLD), []);
       await ledger.cycle({
         owner: 'w',
-        leaseMs: 10_000,
+        leaseMs: HOLD,
         limit: 0,
         finished: [
           { id: a, state: 'success', result: { files: 3 }, progress: { done: 3, total: 3, unit: 'files', bytesDone: 30, bytesTotal: 30 } },
-          { id: b, state: 'todo', error: 'timeout', notBefore: Date.now() + 60_000 },
+          { id: b, state: 'todo', error: 'timeout', notBefore: Date.now() + HOLD },
         ],
       });
       assert.deepEqual((await ledger.getJob(a)).result, { files: 3 });
       const jb = await ledger.getJob(b);
       assert.equal(jb.state, 'todo');
       assert.equal(jb.lastError, 'timeout');
-      assert.deepEqual(await ledger.cycle({ owner: 'w', leaseMs: 10_000, limit: 4, runIds: [run.id], finished: [] }), [], 'back-off respected');
+      assert.deepEqual(await ledger.cycle({ owner: 'w', leaseMs: HOLD, limit: 4, runIds: [run.id], finished: [] }), [], 'back-off respected');
       await ledger.release('w', [{ id: c, started: false }], 'stopping');
       const jc = await ledger.getJob(c);
       assert.equal(jc.state, 'todo');
       assert.equal(jc.attempts, 0, 'a job that never started gets its attempt back');
       assert.deepEqual(await ledger.cancel({ ids: [d] }), [d]);
-      assert.deepEqual(await ledger.renewLeases('w', [d], 10_000), [], 'a cancelled job loses its lease');
+      assert.deepEqual(await ledger.renewLeases('w', [d], HOLD), [], 'a cancelled job loses its lease');
       const [st] = await ledger.status({ runIds: [run.id] });
       assert.deepEqual(st.counts, { total: 4, todo: 2, ongoing: 0, success: 1, error: 0, cancelled: 1 });
       assert.deepEqual(st.progress, [{ unit: 'files', done: 3, total: 3 }]);
@@ -176,7 +188,7 @@ describe('ledger schema checks', () => {
       await db.destroy();
       const refused = await runCli(['status', '--ledger', file]);
       assert.equal(refused.code, 2);
-      assert.match(refused.stderr, /older schema \(missing 0002_job_events, 0003_records[,)]/);
+      assert.match(refused.stderr, /older schema \(missing 0002_job_events, 0003_records, 0004_transfer_state, 0005_jobs_run_state_id\)/);
       assert.match(refused.stderr, /ferry ledger migrate --ledger/);
       assert.doesNotMatch(refused.stderr, /at .*\.ts:\d+/, 'no stack trace');
       const migrated = await runCli(['ledger', 'migrate', '--ledger', file]);
@@ -185,6 +197,34 @@ describe('ledger schema checks', () => {
       assert.equal((await runCli(['status', '--ledger', file])).code, 0);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a PostgreSQL ledger another process is creating is waited for, not refused as older', async () => {
+    const t = await freshLedger('postgres');
+    const holder = new pg.Client({ connectionString: t.url });
+    await holder.connect();
+    try {
+      // Held here, the lock stops the first opener between making its migration table and migrating.
+      await holder.query(`select pg_advisory_lock(${MIGRATION_LOCK})`);
+      const waiting = async () => Number((await holder.query(`select count(*) as n from pg_locks where locktype = 'advisory' and not granted`)).rows[0].n);
+      const first = openLedger(t.url);
+      await until('the first opener to wait for the migration lock', async () => (await waiting()) === 1 || undefined);
+      let refused: unknown;
+      const second = openLedger(t.url);
+      second.catch((e: unknown) => (refused = e));
+      await until('the second opener to wait for it too', async () => {
+        if (refused) throw refused;
+        return (await waiting()) === 2 || undefined;
+      });
+      await holder.query(`select pg_advisory_unlock(${MIGRATION_LOCK})`);
+      for (const ledger of await Promise.all([first, second])) {
+        assert.deepEqual(await ledger.listRuns(), []);
+        await ledger.close();
+      }
+    } finally {
+      await holder.end();
+      await t.dispose();
     }
   });
 

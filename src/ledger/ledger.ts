@@ -7,6 +7,7 @@ import type { ClaimedJob, CycleRequest, Engine, JobSpec, ProgressUpdate } from '
 import { Records } from './records.ts';
 import { JOB_STATES } from './schema.ts';
 import type { JobState, JobsTable, LedgerSchema } from './schema.ts';
+import type { TransferState } from './transfer-state/state.ts';
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 const INSERT_BATCH = 20_000;
@@ -99,10 +100,18 @@ export class Ledger {
   readonly engine: Engine;
   /** What workflows keep besides jobs. */
   readonly records: Records;
+  private transfers: Promise<TransferState> | undefined;
 
   constructor(engine: Engine) {
     this.engine = engine;
     this.records = new Records(engine);
+  }
+
+  /** The manifests and upload journals kept with this ledger, opened on first use. */
+  transferState(): Promise<TransferState> {
+    this.transfers ??= import('./transfer-state/of-ledger.ts').then((m) => m.transferStateOf(this.engine));
+    this.transfers.catch(() => (this.transfers = undefined));
+    return this.transfers;
   }
 
   get db(): Kysely<LedgerSchema> {
@@ -497,8 +506,14 @@ export class Ledger {
     });
   }
 
-  close(): Promise<void> {
-    return this.engine.close();
+  async close(): Promise<void> {
+    const transfers = this.transfers;
+    this.transfers = undefined;
+    try {
+      if (transfers) await (await transfers).close();
+    } finally {
+      await this.engine.close();
+    }
   }
 }
 

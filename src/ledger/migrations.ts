@@ -98,6 +98,61 @@ export function migrations(engine: EngineKind): Record<string, Migration> {
         await db.schema.createIndex('records_run').on('records').columns(['run_id', 'recipe', 'type']).execute();
       },
     },
+    // What transfers keep between runs: the manifest of each destination (what was verified there)
+    // and the journal of multipart uploads, shared by every worker of the ledger. A SQLite ledger
+    // keeps them in files beside it (src/ledger/transfer-state/sqlite-state.ts), so that their
+    // writes never wait on the ledger's lock: on SQLite this migration only records the version.
+    '0004_transfer_state': {
+      async up(db: Kysely<any>) {
+        if (engine !== 'postgres') return;
+        // Keys compare by their bytes, as object stores order them: listings split at recorded keys.
+        const keyType = sql`text collate "C"`;
+        await db.schema
+          .createTable('transfer_destinations')
+          .addColumn('id', 'bigserial', (c) => c.primaryKey())
+          .addColumn('url', 'text', (c) => c.notNull().unique())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('manifest_files')
+          .addColumn('destination_id', 'bigint', (c) => c.notNull())
+          .addColumn('key', keyType, (c) => c.notNull())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('source_mtime_ms', 'double precision', (c) => c.notNull())
+          .addColumn('crc32c', 'text', (c) => c.notNull())
+          .addColumn('etag', 'text')
+          .addColumn('verified_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('manifest_files_pk', ['destination_id', 'key'])
+          .execute();
+        await db.schema
+          .createTable('upload_journal')
+          .addColumn('id', 'bigserial', (c) => c.primaryKey())
+          .addColumn('endpoint', 'text', (c) => c.notNull())
+          .addColumn('bucket', 'text', (c) => c.notNull())
+          .addColumn('key', keyType, (c) => c.notNull())
+          .addColumn('upload_id', 'text')
+          .addColumn('source_size', 'bigint', (c) => c.notNull())
+          .addColumn('source_mtime_ms', 'double precision')
+          .addColumn('part_size', 'bigint', (c) => c.notNull())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addColumn('started_at', 'bigint', (c) => c.notNull())
+          .addColumn('created_at', 'bigint')
+          .addColumn('create_retried', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('upload_journal_key').on('upload_journal').columns(['endpoint', 'bucket', 'key']).execute();
+        await db.schema
+          .createTable('upload_parts')
+          .addColumn('upload', 'bigint', (c) => c.notNull())
+          .addColumn('part_number', 'integer', (c) => c.notNull())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('etag', 'text', (c) => c.notNull())
+          .addColumn('md5', 'text', (c) => c.notNull())
+          .addColumn('crc32c', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('upload_parts_pk', ['upload', 'part_number'])
+          .execute();
+      },
+    },
     '0005_jobs_run_state_id': {
       // The web page reads a run's jobs a page at a time, by state, in id order: with the id in the
       // index each state's next page is one range read, at any depth of a run of a million jobs.

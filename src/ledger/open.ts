@@ -10,7 +10,7 @@ import { resolveLedgerLocation } from './location.ts';
 import { MIGRATION_TABLE, migrations, migrator } from './migrations.ts';
 import { openSqlite } from './sqlite.ts';
 
-const FERRY_TABLES = ['runs', 'jobs', 'job_events', 'records'];
+const FERRY_TABLES = ['runs', 'jobs', 'job_events', 'records', 'transfer_destinations', 'manifest_files', 'upload_journal', 'upload_parts'];
 
 export interface OpenOptions {
   /**
@@ -142,6 +142,9 @@ async function schemaState(engine: Engine): Promise<SchemaState> {
     .select('name')
     .execute();
   const applied = rows.map((r) => r.name);
+  // Another process is creating this ledger right now: the migration table is made before its
+  // migrations commit, together. Migrating waits for that process's lock, then finds nothing to do.
+  if (applied.length === 0 && !tables.some((t) => FERRY_TABLES.includes(t))) return { kind: 'empty', tables: [] };
   const unknown = applied.filter((n) => !known.includes(n));
   if (unknown.length) return { kind: 'newer', unknown };
   const missing = known.filter((n) => !applied.includes(n));

@@ -64,9 +64,59 @@ export interface RecordsTable {
   updated_at: number;
 }
 
+/** A destination (store URL) that manifest records belong to (PostgreSQL ledgers; see 0004_transfer_state). */
+export interface TransferDestinationsTable {
+  id: Generated<number>;
+  url: string;
+  created_at: number;
+}
+
+/** One file Ferry verified at a destination. */
+export interface ManifestFilesTable {
+  destination_id: number;
+  key: string;
+  size: number;
+  source_mtime_ms: number;
+  crc32c: string;
+  etag: string | null;
+  verified_at: number;
+}
+
+/** A multipart upload Ferry started (or is about to: upload_id is null until the server answers). */
+export interface UploadJournalTable {
+  id: Generated<number>;
+  endpoint: string;
+  bucket: string;
+  key: string;
+  upload_id: string | null;
+  source_size: number;
+  source_mtime_ms: number | null;
+  part_size: number;
+  owner: string;
+  started_at: number;
+  created_at: number | null;
+  /** 1 when the create was sent more than once. */
+  create_retried: number;
+  updated_at: number;
+}
+
+export interface UploadPartsTable {
+  /** upload_journal.id */
+  upload: number;
+  part_number: number;
+  size: number;
+  etag: string;
+  md5: string;
+  crc32c: number;
+}
+
 export interface LedgerSchema {
   runs: RunsTable;
   jobs: JobsTable;
   job_events: JobEventsTable;
   records: RecordsTable;
+  transfer_destinations: TransferDestinationsTable;
+  manifest_files: ManifestFilesTable;
+  upload_journal: UploadJournalTable;
+  upload_parts: UploadPartsTable;
 }

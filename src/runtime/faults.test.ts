@@ -1,5 +1,5 @@
 // Many worker processes against one ledger, on both engines: claims are exactly-once, workers
-// killed at random moments lose nothing, a restarted PostgreSQL is waited out.
+// killed at random moments lose nothing, a PostgreSQL outage is waited out.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -8,8 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Ledger } from '../ledger/ledger.ts';
 import { openLedger } from '../ledger/open.ts';
-import { exited, freshLedger, spawnWorker, tempDir } from '../ledger/test-support.ts';
-import type { TestLedger } from '../ledger/test-support.ts';
+import { exited, freshLedger, spawnWorker, tempDir } from '../testing/ledger.ts';
+import type { TestLedger } from '../testing/ledger.ts';
+import { freeze, thaw } from '../testing/freeze.ts';
+import { SAFETY_NET_MS, until } from '../testing/until.ts';
 
 /** key -> number of handler invocations, from the trace file test.sleep appends to. */
 async function invocations(trace: string): Promise<Map<string, number>> {
@@ -55,32 +57,57 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     test('workers SIGKILLed at random moments, again and again: every job succeeds, re-runs only after an expired lease', async () => {
       const trace = path.join(dir, 'chaos.trace');
       const run = await ledger.createRun({ name: 'chaos' });
-      const n = 4000;
-      await ledger.addJobs(
-        run.id,
-        Array.from({ length: n }, (_, i) => ({ kind: 'test.sleep', key: `c${i}`, params: { ms: 5 + (i % 7), trace }, maxAttempts: 20 })),
-      );
+      let n = 0;
+      // Work is added while the chaos goes on, so that however fast the workers are, they are
+      // still busy at every kill.
+      const addJobs = async (count: number) => {
+        const jobs = Array.from({ length: count }, (_, k) => ({ kind: 'test.sleep', key: `c${n + k}`, params: { ms: 5 + ((n + k) % 7), trace }, maxAttempts: 20 }));
+        await ledger.addJobs(run.id, jobs);
+        n += count;
+      };
+      await addJobs(4000);
       const args = ['--ledger', t.url, '--run', 'chaos', '--until-empty', '--concurrency', '3', '--lease', '2'];
       const live = new Set(Array.from({ length: 4 }, () => spawnWorker(args)));
+      const ended: ReturnType<typeof spawnWorker>[] = [];
+      const pidOf = (owner: string | null) => owner?.split('/')[1];
+      /** Jobs `pid` holds and has started: killed now, it leaves each of them to be run again. */
+      const startedBy = async (pid: number) => {
+        const started = new Set((await fs.readFile(trace, 'utf8').catch(() => '')).split('\n'));
+        const held = await ledger.listJobs({ runId: run.id, states: ['ongoing'], limit: n });
+        return held.filter((j) => pidOf(j.leaseOwner) === String(pid) && started.has(`${j.key} ${j.attempts} ${pid}`));
+      };
+      const KILLS = 4;
       let kills = 0;
-      const chaosUntil = Date.now() + 5_000;
-      while (Date.now() < chaosUntil) {
+      await until(`${KILLS} workers killed in the middle of a job`, async () => {
         await sleep(150 + Math.random() * 350);
-        // Only workers that hold jobs right now: killing one still starting up proves nothing.
-        const holders = new Set((await ledger.listJobs({ runId: run.id, states: ['ongoing'], limit: n })).map((j) => j.leaseOwner?.split('/')[1]));
-        const victims = [...live].filter((w) => w.exitCode === null && holders.has(String(w.pid)));
-        if (victims.length === 0) continue;
-        const victim = victims[Math.floor(Math.random() * victims.length)];
+        const [st] = await ledger.status({ runIds: [run.id] });
+        if (st.counts.todo < 2000) await addJobs(2000);
+        for (const w of live) {
+          if (w.exitCode === null && w.signalCode === null) continue;
+          live.delete(w);
+          ended.push(w);
+          live.add(spawnWorker(args));
+        }
+        const holders = new Set((await ledger.listJobs({ runId: run.id, states: ['ongoing'], limit: n })).map((j) => pidOf(j.leaseOwner)));
+        const candidates = [...live].filter((w) => w.exitCode === null && holders.has(String(w.pid)));
+        if (candidates.length === 0) return false;
+        const victim = candidates[Math.floor(Math.random() * candidates.length)];
+        // Stopped, it can neither finish nor record a job while the test looks.
+        await freeze(victim);
+        if ((await startedBy(victim.pid!)).length === 0) {
+          thaw(victim);
+          return false;
+        }
         victim.kill('SIGKILL');
         live.delete(victim);
-        kills++;
         live.add(spawnWorker(args));
-      }
+        return ++kills >= KILLS;
+      }, SAFETY_NET_MS, 0);
       const codes = await Promise.all([...live].map(exited));
-      assert.ok(codes.every((c) => c === 0), [...live].map((w) => w.output()).join('\n'));
-      assert.ok(kills >= 3, `only ${kills} kills happened`);
+      assert.ok([...codes, ...ended.map((w) => w.exitCode)].every((c) => c === 0), [...live, ...ended].map((w) => w.output()).join('\n'));
 
       const jobs = await ledger.listJobs({ runId: run.id, limit: n });
+      assert.equal(jobs.length, n);
       assert.deepEqual([...new Set(jobs.map((j) => j.state))], ['success']);
       const counts = await invocations(trace);
       assert.equal(counts.size, n, 'every job ran');
@@ -92,29 +119,35 @@ for (const engine of ['sqlite', 'postgres'] as const) {
         for (const c of claims.slice(1)) assert.match(c.message, /the previous lease expired/, `${j.key}: ${c.message}`);
         reruns++;
       }
-      assert.ok(reruns > 0, 'some killed worker had run jobs it could not record');
+      assert.ok(reruns > 0, 'the killed workers had run jobs they could not record');
       const [st] = await ledger.status({ runIds: [run.id] });
       assert.equal(st.counts.success, n);
       assert.equal(st.counts.ongoing, 0);
-      process.stderr.write(`# ${engine}: ${kills} workers killed, ${reruns} jobs re-run after an expired lease\n`);
+      process.stderr.write(`# ${engine}: ${kills} workers killed, ${reruns} jobs re-run after an expired lease, ${n} jobs\n`);
     });
 
     if (engine === 'postgres') {
-      test('PostgreSQL restarted while workers run: they reconnect and finish', async () => {
+      test('PostgreSQL stopped while workers run: they wait for it, and finish once it is back', async () => {
         const ctl = process.env.FERRY_TEST_PG_CTL;
         assert.ok(ctl, 'FERRY_TEST_PG_CTL is not set: evaluate `bash scripts/services/pg.sh env`');
-        const run = await ledger.createRun({ name: 'restart' });
-        await ledger.addJobs(run.id, Array.from({ length: 1500 }, (_, i) => ({ kind: 'test.sleep', key: `r${i}`, params: { ms: 3 } })));
+        const gate = path.join(dir, 'outage.gate');
+        const run = await ledger.createRun({ name: 'outage' });
+        await ledger.addJobs(run.id, Array.from({ length: 1500 }, (_, i) => ({ kind: 'test.sleep', key: `r${i}`, params: { ms: 3, gate } })));
         const workers = Array.from({ length: 3 }, () =>
-          spawnWorker(['--ledger', t.url, '--run', 'restart', '--until-empty', '--concurrency', '2', '--lease', '5']),
+          spawnWorker(['--ledger', t.url, '--run', 'outage', '--until-empty', '--concurrency', '2', '--lease', '5']),
         );
-        // Restart only once every worker is connected and busy.
-        const busy = async () => (await ledger.listJobs({ runId: run.id, states: ['ongoing'] })).map((j) => j.leaseOwner);
-        for (let i = 0; i < 400 && new Set(await busy()).size < 3; i++) await sleep(25);
-        execFileSync('bash', [ctl, 'restart'], { stdio: 'ignore' });
+        // Every worker connected and holding jobs, which end only once the server is down.
+        const busy = async () => new Set((await ledger.listJobs({ runId: run.id, states: ['ongoing'] })).map((j) => j.leaseOwner)).size;
+        await until('every worker to hold jobs', async () => (await busy()) === 3);
+        execFileSync('bash', [ctl, 'stop'], { stdio: 'ignore' });
+        try {
+          await fs.writeFile(gate, '');
+          await until('every worker to find the ledger unavailable', () => workers.every((w) => /ledger unavailable/.test(w.output())));
+        } finally {
+          execFileSync('bash', [ctl, 'resume'], { stdio: 'ignore' });
+        }
         const codes = await Promise.all(workers.map(exited));
         assert.deepEqual(codes, [0, 0, 0], workers.map((w) => w.output()).join('\n'));
-        assert.ok(workers.some((w) => /ledger unavailable/.test(w.output())), 'the workers did notice the restart');
         await ledger.close();
         ledger = await openLedger(t.url);
         const [st] = await ledger.status({ runIds: [run.id] });

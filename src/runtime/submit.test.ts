@@ -5,10 +5,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Ledger } from '../ledger/ledger.ts';
 import { openLedger } from '../ledger/open.ts';
-import { FERRY_BIN, REPO, runCli, tempDir } from '../ledger/test-support.ts';
+import { FERRY_BIN, REPO, runCli, tempDir } from '../testing/ledger.ts';
+import { QUEUE_SAFETY_NET_MS, until } from '../testing/until.ts';
 import { parseMegabytes, parseMinutes } from './submit.ts';
 
 const LSF_BIN = path.join(REPO, 'scripts', 'lsf');
@@ -32,15 +32,14 @@ async function logs(dir: string): Promise<string> {
   return texts.join('\n');
 }
 
-async function untilArrayDone(jobId: string, tasks: number, timeoutMs: number): Promise<Map<string, string>> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const states = arrayStates(jobId);
+/** Waits until the array's `tasks` tasks have all ended; returns their states. */
+async function untilArrayDone(jobId: string, tasks: number): Promise<Map<string, string>> {
+  let states = new Map<string, string>();
+  return until(() => `array ${jobId} to end: ${JSON.stringify([...states])}`, () => {
+    states = arrayStates(jobId);
     const active = [...states.values()].some((s) => /PENDING|RUNNING|COMPLETING|CONFIGURING/.test(s));
-    if (states.size >= tasks && !active) return states;
-    if (Date.now() > end) throw new Error(`array ${jobId} still active after ${timeoutMs} ms: ${JSON.stringify([...states])}`);
-    await sleep(250);
-  }
+    return states.size >= tasks && !active && states;
+  }, QUEUE_SAFETY_NET_MS, 250);
 }
 
 describe('submit command lines', () => {
@@ -119,7 +118,9 @@ describe('arrays on a real Slurm', () => {
   test('tasks cancelled mid-way (scancel, and scancel --batch --signal=KILL): their jobs return to todo and other workers finish them', async () => {
     const run = await ledger.createRun({ name: 'slurm-cancel' });
     const n = 24;
-    await ledger.addJobs(run.id, Array.from({ length: n }, (_, i) => ({ kind: 'test.sleep', key: `s${i}`, params: { ms: 700 } })));
+    // No job ends before the gate opens: each task holds what it claimed until tasks 1 and 2 are cancelled.
+    const gate = path.join(dir, 'cancel.gate');
+    await ledger.addJobs(run.id, Array.from({ length: n }, (_, i) => ({ kind: 'test.sleep', key: `s${i}`, params: { ms: 700, gate } })));
     const sub = await runCli(
       ['submit', '--scheduler', 'slurm', '--workers', '3', '--ledger', ledgerFile, '--run', 'slurm-cancel', '--concurrency', '2', '--lease', '2', '--grace', '0', '--name', 'ferrytest', '--log-dir', path.join(dir, 'logs')],
       { cwd: dir, env: slurmEnv() },
@@ -130,18 +131,20 @@ describe('arrays on a real Slurm', () => {
     // Wait until tasks 1 and 2 each hold jobs, then cancel them two different ways.
     const holders = async () => (await ledger.listJobs({ runId: run.id, states: ['ongoing'] })).map((j) => j.leaseOwner ?? '');
     const holds = (owners: string[], task: number) => owners.some((o) => o.includes(`slurm ${jobId}_${task}`));
-    for (let i = 0; ; i++) {
+    await until(async () => `tasks 1 and 2 to hold jobs together: ${JSON.stringify([...arrayStates(jobId)])}\n${await logs(path.join(dir, 'logs'))}`, async () => {
       const owners = await holders();
-      if (holds(owners, 1) && holds(owners, 2)) break;
-      if (i > 240 || [...arrayStates(jobId).values()].some((s) => /FAILED|COMPLETED/.test(s))) {
-        assert.fail(`tasks 1 and 2 never held jobs together: ${JSON.stringify([...arrayStates(jobId)])}\n${await logs(path.join(dir, 'logs'))}`);
-      }
-      await sleep(250);
-    }
+      return holds(owners, 1) && holds(owners, 2);
+    }, QUEUE_SAFETY_NET_MS);
     execFileSync('scancel', [`${jobId}_1`], { env: slurmEnv() });
     // --batch: deliver the KILL itself (a plain scancel always starts with a polite SIGTERM).
     execFileSync('scancel', ['--batch', '--signal=KILL', `${jobId}_2`], { env: slurmEnv() });
-    const states = await untilArrayDone(jobId, 3, 90_000);
+    const released = async () => {
+      for (const j of await ledger.listJobs({ runId: run.id })) if ((await ledger.events(j.id)).some((e) => e.type === 'released')) return true;
+      return false;
+    };
+    await until(() => `task 1 to release its jobs and task 2 to be gone: ${JSON.stringify([...arrayStates(jobId)])}`, async () => (await released()) && arrayStates(jobId).get('2') === 'FAILED');
+    await fs.writeFile(gate, '');
+    const states = await untilArrayDone(jobId, 3);
     assert.equal(states.get('1'), 'CANCELLED');
     assert.equal(states.get('2'), 'FAILED');
     assert.equal(states.get('3'), 'COMPLETED');
@@ -169,7 +172,7 @@ describe('arrays on a real Slurm', () => {
     assert.equal(sub.code, 0, sub.stderr);
     const jobId = sub.stdout.trim();
     assert.match(jobId, /^\d+$/);
-    await untilArrayDone(jobId, 2, 60_000);
+    await untilArrayDone(jobId, 2);
     const [st] = await ledger.status({ runIds: [run.id] });
     assert.equal(st.counts.success, 20, await logs(path.join(dir, 'logs')));
     const bjobs = execFileSync(path.join(LSF_BIN, 'bjobs'), ['-noheader', jobId], { encoding: 'utf8', env });

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Ledger } from '../ledger/ledger.ts';
 import { openLedger } from '../ledger/open.ts';
-import { exited, freshLedger, runCli, spawnWorker } from '../ledger/test-support.ts';
-import type { TestLedger } from '../ledger/test-support.ts';
+import { exited, freshLedger, runCli, spawnWorker, tempDir } from '../testing/ledger.ts';
+import type { TestLedger } from '../testing/ledger.ts';
 import '../testing/test-kinds.ts';
+import { until } from '../testing/until.ts';
 import { registerHandler } from './registry.ts';
 import { Worker } from './worker.ts';
 
@@ -84,7 +86,8 @@ describe('worker', () => {
         ctx.progress({ done: 1, total: 10, unit: 'chunks' });
         await ctx.log('started the long one');
         try {
-          await sleep(20_000, undefined, { signal: ctx.signal });
+          // Runs until it is cancelled, however long the test takes to get there.
+          await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true }));
         } catch (e) {
           sawAbort = ctx.signal.aborted;
           throw e;
@@ -95,11 +98,12 @@ describe('worker', () => {
     await ledger.addJobs(run.id, [{ kind: 'test.worker.long', key: 'l' }]);
     const worker = new Worker(ledger, { runIds: [run.id], leaseMs: 600, untilEmpty: true });
     const done = worker.run();
-    let job = (await ledger.listJobs({ runId: run.id }))[0];
-    for (let i = 0; i < 100 && !job.progress; i++) {
-      await sleep(50);
-      job = await ledger.getJob(job.id);
-    }
+    const [{ id }] = await ledger.listJobs({ runId: run.id });
+    // The first progress write waits a full period (PROGRESS_EVERY_MS) after the job starts.
+    const job = await until('the progress the handler reported to reach the ledger', async () => {
+      const j = await ledger.getJob(id);
+      return j.progress && j;
+    });
     assert.deepEqual(job.progress, { done: 1, total: 10, unit: 'chunks', bytesDone: undefined, bytesTotal: undefined });
     assert.deepEqual(worker.runningProgress, [{ done: 1, total: 10, unit: 'chunks' }], 'the worker shows it too, for its own progress line');
     await ledger.cancel({ ids: [job.id] });
@@ -110,37 +114,51 @@ describe('worker', () => {
   });
 
   test('finished jobs are recorded while the rest of their batch waits behind long jobs', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    registerHandler('test.worker.gated', {
+      async run() {
+        await gate;
+      },
+    });
     const run = await ledger.createRun({ name: 'batch' });
     // Claimed in this order as one batch; with two slots the long ones hold both while s3 waits.
     await ledger.addJobs(run.id, [
       { kind: 'test.sleep', key: 's1', params: { ms: 10 } },
       { kind: 'test.sleep', key: 's2', params: { ms: 10 } },
-      { kind: 'test.sleep', key: 'long1', params: { ms: 4_000 } },
-      { kind: 'test.sleep', key: 'long2', params: { ms: 4_000 } },
+      { kind: 'test.worker.gated', key: 'long1' },
+      { kind: 'test.worker.gated', key: 'long2' },
       { kind: 'test.sleep', key: 's3', params: { ms: 10 } },
     ]);
     const worker = new Worker(ledger, { runIds: [run.id], batch: 5, concurrency: 2, leaseMs: 30_000, untilEmpty: true });
     const done = worker.run();
-    let success: string[] = [];
-    for (let i = 0; i < 60 && success.length < 2; i++) {
-      await sleep(50);
-      success = (await ledger.listJobs({ runId: run.id, states: ['success'] })).map((j) => j.key);
-    }
-    assert.deepEqual(success, ['s1', 's2'], 'recorded before the long jobs end');
+    const states = async () => new Map((await ledger.listJobs({ runId: run.id })).map((j) => [j.key, j.state]));
+    // The long jobs end only when the gate opens: until then, s1 and s2 must be recorded by themselves.
+    const seen = await until('s1 and s2 to be recorded as successes', async () => {
+      const s = await states();
+      return s.get('s1') === 'success' && s.get('s2') === 'success' && s;
+    });
+    assert.deepEqual(Object.fromEntries(seen), { s1: 'success', s2: 'success', long1: 'ongoing', long2: 'ongoing', s3: 'ongoing' }, 'recorded while the long jobs run');
+    release();
     await done;
     assert.equal((await ledger.status({ runIds: [run.id] }))[0].counts.success, 5);
   });
 
   test('SIGTERM: a job that finishes within the grace period succeeds; one that does not is released', async () => {
+    const dir = await tempDir();
+    const trace = path.join(dir, 'term.trace');
+    const gate = path.join(dir, 'short.gate');
     const run = await ledger.createRun({ name: 'term' });
     await ledger.addJobs(run.id, [
-      { kind: 'test.sleep', key: 'short', params: { ms: 600 } },
-      { kind: 'test.sleep', key: 'long', params: { ms: 30_000 } },
+      { kind: 'test.sleep', key: 'short', params: { ms: 0, trace, gate } },
+      { kind: 'test.sleep', key: 'long', params: { ms: 600_000, trace } },
     ]);
-    const w = spawnWorker(['--ledger', t.url, '--run', 'term', '--concurrency', '2', '--grace', '1.5']);
-    const ongoing = async () => (await ledger.listJobs({ runId: run.id, states: ['ongoing'] })).length;
-    for (let i = 0; i < 200 && (await ongoing()) < 2; i++) await sleep(50);
+    const w = spawnWorker(['--ledger', t.url, '--run', 'term', '--concurrency', '2', '--grace', '15']);
+    await until('both jobs to be running', async () => (await readFile(trace, 'utf8').catch(() => '')).split('\n').filter(Boolean).length === 2);
     w.kill('SIGTERM');
+    await until('the worker to take the SIGTERM', () => /SIGTERM: no new jobs/.test(w.output()));
+    // The short job ends now, inside the grace; the long one would run for minutes.
+    await writeFile(gate, '');
     const code = await exited(w);
     assert.equal(code, 0, w.output());
     const byKey = new Map((await ledger.listJobs({ runId: run.id })).map((j) => [j.key, j]));
@@ -149,5 +167,6 @@ describe('worker', () => {
     assert.equal(long.state, 'todo');
     assert.equal(long.leaseOwner, null);
     assert.ok((await ledger.events(long.id)).some((e) => e.type === 'released'));
+    await rm(dir, { recursive: true, force: true });
   });
 });

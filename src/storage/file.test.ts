@@ -6,7 +6,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../testing/tree.ts';
 import { openFileStore } from './file.ts';
-import { storeContract } from './store-contract.ts';
+import { storeContract } from '../testing/store-contract.ts';
 
 const root = await tempDir('ferry-file-store-');
 after(() => rm(root, { recursive: true, force: true }));

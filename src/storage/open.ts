@@ -4,9 +4,16 @@
 import { parseStoreUrl } from './spec.ts';
 import type { StoreOptions, StoreSpec } from './spec.ts';
 import type { Store } from './store.ts';
+import type { UploadJournal } from './upload-journal.ts';
+
+/** What Ferry gives a store besides the user's options. */
+export interface StoreContext {
+  /** Where multipart uploads are journaled (a ledger's transfer state); see S3StoreOptions.journal. */
+  uploadJournal?: UploadJournal;
+}
 
 /** Opens the store a spec names; `openStore(url, options)` is the same as `openStore({ url, options })`. */
-export async function openStore(spec: StoreSpec | string, options?: StoreOptions): Promise<Store> {
+export async function openStore(spec: StoreSpec | string, options?: StoreOptions, context: StoreContext = {}): Promise<Store> {
   const { url, options: opts = {} } = typeof spec === 'string' ? { url: spec, options } : spec;
   const parsed = parseStoreUrl(url);
   switch (parsed.scheme) {
@@ -16,7 +23,7 @@ export async function openStore(spec: StoreSpec | string, options?: StoreOptions
     }
     case 's3': {
       const { openS3Store } = await import('./s3.ts');
-      return openS3Store(parsed.bucket, parsed.path, opts);
+      return openS3Store(parsed.bucket, parsed.path, { ...opts, journal: context.uploadJournal });
     }
     case 'gs': {
       const { openGcsStore } = await import('./gcs.ts');

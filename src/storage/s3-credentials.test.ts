@@ -5,12 +5,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { FerryError } from '../errors.ts';
 import { openS3Store } from './s3.ts';
 import { parseCredentialJson, refreshAt } from './s3-credentials.ts';
-import { adminClient, createBucket, dropBucket, faultProxy, s3TestServer, useServerKeys } from './s3-test-support.ts';
+import { adminClient, createBucket, dropBucket, faultProxy, s3TestServer, useServerKeys } from '../testing/s3.ts';
 
 const server = s3TestServer();
 useServerKeys(server);
@@ -30,8 +29,9 @@ after(async () => {
   await fs.rm(work, { recursive: true, force: true });
 });
 
-/** A command printing the server's keys valid for `lifetimeS`, counting its runs in a file. */
+/** A command printing the server's keys valid for `lifetimeS` from now, counting its runs in a file. */
 async function countingCommand(name: string, lifetimeS: number, wrapped = false): Promise<{ command: string; runs(): Promise<number> }> {
+  const expiration = new Date(Date.now() + lifetimeS * 1000).toISOString();
   const counter = path.join(work, `${name}.runs`);
   const script = path.join(work, `${name}.sh`);
   const json = wrapped
@@ -39,8 +39,7 @@ async function countingCommand(name: string, lifetimeS: number, wrapped = false)
     : '{"Version":1,"AccessKeyId":"%s","SecretAccessKey":"%s","SessionToken":"t","Expiration":"%s"}';
   await fs.writeFile(script, [
     `echo run >> '${counter}'`,
-    `exp=$(date -u -d '+${lifetimeS} seconds' +%Y-%m-%dT%H:%M:%SZ)`,
-    `printf '${json}\\n' '${server.accessKey}' '${server.secretKey}' "$exp"`,
+    `printf '${json}\\n' '${server.accessKey}' '${server.secretKey}' '${expiration}'`,
   ].join('\n'));
   return {
     command: `sh '${script}'`,
@@ -72,15 +71,21 @@ describe('credential command output', () => {
 });
 
 describe('credential command against the server', () => {
-  test('short-lived keys are fetched again before they expire, not on every request', async () => {
-    const cmd = await countingCommand('short', 3);
+  test('short-lived keys are fetched again before they expire, not on every request', async (t) => {
+    // The test's clock, which moves only when the test moves it: keys that live 60 s of it are due
+    // again after 48 s (80%). The S3 server sees request times at most a minute off, well within its
+    // allowed skew.
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    const cmd = await countingCommand('short', 60);
     const store = await openS3Store(bucket, 'short/', { endpoint: server.endpoint, credentialCommand: cmd.command });
     await store.write('a', Buffer.from('1'));
     await store.write('b', Buffer.from('2'));
-    assert.equal(await cmd.runs(), 1);
-    await sleep(2_700);
+    t.mock.timers.tick(47_000);
     assert.deepEqual(await store.readBytes('a'), Buffer.from('1'));
-    assert.equal(await cmd.runs(), 2);
+    assert.equal(await cmd.runs(), 1, 'one run for every request made while the keys are fresh');
+    t.mock.timers.tick(2_000);
+    assert.deepEqual(await store.readBytes('b'), Buffer.from('2'));
+    assert.equal(await cmd.runs(), 2, 'fetched again 49 s into a 60 s lifetime');
     await store.close();
   });
 

@@ -1,11 +1,12 @@
-// A large object in parallel parts that survives being killed: the upload id and each confirmed
-// part go to a journal, and a re-run of the same key with the same source sends only the parts the
-// server does not already hold (checked with ListParts). Every part carries Content-MD5 (the server
-// rejects corrupted bytes) and CRC32C; the finished object's ETag must equal the MD5 of the part
-// MD5s, else the object is removed and the write fails.
+// A large object in parallel parts that survives being killed: the intent to upload, the upload id
+// and each confirmed part go to a journal shared by every worker of a ledger, and a re-run of the
+// same key with the same source (by any of them) sends only the parts the server does not already
+// hold (checked with ListParts). Every part carries Content-MD5 (the server rejects corrupted
+// bytes) and CRC32C; the finished object's ETag must equal the MD5 of the part MD5s, else the
+// object is removed and the write fails. Whoever completes the object aborts the other uploads of
+// it that Ferry started (s3-uploads.ts), so none is left behind by a worker killed on the way.
 import { createHash } from 'node:crypto';
 import {
-  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
@@ -19,8 +20,10 @@ import { ByteBudget } from './byte-budget.ts';
 import { isNoSuchUpload } from './s3-errors.ts';
 import { unquote } from './s3-http.ts';
 import type { S3Requests } from './s3-requests.ts';
+import { CREATE_DEADLINE_MS } from './s3-uploads.ts';
+import type { S3Uploads } from './s3-uploads.ts';
 import type { RangeSource } from './store.ts';
-import type { JournaledPart, UploadJournal, UploadRecord } from './upload-journal.ts';
+import type { JournaledPart, JournaledUpload, UploadIntent, UploadJournal } from './upload-journal.ts';
 
 export const MAX_PARTS = 10_000;
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -53,6 +56,15 @@ export interface MultipartUpload {
   partSize: number;
   concurrency: number;
   journal: UploadJournal;
+  /** Settles the other uploads of the key once this one is complete. */
+  uploads: S3Uploads;
+  /**
+   * Leave an interrupted upload journaled for a re-run to resume (the journal outlives the
+   * process); else abort it, since nothing could find it again.
+   */
+  resumable: boolean;
+  /** Host and process, written into the journal for messages. */
+  owner: string;
   /** Headers and metadata of the object, given when the upload is created. */
   create: Omit<CreateMultipartUploadCommandInput, 'Bucket' | 'Key'>;
   mtimeMs?: number;
@@ -68,7 +80,7 @@ export interface MultipartResult {
 }
 
 interface Resumable {
-  record: UploadRecord;
+  row: JournaledUpload;
   /** Part number -> ETag the server holds for it. */
   onServer: Map<number, { etag: string; size: number }>;
 }
@@ -79,63 +91,54 @@ export async function uploadMultipart(u: MultipartUpload): Promise<MultipartResu
   const { client } = await requests.conn.sdk();
   const send = <T>(op: string, fn: (abortSignal?: AbortSignal) => Promise<T>, signal = u.signal) =>
     requests.call(op, key, () => fn(signal), signal);
+  const journaled = <T>(write: () => Promise<T>) => write().catch((e: unknown) => {
+    throw journalError(u.journal, e);
+  });
 
-  const abortUpload = async (uploadId: string) => {
-    try {
-      await send('abort upload of', (abortSignal) => client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), { abortSignal }));
-    } catch (e) {
-      if (!isNoSuchUpload(e)) throw e;
-    }
-  };
-
-  const resumable = await findResumable(u, abortUpload);
-  const partSize = resumable?.record.partSize ?? choosePartSize(body.size, u.partSize);
+  const target = u.uploads.target(key);
+  const resumable = await findResumable(u, await journaled(() => u.journal.uploadsOf(target)));
+  const partSize = resumable?.row.partSize ?? choosePartSize(body.size, u.partSize);
   const partCount = Math.max(1, Math.ceil(body.size / partSize));
-  let record: UploadRecord;
+  let rowId: number;
+  let uploadId: string;
   if (resumable) {
-    record = resumable.record;
+    rowId = resumable.row.id;
+    uploadId = resumable.row.uploadId!;
   } else {
-    const created = await send('start multipart upload of', (abortSignal) => client.send(new CreateMultipartUploadCommand({
-      ...u.create,
-      Bucket: bucket,
-      Key: key,
-      ChecksumAlgorithm: 'CRC32C',
-      ChecksumType: 'FULL_OBJECT',
-    }), { abortSignal }));
-    record = {
-      version: 1,
-      endpoint: requests.conn.endpointLabel,
-      bucket,
-      key,
-      uploadId: created.UploadId!,
-      sourceSize: body.size,
-      sourceMtimeMs: u.mtimeMs ?? null,
-      partSize,
-      startedAt: new Date().toISOString(),
-      parts: [],
+    const intent: UploadIntent = {
+      ...target, sourceSize: body.size, sourceMtimeMs: u.mtimeMs ?? null, partSize, owner: u.owner, startedAt: Date.now(),
     };
+    // Written before the create is sent: killed after the server began the upload but before its
+    // id is written down, this row and the time are how the upload is found again.
+    rowId = await journaled(() => u.journal.begin(intent));
+    let requestsSent = 0;
+    const created = await send('start multipart upload of', (abortSignal) => {
+      requestsSent++;
+      return client.send(new CreateMultipartUploadCommand({
+        ...u.create,
+        Bucket: bucket,
+        Key: key,
+        ChecksumAlgorithm: 'CRC32C',
+        ChecksumType: 'FULL_OBJECT',
+      }), { abortSignal });
+    }, AbortSignal.any([...(u.signal ? [u.signal] : []), AbortSignal.timeout(CREATE_DEADLINE_MS)]));
+    uploadId = created.UploadId!;
+    const retried = requestsSent > 1 || (created.$metadata.attempts ?? 1) > 1;
     try {
-      await u.journal.save(record);
+      rowId = await u.journal.created(rowId, intent, uploadId, Date.now(), retried);
     } catch (e) {
       // An upload nobody can find again would cost storage forever: abort it instead.
-      await abortUpload(record.uploadId);
-      throw new FerryError(`cannot write the upload journal ${u.journal.file}: ${(e as Error).message}`, {
-        hint: 'free space or choose a writable journal folder',
-        code: 'JournalWrite',
-        exitCode: 1,
-        cause: e,
-      });
+      await u.uploads.abortUpload(key, uploadId);
+      throw journalError(u.journal, e);
     }
   }
-  const uploadId = record.uploadId;
 
   const done = new Map<number, JournaledPart>();
   const reusable = new Map<number, JournaledPart>();
-  for (const p of record.parts) {
+  for (const p of resumable?.row.parts ?? []) {
     const held = resumable?.onServer.get(p.partNumber);
     if (held && held.etag === p.etag && held.size === p.size) reusable.set(p.partNumber, p);
   }
-  const saveProgress = () => u.journal.save({ ...record, parts: [...done.values()].sort((a, b) => a.partNumber - b.partNumber) });
 
   let partsSent = 0;
   let partsReused = 0;
@@ -175,10 +178,11 @@ export async function uploadMultipart(u: MultipartUpload): Promise<MultipartResu
         if (/^[0-9a-f]{32}$/i.test(etag) && etag.toLowerCase() !== md5Hex) {
           throw new FerryError(`part ${partNumber} of s3://${bucket}/${key} was stored with ETag ${etag}, expected MD5 ${md5Hex}`, { hint: 'run the copy again', exitCode: 1, code: 'ChecksumMismatch' });
         }
-        done.set(partNumber, { partNumber, size: bytes.length, etag, md5: md5Hex, crc32c: crc });
+        const part = { partNumber, size: bytes.length, etag, md5: md5Hex, crc32c: crc };
+        done.set(partNumber, part);
         partsSent++;
         u.onBytes?.(bytes.length);
-        await saveProgress();
+        await journaled(() => u.journal.addPart(rowId, part));
       }
     } finally {
       release?.();
@@ -193,12 +197,15 @@ export async function uploadMultipart(u: MultipartUpload): Promise<MultipartResu
     }
   }));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) {
-    // The upload stays journaled (not aborted): a re-run resumes it instead of starting over.
-    await saveProgress();
-    throw u.signal?.aborted ? u.signal.reason : stop.signal.reason ?? failed.reason;
+  if (failed || u.signal?.aborted) {
+    // Journaled, the upload stays for a re-run to resume instead of starting over.
+    if (!u.resumable) {
+      // Best effort: the error that stopped the upload is the one to report.
+      await u.uploads.abortUpload(key, uploadId).catch(() => {});
+      await u.journal.remove([rowId]);
+    }
+    throw u.signal?.aborted ? u.signal.reason : stop.signal.reason ?? failed!.reason;
   }
-  u.signal?.throwIfAborted();
 
   const parts = [...done.values()].sort((a, b) => a.partNumber - b.partNumber);
   const crc = crc32cOfParts(parts.map((p) => ({ crc: p.crc32c, size: p.size })));
@@ -224,45 +231,56 @@ export async function uploadMultipart(u: MultipartUpload): Promise<MultipartResu
   const etagComparable = /^[0-9a-f]{32}-\d+$/i.test(storedEtag);
   if (head.ContentLength !== body.size || (etagComparable && storedEtag !== expectedEtag)) {
     await send('remove corrupted', (abortSignal) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }));
-    await u.journal.remove();
+    await u.journal.remove([rowId]);
     throw new FerryError(
       `s3://${bucket}/${key} does not match what was sent (size ${head.ContentLength} vs ${body.size}, ETag ${storedEtag} vs ${expectedEtag}); it was removed`,
       { hint: 'run the copy again', exitCode: 1, code: 'ChecksumMismatch' },
     );
   }
-  await u.journal.remove();
+  await u.uploads.settleFull(key, uploadId, u.signal);
   return { etag: storedEtag, crc32c: crc, partsSent, partsReused };
 }
 
-async function findResumable(u: MultipartUpload, abortUpload: (id: string) => Promise<void>): Promise<Resumable | undefined> {
-  const record = await u.journal.load();
-  if (!record) return undefined;
-  const sameSource = record.bucket === u.requests.bucket && record.key === u.key && record.sourceSize === u.body.size &&
-    record.sourceMtimeMs === (u.mtimeMs ?? null) && Math.ceil(record.sourceSize / record.partSize) <= MAX_PARTS;
-  if (!sameSource) {
-    await abortUpload(record.uploadId);
-    await u.journal.remove();
-    return undefined;
-  }
-  const onServer = new Map<number, { etag: string; size: number }>();
+function journalError(journal: UploadJournal, e: unknown): FerryError {
+  return new FerryError(`cannot write the upload journal at ${journal.where}: ${(e as Error).message}`, {
+    hint: 'check that the ledger (and the folder beside it) is reachable and writable',
+    code: 'JournalWrite',
+    exitCode: 1,
+    cause: e,
+  });
+}
+
+/**
+ * The journaled upload of this same source that the server still holds, the one with most parts
+ * first. Rows whose upload the server no longer holds (completed or aborted elsewhere) are
+ * forgotten; rows of another source are left for the settling at the end.
+ */
+async function findResumable(u: MultipartUpload, rows: JournaledUpload[]): Promise<Resumable | undefined> {
+  const candidates = rows
+    .filter((r) => r.uploadId !== undefined && r.sourceSize === u.body.size && r.sourceMtimeMs === (u.mtimeMs ?? null) &&
+      Math.ceil(r.sourceSize / r.partSize) <= MAX_PARTS)
+    .sort((a, b) => b.parts.length - a.parts.length || b.updatedAt - a.updatedAt);
   const { client } = await u.requests.conn.sdk();
-  let marker: string | undefined;
-  try {
-    do {
-      const page = await u.requests.call('list parts of', u.key, () => client.send(new ListPartsCommand({
-        Bucket: u.requests.bucket,
-        Key: u.key,
-        UploadId: record.uploadId,
-        PartNumberMarker: marker,
-      }), { abortSignal: u.signal }), u.signal);
-      for (const p of page.Parts ?? []) onServer.set(p.PartNumber!, { etag: unquote(p.ETag), size: p.Size ?? -1 });
-      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
-    } while (marker);
-  } catch (e) {
-    if (!isNoSuchUpload(e)) throw e;
-    // The upload was completed or aborted elsewhere: start afresh.
-    await u.journal.remove();
-    return undefined;
+  for (const row of candidates) {
+    const onServer = new Map<number, { etag: string; size: number }>();
+    let marker: string | undefined;
+    try {
+      do {
+        const page = await u.requests.call('list parts of', u.key, () => client.send(new ListPartsCommand({
+          Bucket: u.requests.bucket,
+          Key: u.key,
+          UploadId: row.uploadId,
+          PartNumberMarker: marker,
+        }), { abortSignal: u.signal }), u.signal);
+        for (const p of page.Parts ?? []) onServer.set(p.PartNumber!, { etag: unquote(p.ETag), size: p.Size ?? -1 });
+        marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+      } while (marker);
+    } catch (e) {
+      if (!isNoSuchUpload(e)) throw e;
+      await u.journal.remove([row.id]);
+      continue;
+    }
+    return { row, onServer };
   }
-  return { record, onServer };
+  return undefined;
 }

@@ -1,36 +1,30 @@
 // The s3:// driver against the real Ceph RADOS Gateway from scripts/services/s3.sh.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { storeContract } from './store-contract.ts';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { storeContract } from '../testing/store-contract.ts';
 import { createHash } from 'node:crypto';
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { FerryError } from '../errors.ts';
 import { crc32cOf, crc32cToBase64 } from './checksum.ts';
 import { openS3Store } from './s3.ts';
-import { adminClient, createBucket, dropBucket, faultProxy, patternBytes, s3TestServer, useServerKeys } from './s3-test-support.ts';
+import { adminClient, createBucket, dropBucket, faultProxy, patternBytes, s3TestServer, useServerKeys } from '../testing/s3.ts';
 
 const server = s3TestServer();
 useServerKeys(server);
 let admin: S3Client;
 let bucket: string;
-let work: string;
 
 before(async () => {
   admin = adminClient(server);
   bucket = await createBucket(admin, 'ferry-s3');
-  work = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-s3-'));
 });
 
 after(async () => {
   await dropBucket(admin, bucket);
   admin.destroy();
-  await fs.rm(work, { recursive: true, force: true });
 });
 
-const open = (prefix = '', extra = {}) => openS3Store(bucket, prefix, { endpoint: server.endpoint, journalDir: path.join(work, 'journal'), ...extra });
+const open = (prefix = '', extra = {}) => openS3Store(bucket, prefix, { endpoint: server.endpoint, ...extra });
 
 describe('small objects', () => {
   test('a buffer round-trips with its mtime, CRC32C and MD5 ETag', async () => {

@@ -1,7 +1,7 @@
 // The s3:// driver: any S3-compatible endpoint through the AWS SDK v3. Every write is verified
 // before it returns (Content-MD5 checked by the server, the ETag checked by us, CRC32C sent for
 // servers that keep it); large writes go in parallel, resumable parts (s3-multipart.ts).
-import path from 'node:path';
+import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import type {
@@ -17,10 +17,11 @@ import { statusOf } from './s3-errors.ts';
 import { unquote } from './s3-http.ts';
 import type { S3Options } from './s3-options.ts';
 import { DEFAULT_RETRY, S3Requests, type RetryPolicy } from './s3-requests.ts';
+import { S3Uploads } from './s3-uploads.ts';
 import { KeyNotFound } from './store.ts';
 import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, StoreCapabilities, WriteOptions, WriteResult } from './store.ts';
-import { UploadJournal } from './upload-journal.ts';
-import { workdir } from '../workdir.ts';
+import { MemoryUploadJournal } from './upload-journal.ts';
+import type { UploadJournal } from './upload-journal.ts';
 
 const MIB = 1024 * 1024;
 /** Defaults measured against Ceph on 2 cores (bench/s3-driver.ts). */
@@ -28,8 +29,12 @@ export const S3_DEFAULTS = { partSize: 16 * MIB, partConcurrency: 4, multipartTh
 
 /** What a user may give (S3Options) and what Ferry itself sets. */
 export interface S3StoreOptions extends S3Options {
-  /** Folder where interrupted multipart uploads are journaled so that a re-run resumes them (default: the working folder's). */
-  journalDir?: string;
+  /**
+   * Where multipart uploads are journaled, so that a re-run resumes an interrupted one and whoever
+   * completes a key aborts the others (the ledger's, see src/ledger/transfer-state/). Without one,
+   * uploads are journaled in memory and an interrupted one is aborted: nothing could resume it.
+   */
+  journal?: UploadJournal;
   /** How long to ride out connection failures; tests shorten it. */
   retry?: Partial<RetryPolicy>;
   /** HTTP sockets per host. */
@@ -57,6 +62,8 @@ class S3Store implements Store {
   private readonly prefix: string;
   private readonly requests: S3Requests;
   private readonly opts: S3StoreOptions;
+  private readonly journal: UploadJournal;
+  readonly multipartUploads: S3Uploads;
   private bucketChecked: Promise<void> | undefined;
 
   constructor(bucket: string, prefix: string, requests: S3Requests, opts: S3StoreOptions) {
@@ -65,6 +72,8 @@ class S3Store implements Store {
     this.requests = requests;
     this.opts = opts;
     this.url = `s3://${bucket}/${prefix}`;
+    this.journal = opts.journal ?? new MemoryUploadJournal();
+    this.multipartUploads = new S3Uploads(requests, prefix, this.journal);
   }
 
   private sdk() {
@@ -227,12 +236,6 @@ class S3Store implements Store {
         'cache-control': headers.CacheControl,
       }, metadata, opts);
     }
-    const journal = new UploadJournal(
-      this.opts.journalDir ?? workdir('uploads'),
-      this.requests.conn.endpointLabel,
-      this.bucket,
-      this.fullKey(key),
-    );
     // Loaded only for large files: it brings in the SDK.
     const { uploadMultipart } = await import('./s3-multipart.ts');
     const result = await uploadMultipart({
@@ -241,7 +244,10 @@ class S3Store implements Store {
       body: asRangeSource(body),
       partSize: this.opts.partSize ?? S3_DEFAULTS.partSize,
       concurrency: this.opts.partConcurrency ?? S3_DEFAULTS.partConcurrency,
-      journal,
+      journal: this.journal,
+      uploads: this.multipartUploads,
+      resumable: this.opts.journal !== undefined,
+      owner: `${hostname()}/${process.pid}`,
       create: { ...headers, Metadata: metadata },
       mtimeMs: opts.mtimeMs,
       onBytes: opts.onBytes,

@@ -118,10 +118,51 @@ export class KeyNotFound extends FerryError {
   }
 }
 
+/**
+ * A multipart upload the server holds under a store, begun and neither completed nor aborted, or
+ * a journal row of Ferry's that names one the server no longer holds.
+ */
+export interface PendingUpload {
+  /** Relative to the store's root, like every key. */
+  key: string;
+  uploadId?: string;
+  /** When the server says it began; undefined when the server does not hold it. */
+  initiatedMs?: number;
+  /**
+   * journaled: Ferry started it and journaled it (a re-run of the same copy resumes it);
+   * unjournaled: Ferry started it but was stopped before it could write the upload id down (the
+   * server began it while a journaled attempt of Ferry's for the key was asking for one);
+   * foreign: another tool's; stale: a journal row whose upload the server no longer holds.
+   */
+  origin: 'journaled' | 'unjournaled' | 'foreign' | 'stale';
+  /** The worker that journaled it (host/pid), when Ferry did. */
+  startedBy?: string;
+  /** The latest of when it began and when a part of it was journaled. */
+  lastActivityMs: number;
+}
+
+/** The multipart uploads of a store that has them (S3): what `ferry cleanup` lists and aborts. */
+export interface MultipartUploads {
+  /** Every pending upload under the store, and journal rows of Ferry's that name ones gone. */
+  list(signal?: AbortSignal): AsyncIterable<PendingUpload>;
+  /** Aborts it (if the server still holds it) and forgets its journal rows. */
+  abort(upload: PendingUpload): Promise<void>;
+  /** Keys with journal rows: uploads Ferry started and has not settled. */
+  journaledKeys(): Promise<Set<string>>;
+  /**
+   * For a key whose object is complete and verified: aborts every other upload of it that Ferry
+   * started (journaled by any worker sharing the journal, or begun while one of them was asking
+   * for an upload id) and forgets their rows. Never touches another tool's uploads.
+   */
+  settle(key: string): Promise<void>;
+}
+
 export interface Store {
   /** The root URL, normalised: file:///abs/path/, s3://bucket/prefix/, gs://bucket/prefix/, memory://prefix/. */
   readonly url: string;
   readonly capabilities: StoreCapabilities;
+  /** Present on stores whose large writes are multipart uploads the server keeps until completed or aborted. */
+  readonly multipartUploads?: MultipartUploads;
   /** Streams every object under `prefix` (default: all) in key order where the backend allows. */
   list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo>;
   /** undefined when the key does not exist. */

@@ -1,9 +1,9 @@
-// The record that makes a large upload resumable: the multipart upload id, what the source looked
-// like, and every part the server confirmed. Rewritten atomically after each part, so a process
-// killed at any instant leaves either the previous or the next version, never a torn file.
-import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
+// The record that makes a large upload resumable and findable: for every multipart upload Ferry
+// starts, a row written before CreateMultipartUpload is sent (the intent, with the time), given
+// the upload id once the server answers, and every part the server confirmed. Kept where every
+// worker of a ledger sees it (see src/ledger/transfer-state/), so whichever worker finishes a file
+// can abort the uploads that others left of it, and one killed between asking and being told the
+// upload id is still known by its key and the time it asked.
 
 export interface JournaledPart {
   partNumber: number;
@@ -15,67 +15,99 @@ export interface JournaledPart {
   crc32c: number;
 }
 
-export interface UploadRecord {
-  version: 1;
+/** One object at one endpoint: what uploads are journaled by. */
+export interface UploadTarget {
+  /** The endpoint as S3Connection.endpointLabel names it. */
   endpoint: string;
   bucket: string;
+  /** The full object key. */
   key: string;
-  uploadId: string;
+}
+
+export interface UploadIntent extends UploadTarget {
   sourceSize: number;
   sourceMtimeMs: number | null;
   partSize: number;
-  startedAt: string;
+  /** Host and process, for messages. */
+  owner: string;
+  /** When CreateMultipartUpload was about to be sent, epoch ms on this machine's clock. */
+  startedAt: number;
+}
+
+export interface JournaledUpload extends UploadIntent {
+  /** The journal's own id of the row. */
+  id: number;
+  /** Undefined while (or if forever) CreateMultipartUpload has not answered. */
+  uploadId?: string;
+  /** When the server gave the upload id. */
+  createdAt?: number;
+  /**
+   * The create was sent more than once (a retry after a lost answer): uploads of the key the
+   * server initiated between startedAt and createdAt may be Ferry's too.
+   */
+  createRetried: boolean;
+  updatedAt: number;
+  /** Only filled by uploadsOf. */
   parts: JournaledPart[];
 }
 
-export class UploadJournal {
-  readonly file: string;
-  private writes: Promise<void> = Promise.resolve();
+export interface UploadJournal {
+  /** Where the journal is kept, for messages. */
+  readonly where: string;
+  /** Records the intent to create an upload; returns the row's id. Written before the create is sent. */
+  begin(intent: UploadIntent): Promise<number>;
+  /**
+   * The upload id the server gave the intent `id`. Writes the row again if it is gone (a worker
+   * that completed the same key meanwhile removes every row of it), so an upload id is never lost.
+   */
+  created(id: number, intent: UploadIntent, uploadId: string, createdAt: number, retried: boolean): Promise<number>;
+  /** A part the server confirmed; ignored when the row is gone. */
+  addPart(id: number, part: JournaledPart): Promise<void>;
+  /** Every row of one object, oldest first, with their parts. */
+  uploadsOf(target: UploadTarget): Promise<JournaledUpload[]>;
+  /** Every row under a key prefix of a bucket (without parts): for housekeeping. */
+  uploadsUnder(endpoint: string, bucket: string, prefix: string): Promise<JournaledUpload[]>;
+  /** Forgets rows and their parts. */
+  remove(ids: number[]): Promise<void>;
+}
 
-  constructor(dir: string, endpoint: string, bucket: string, key: string) {
-    const id = createHash('sha256').update(`${endpoint}\n${bucket}\n${key}`).digest('hex').slice(0, 32);
-    this.file = path.join(dir, `${id}.json`);
+/**
+ * A journal in this process's memory: what a store opened without a durable journal uses (then
+ * an interrupted upload is aborted, as nothing else could resume it), and tests.
+ */
+export class MemoryUploadJournal implements UploadJournal {
+  readonly where = 'memory';
+  private readonly rows = new Map<number, JournaledUpload>();
+  private nextId = 1;
+
+  async begin(intent: UploadIntent): Promise<number> {
+    const id = this.nextId++;
+    this.rows.set(id, { ...intent, id, createRetried: false, updatedAt: Date.now(), parts: [] });
+    return id;
   }
 
-  async load(): Promise<UploadRecord | undefined> {
-    let text: string;
-    try {
-      text = await fs.readFile(this.file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
-    }
-    try {
-      const rec = JSON.parse(text) as UploadRecord;
-      return rec.version === 1 && typeof rec.uploadId === 'string' && Array.isArray(rec.parts) ? rec : undefined;
-    } catch {
-      return undefined;
-    }
+  async created(id: number, intent: UploadIntent, uploadId: string, createdAt: number, retried: boolean): Promise<number> {
+    const row = this.rows.get(id) ?? { ...intent, id: (id = this.nextId++), createRetried: false, updatedAt: 0, parts: [] };
+    this.rows.set(id, { ...row, uploadId, createdAt, createRetried: retried, updatedAt: Date.now() });
+    return id;
   }
 
-  /** Saves a snapshot; concurrent calls are applied in call order. */
-  save(rec: UploadRecord): Promise<void> {
-    const text = JSON.stringify(rec);
-    const next = this.writes.then(() => this.writeAtomically(text));
-    this.writes = next.catch(() => undefined);
-    return next;
+  async addPart(id: number, part: JournaledPart): Promise<void> {
+    const row = this.rows.get(id);
+    if (!row) return;
+    row.parts = [...row.parts.filter((p) => p.partNumber !== part.partNumber), part].sort((a, b) => a.partNumber - b.partNumber);
+    row.updatedAt = Date.now();
   }
 
-  async remove(): Promise<void> {
-    await this.writes;
-    await fs.rm(this.file, { force: true });
+  async uploadsOf(t: UploadTarget): Promise<JournaledUpload[]> {
+    return [...this.rows.values()].filter((r) => r.endpoint === t.endpoint && r.bucket === t.bucket && r.key === t.key).map((r) => ({ ...r }));
   }
 
-  private async writeAtomically(text: string): Promise<void> {
-    await fs.mkdir(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
-    const fh = await fs.open(tmp, 'w');
-    try {
-      await fh.writeFile(text);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, this.file);
+  async uploadsUnder(endpoint: string, bucket: string, prefix: string): Promise<JournaledUpload[]> {
+    return [...this.rows.values()].filter((r) => r.endpoint === endpoint && r.bucket === bucket && r.key.startsWith(prefix)).map((r) => ({ ...r, parts: [] }));
+  }
+
+  async remove(ids: number[]): Promise<void> {
+    for (const id of ids) this.rows.delete(id);
   }
 }

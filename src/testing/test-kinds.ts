@@ -17,6 +17,8 @@ interface SleepParams {
   ms: number;
   /** When set, every invocation appends "key attempt pid" to this file (the tests count them). */
   trace?: string;
+  /** When set, the job ends only once this file exists: the test decides when it finishes. */
+  gate?: string;
 }
 
 registerHandler<SleepParams>('test.sleep', {
@@ -29,6 +31,7 @@ registerHandler<SleepParams>('test.sleep', {
     if (p.trace) fs.appendFileSync(p.trace, `${ctx.key} ${ctx.attempt} ${process.pid}\n`);
     ctx.progress({ done: 0, total: 1, unit: 'files', bytesDone: 0, bytesTotal: 100 });
     await sleep(p.ms, undefined, { signal: ctx.signal });
+    while (p.gate && !fs.existsSync(p.gate)) await sleep(20, undefined, { signal: ctx.signal });
     ctx.progress({ done: 1, total: 1, unit: 'files', bytesDone: 100, bytesTotal: 100 });
     return { slept: p.ms };
   },

@@ -1,9 +1,12 @@
 // `ferry check`: proves two trees hold the same files, like `rclone check`. Both listings stream
-// through scratch space on disk, so any number of files compares in bounded memory.
+// through scratch space on disk, so any number of files compares in bounded memory; nothing is
+// taken from the manifest but where to split the destination listing.
+import type { TransferState } from '../ledger/transfer-state/state.ts';
 import type { Store } from '../storage/store.ts';
 import { makeFilter } from './filters.ts';
 import type { FilterRules } from './filters.ts';
 import { Manifest } from './manifest.ts';
+import { Scratch } from './scratch.ts';
 
 export interface CheckOptions extends FilterRules {
   /** Compare content (CRC32C) as well as size. */
@@ -11,6 +14,8 @@ export interface CheckOptions extends FilterRules {
   onlyKeys?: string[];
   renameKey?: (key: string) => string;
   onProgress?: (compared: number) => void;
+  /** Where the destination's manifest is, to list a large destination in parallel ranges. */
+  state?: TransferState;
 }
 
 export interface CheckReport {
@@ -25,21 +30,21 @@ export interface CheckReport {
 export async function check(src: Store, dst: Store, opts: CheckOptions = {}): Promise<CheckReport> {
   const include = makeFilter(opts);
   const toKey = opts.renameKey ?? ((k: string) => k);
-  const manifest = new Manifest(dst.url);
+  const scratch = new Scratch();
   const report: CheckReport = { compared: 0, matching: 0, missingOnDestination: [], missingOnSource: [], differing: [], errors: [] };
   try {
     if (opts.onlyKeys) {
-      await manifest.loadDestination(statAll(dst, opts.onlyKeys.map(toKey)));
+      await scratch.loadDestination(statAll(dst, opts.onlyKeys.map(toKey)));
     } else {
-      await manifest.loadDestination(filtered(dst.list('', { splitKeys: manifest.splitKeys() }), include));
+      await scratch.loadDestination(filtered(dst.list('', { splitKeys: await splitKeys(dst, opts.state) }), include));
     }
     const sources = opts.onlyKeys ? statAll(src, opts.onlyKeys) : filtered(src.list(''), include);
     for await (const e of sources) {
       const key = toKey(e.key);
-      manifest.markSeen(key);
+      scratch.markSeen(key);
       report.compared++;
       opts.onProgress?.(report.compared);
-      const d = manifest.destination(key);
+      const d = scratch.destination(key);
       if (!d) {
         report.missingOnDestination.push(key);
         continue;
@@ -65,7 +70,7 @@ export async function check(src: Store, dst: Store, opts: CheckOptions = {}): Pr
     if (!opts.onlyKeys) {
       let after = '';
       for (;;) {
-        const keys = manifest.unseenDestinationKeys(after, 1000);
+        const keys = scratch.unseenDestinationKeys(after, 1000);
         if (keys.length === 0) break;
         after = keys[keys.length - 1];
         report.missingOnSource.push(...keys);
@@ -73,7 +78,17 @@ export async function check(src: Store, dst: Store, opts: CheckOptions = {}): Pr
     }
     return report;
   } finally {
-    manifest.close();
+    scratch.close();
+  }
+}
+
+async function splitKeys(dst: Store, state: TransferState | undefined): Promise<string[]> {
+  if (!state) return [];
+  const manifest = new Manifest(await state.manifest(dst.url));
+  try {
+    return await manifest.splitKeys();
+  } finally {
+    await manifest.close();
   }
 }
 

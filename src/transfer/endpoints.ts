@@ -5,6 +5,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { FerryError } from '../errors.ts';
 import { openStore } from '../storage/open.ts';
+import type { StoreContext } from '../storage/open.ts';
 import { localPathOf, parseStoreUrl } from '../storage/spec.ts';
 import type { StoreOptions } from '../storage/spec.ts';
 import type { Store } from '../storage/store.ts';
@@ -17,10 +18,10 @@ export interface Endpoints {
   renameKey?: (key: string) => string;
 }
 
-export async function openEndpoints(srcUrl: string, dstUrl: string, opts: StoreOptions): Promise<Endpoints> {
+export async function openEndpoints(srcUrl: string, dstUrl: string, opts: StoreOptions, context: StoreContext = {}): Promise<Endpoints> {
   const single = await singleFile(srcUrl, opts);
   if (!single) {
-    const [src, dst] = [await openStore(srcUrl, opts), await openStore(dstUrl, opts)];
+    const [src, dst] = [await openStore(srcUrl, opts), await openStore(dstUrl, opts, context)];
     // A destination inside the source would be listed and copied into itself, without end.
     if (dst.url.startsWith(src.url)) {
       await Promise.all([src.close(), dst.close()]);
@@ -32,10 +33,10 @@ export async function openEndpoints(srcUrl: string, dstUrl: string, opts: StoreO
   }
   const { parent, name } = single;
   if (await isFolderTarget(dstUrl)) {
-    return { src: parent, dst: await openStore(dstUrl, opts), onlyKeys: [name] };
+    return { src: parent, dst: await openStore(dstUrl, opts, context), onlyKeys: [name] };
   }
   const target = splitLast(dstUrl);
-  return { src: parent, dst: await openStore(target.parent, opts), onlyKeys: [name], renameKey: () => target.name };
+  return { src: parent, dst: await openStore(target.parent, opts, context), onlyKeys: [name], renameKey: () => target.name };
 }
 
 async function singleFile(url: string, opts: StoreOptions): Promise<{ parent: Store; name: string } | undefined> {

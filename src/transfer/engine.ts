@@ -3,16 +3,19 @@
 // that need it are copied by a fixed pool of workers while the listing goes on. A file counts as
 // copied only when the driver has verified it (sizes and checksums) and the manifest records it.
 import { FerryError, errorMessage, stopsEverything } from '../errors.ts';
+import type { TransferState } from '../ledger/transfer-state/state.ts';
 import type { ObjectInfo, RangeSource, Store, WriteResult } from '../storage/store.ts';
 import { BandwidthLimit } from './bandwidth.ts';
 import { makeFilter } from './filters.ts';
 import type { FilterRules } from './filters.ts';
 import { Manifest } from './manifest.ts';
-import type { ListedEntry } from './manifest.ts';
+import type { ListedEntry } from './scratch.ts';
 import { Pool } from './pool.ts';
 import { prefetch } from './prefetch.ts';
 
 export interface TransferOptions extends FilterRules {
+  /** Where the manifest of the destination is kept (the ledger's transfer state). */
+  state: TransferState;
   /** Compare content (CRC32C) instead of size and modification time. */
   checksum?: boolean;
   /** sync: remove destination files the source does not have, only if every copy succeeded. */
@@ -73,8 +76,8 @@ const SOURCE_READ_AHEAD = 50_000;
  * FerryError for a failure that concerns the whole run (missing bucket, bad credentials); a file
  * that cannot be read or written is counted in `failedFiles` and the rest go on.
  */
-export async function transfer(src: Store, dst: Store, opts: TransferOptions = {}, stats = newStats()): Promise<TransferStats> {
-  const manifest = new Manifest(dst.url);
+export async function transfer(src: Store, dst: Store, opts: TransferOptions, stats = newStats()): Promise<TransferStats> {
+  const manifest = new Manifest(await opts.state.manifest(dst.url));
   const emit = opts.onEvent ?? (() => {});
   const include = makeFilter(opts);
   const limit = opts.bwlimit ? new BandwidthLimit(opts.bwlimit) : undefined;
@@ -84,8 +87,14 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions = {
   let fatal: unknown;
   // The source is walked while the destination is listed (into scratch space on disk).
   const source = prefetch(sourceListing(src, opts, include), SOURCE_READ_AHEAD);
+  // Keys with uploads Ferry left unsettled (a worker killed after completing one, or before it
+  // could journal one): settled below once this run has verified the key.
+  const unsettled = opts.dryRun ? undefined : dst.multipartUploads?.journaledKeys();
+  unsettled?.catch(() => {});
+  const toSettle: string[] = [];
   try {
-    await manifest.loadDestination(destinationListing(dst, opts, manifest.splitKeys()));
+    await manifest.loadDestination(destinationListing(dst, opts, await manifest.splitKeys()));
+    const journaled = await unsettled;
 
     const copyOne = async (e: ObjectInfo, dkey: string) => {
       stats.bytesInFlight += e.size;
@@ -140,6 +149,7 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions = {
         continue;
       }
       if (reason === undefined) {
+        if (journaled?.has(dkey)) toSettle.push(dkey);
         stats.skippedFiles++;
         stats.skippedBytes += e.size;
         stats.verifiedFiles++;
@@ -153,13 +163,21 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions = {
     stats.listingDone = true;
     await pool.drain();
     if (fatal) throw fatal;
+    for (const key of toSettle) {
+      try {
+        await dst.multipartUploads!.settle(key);
+      } catch (err) {
+        if (stopsEverything(err)) throw err;
+        fail(stats, key, new FerryError(`verified, but the uploads Ferry left of it could not be aborted: ${errorMessage(err)}`), emit);
+      }
+    }
 
     if (opts.delete) await deleteExtras(dst, manifest, include, stats, opts);
     return stats;
   } finally {
     await source.return();
     await pool.drain();
-    manifest.close();
+    await manifest.close();
   }
 }
 
@@ -239,7 +257,7 @@ async function deleteExtras(dst: Store, manifest: Manifest, include: (k: string)
       });
     }
     await pool.drain();
-    manifest.forget(doomed);
+    await manifest.forget(doomed);
   }
 }
 

@@ -34,7 +34,10 @@ export const transferHandler: Handler<TransferJobParams> = {
   },
   async run(ctx, p) {
     const opts: StoreOptions = p.store ?? {};
-    const [src, dst] = [await openStore(p.src, opts), await openStore(p.dst, opts)];
+    // The worker's ledger keeps the manifests and upload journals, shared by all its workers.
+    const state = await ctx.transferState();
+    const context = { uploadJournal: state.uploads };
+    const [src, dst] = [await openStore(p.src, opts, context), await openStore(p.dst, opts, context)];
     const stats = newStats();
     const report = () =>
       ctx.progress({
@@ -47,7 +50,7 @@ export const transferHandler: Handler<TransferJobParams> = {
     const timer = setInterval(report, 1000);
     try {
       await transfer(src, dst, {
-        onlyKeys: p.files, include: p.include, exclude: p.exclude, delete: p.delete, checksum: p.checksum,
+        state, onlyKeys: p.files, include: p.include, exclude: p.exclude, delete: p.delete, checksum: p.checksum,
         transfers: p.transfers, multipartThreshold: opts.multipartThreshold, signal: ctx.signal,
       }, stats);
     } finally {

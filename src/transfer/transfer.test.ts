@@ -5,13 +5,14 @@ import { execFileSync } from 'node:child_process';
 import { chmod, chown, mkdir, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jsonLines, runFerry, startFerry, collect } from '../testing/cli.ts';
+import { catchMidway } from '../testing/freeze.ts';
 import { content, makeTree, snapshot, tempDir } from '../testing/tree.ts';
 
 async function setup(count = 60, size = 20_000) {
   const dir = await tempDir();
   const src = join(dir, 'src');
   await makeTree(src, count, (i) => (i % 7) * size + 1, 25);
-  return { dir, src, dst: join(dir, 'dst'), env: { FERRY_WORKDIR: join(dir, 'work') } };
+  return { dir, src, dst: join(dir, 'dst'), env: { FERRY_WORKDIR: join(dir, 'work'), FERRY_LEDGER: join(dir, 'work', 'ledger.sqlite') } };
 }
 
 function sameFiles(a: Map<string, { size: number; sha256: string; mtimeMs: number }>, b: typeof a) {
@@ -181,21 +182,74 @@ test('SIGKILL in the middle, then the same command: completes, identical, no tem
   await makeTree(t.src, 400, 64 * 1024, 50);
   const child = startFerry(['cp', t.src, t.dst, '--transfers', '4', '--bwlimit', '4M'], { env: t.env });
   const done = collect(child);
-  // Wait until some but not all files have landed.
-  for (let i = 0; i < 200; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    const n = await snapshot(t.dst).then((s) => s.size).catch(() => 0);
-    if (n > 20) break;
-  }
+  // Stopped while the destination is counted: some but not all files have landed when it is killed.
+  const landed = async () => (await readdir(t.dst, { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile() && !e.name.startsWith('.')).length;
+  await catchMidway(child, 'with some but not all files copied', landed, async () => {
+    const n = await landed();
+    return n > 20 && n < 400 ? n : undefined;
+  });
   child.kill('SIGKILL');
   const killed = await done;
   assert.equal(killed.signal, 'SIGKILL');
-  const partial = (await snapshot(t.dst)).size;
-  assert.ok(partial > 0 && partial < 401, `killed half-way (${partial} files present)`);
+  const partial = await landed();
+  assert.ok(partial > 0 && partial < 400, `killed half-way (${partial} files present)`);
 
   const r = await runFerry(['cp', t.src, t.dst, '--json'], { env: t.env });
   assert.equal(r.code, 0, r.stderr);
   const sum = jsonLines(r.stdout).find((e) => e.type === 'summary')!;
   assert.ok(sum.skippedFiles > 0, 'files verified before the kill are not sent again');
   sameFiles(await snapshot(t.src), await snapshot(t.dst));
+});
+
+/** Sets the destination's mtimes to now: only the manifest can then tell that its files are unchanged. */
+async function touchAll(root: string): Promise<void> {
+  const now = new Date();
+  for (const key of (await snapshot(root)).keys()) await utimes(join(root, key), now, now);
+}
+
+test('the manifests an older Ferry kept in its working folder are read by a ledger elsewhere: nothing is sent again', async () => {
+  const t = await setup(20);
+  // What an older Ferry left: its manifest in the working folder (FERRY_WORKDIR).
+  assert.equal((await runFerry(['cp', t.src, t.dst], { env: t.env })).code, 0);
+  await touchAll(t.dst);
+  const sync = (ledger: string, workdir: string) =>
+    runFerry(['sync', t.src, t.dst, '--json', '--ledger', join(t.dir, ledger, 'ledger.sqlite')], { env: { FERRY_WORKDIR: join(t.dir, workdir) } });
+  const upgraded = await sync('new-ledger', 'work');
+  assert.equal(upgraded.code, 0, upgraded.stderr);
+  assert.equal(jsonLines(upgraded.stdout).find((e) => e.type === 'summary')!.copiedFiles, 0);
+  await touchAll(t.dst);
+  const fresh = await sync('other-ledger', 'no-such-workdir');
+  assert.equal(jsonLines(fresh.stdout).find((e) => e.type === 'summary')!.copiedFiles, 20, 'without that manifest every file is sent again');
+});
+
+test('from a folder the user cannot write into, cp keeps its state in the user state folder, and a re-run finds it', async () => {
+  assert.equal(process.getuid?.(), 0, 'this test runs as root to hand folders to an unprivileged user (CI does)');
+  const t = await setup(10);
+  await chmod(t.dir, 0o755);
+  const out = join(t.dir, 'out');
+  const state = join(t.dir, 'state');
+  for (const d of [out, state]) {
+    await mkdir(d);
+    await chown(d, 65534, 65534);
+  }
+  // Run from inside the (root-owned) acquisition folder, with no ledger named.
+  const asNobody = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    runFerry(args, { asUser: 'nobody', cwd: t.src, env: { FERRY_LEDGER: '', FERRY_WORKDIR: '', XDG_STATE_HOME: state, ...env } });
+  const first = await asNobody(['cp', '.', out, '--json']);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, new RegExp(`${t.src}/.ferry is not writable \\(permission denied\\): keeping transfer state in ${state}/ferry`));
+  assert.equal(jsonLines(first.stdout).find((e) => e.type === 'summary')!.copiedFiles, 10);
+  sameFiles(await snapshot(t.src), await snapshot(out));
+  await touchAll(out);
+  const again = await asNobody(['sync', '.', out, '--json']);
+  assert.equal(jsonLines(again.stdout).find((e) => e.type === 'summary')!.copiedFiles, 0, 'the re-run found the manifest');
+
+  const nowhere = await asNobody(['cp', '.', out], { XDG_STATE_HOME: t.src });
+  assert.equal(nowhere.code, 2);
+  assert.match(nowhere.stderr, /cannot keep transfer state in .*\.ferry \(permission denied\) nor in .*ferry \(permission denied\)/);
+  assert.match(nowhere.stderr, /run from a folder you can write to, or name a ledger with --ledger/);
+  const named = await asNobody(['cp', '.', out, '--ledger', join(t.src, 'ledger.sqlite')]);
+  assert.equal(named.code, 2);
+  assert.match(named.stderr, /cannot keep transfer state beside the ledger .*ledger\.sqlite: permission denied/);
+  for (const r of [nowhere, named]) assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 });

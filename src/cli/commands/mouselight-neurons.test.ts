@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { INJECTIONS_QUERY } from '../../recipes/mouselight/neuronbrowser.ts';
-import { GOOD_SWC, sampleLayout } from '../../recipes/mouselight/sample-tree.ts';
-import { adminClient, createBucket, dropBucket, s3TestServer, serverEnv } from '../../storage/s3-test-support.ts';
+import { GOOD_SWC, sampleLayout } from '../../testing/mouselight-facility.ts';
+import { adminClient, createBucket, dropBucket, s3TestServer, serverEnv } from '../../testing/s3.ts';
 import { jsonLines, runFerry } from '../../testing/cli.ts';
 
 // NeuronBrowser keeps sample dates as epoch milliseconds; the layout reads them in New York.
@@ -178,7 +178,7 @@ after(async () => {
 });
 
 const writeLayout = (url: string) =>
-  writeFile(join(dir, 'layout.yaml'), sampleLayout(join(dir, 'facility'), `s3://${bucket}`, `neurons:\n  graphql: ${url}\n  timeZone: America/New_York\n  timeoutSeconds: 5\n`));
+  writeFile(join(dir, 'layout.yaml'), sampleLayout(join(dir, 'facility'), `s3://${bucket}`, `neurons:\n  graphql: ${url}\n  timeZone: America/New_York\n  timeoutSeconds: 120\n`));
 const neurons = (...args: string[]) =>
   runFerry(['mouselight', 'neurons', '--config', 'layout.yaml', ...args], {
     cwd: dir,

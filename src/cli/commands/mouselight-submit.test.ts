@@ -6,12 +6,12 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { openLedger } from '../../ledger/open.ts';
-import { expectedObjects, sampleLayout, writeSampleFacility } from '../../recipes/mouselight/sample-tree.ts';
+import { expectedObjects, sampleLayout, writeSampleFacility } from '../../testing/mouselight-facility.ts';
 import { jsonLines, runFerry } from '../../testing/cli.ts';
 import { snapshot } from '../../testing/tree.ts';
+import { QUEUE_SAFETY_NET_MS, until } from '../../testing/until.ts';
 
 const LSF_BIN = fileURLToPath(new URL('../../../scripts/lsf', import.meta.url));
 if (!process.env.SLURM_CONF) {
@@ -35,17 +35,15 @@ after(() => rm(dir, { recursive: true, force: true }));
 const ledgerFile = () => join(dir, 'ledger.sqlite');
 
 /** Waits until the cluster run has nothing left to do; returns its jobs. */
-async function clusterJobs(date: string, timeoutMs = 60_000) {
-  const end = Date.now() + timeoutMs;
+async function clusterJobs(date: string) {
   const ledger = await openLedger(ledgerFile());
   try {
     const run = await ledger.getRun(`mouselight-${date}-cluster`);
-    for (;;) {
-      const jobs = await ledger.listJobs({ runId: run.id });
-      if (jobs.every((j) => j.state !== 'todo' && j.state !== 'ongoing')) return jobs;
-      if (Date.now() > end) throw new Error(`cluster jobs of ${date} still running after ${timeoutMs} ms: ${JSON.stringify(jobs.map((j) => [j.key, j.state]))}`);
-      await sleep(250);
-    }
+    let jobs: Awaited<ReturnType<typeof ledger.listJobs>> = [];
+    return await until(() => `the cluster jobs of ${date} to end: ${JSON.stringify(jobs.map((j) => [j.key, j.state]))}`, async () => {
+      jobs = await ledger.listJobs({ runId: run.id });
+      return jobs.every((j) => j.state !== 'todo' && j.state !== 'ongoing') && jobs;
+    }, QUEUE_SAFETY_NET_MS, 250);
   } finally {
     await ledger.close();
   }

@@ -7,8 +7,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sampleLayout, writeSampleFacility } from '../../recipes/mouselight/sample-tree.ts';
+import { sampleLayout, writeSampleFacility } from '../../testing/mouselight-facility.ts';
 import { FERRY_BIN, jsonLines, runFerry } from '../../testing/cli.ts';
+import { until } from '../../testing/until.ts';
 import { shellQuote } from '../../runtime/submit.ts';
 
 const DATE = '2023-05-10';
@@ -161,8 +162,7 @@ test('on a terminal, the sample date and the products are asked for, images pres
   child.stdout.on('data', (d) => (screen += d));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const waitFor = async (re: RegExp, from: number) => {
-    for (let i = 0; i < 200 && !re.test(screen.slice(from)); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.match(screen.slice(from), re, 'the prompt did not show up');
+    await until(() => `${re} on the screen after ${JSON.stringify(screen.slice(from))}`, () => re.test(screen.slice(from)));
     return screen.length;
   };
   let at = await waitFor(/Sample date/, 0);

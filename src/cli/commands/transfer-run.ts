@@ -1,6 +1,10 @@
-// The actions of ferry cp | sync | check, loaded only when one of them runs (see transfer.ts).
+// The actions of ferry cp | sync | check | cleanup, loaded only when one of them runs (see transfer.ts).
 import type { Command } from 'commander';
-import { exitCodeOfOutcome } from '../../errors.ts';
+import { errorMessage, exitCodeOfOutcome } from '../../errors.ts';
+import { openTransferState } from '../../ledger/transfer-state/open.ts';
+import type { TransferState } from '../../ledger/transfer-state/state.ts';
+import { openStore } from '../../storage/open.ts';
+import type { PendingUpload } from '../../storage/store.ts';
 import { check, checkPassed } from '../../transfer/check.ts';
 import type { CheckReport } from '../../transfer/check.ts';
 import { openEndpoints } from '../../transfer/endpoints.ts';
@@ -9,22 +13,33 @@ import type { TransferEvent, TransferStats } from '../../transfer/engine.ts';
 import { Output, formatBytes, formatDuration } from '../output.ts';
 import { storeOptionsFrom } from '../store-options.ts';
 
+/** Runs `fn` with the transfer state of the ledger the command names (see ledger/transfer-state/open.ts). */
+async function withState<T>(ledger: string | undefined, out: Output, fn: (state: TransferState) => Promise<T>): Promise<T> {
+  const state = await openTransferState(ledger, { note: (m) => out.warn(m) });
+  try {
+    return await fn(state);
+  } finally {
+    await state.close();
+  }
+}
+
 export async function runCheck(src: string, dst: string, cmd: Command): Promise<void> {
   const o = cmd.optsWithGlobals();
   const out = new Output({ json: o.json });
-  const ends = await openEndpoints(src, dst, storeOptionsFrom(o));
-  let compared = 0;
-  const stop = out.startProgress(() => ({ unit: 'files', done: compared }));
-  let report: CheckReport;
-  try {
-    report = await check(ends.src, ends.dst, {
-      checksum: o.checksum, include: o.include, exclude: o.exclude, onlyKeys: ends.onlyKeys, renameKey: ends.renameKey,
-      onProgress: (n) => (compared = n),
-    });
-  } finally {
-    stop();
-    await Promise.all([ends.src.close(), ends.dst.close()]);
-  }
+  const report = await withState(o.ledger, out, async (state) => {
+    const ends = await openEndpoints(src, dst, storeOptionsFrom(o));
+    let compared = 0;
+    const stop = out.startProgress(() => ({ unit: 'files', done: compared }));
+    try {
+      return await check(ends.src, ends.dst, {
+        checksum: o.checksum, include: o.include, exclude: o.exclude, onlyKeys: ends.onlyKeys, renameKey: ends.renameKey,
+        onProgress: (n) => (compared = n), state,
+      });
+    } finally {
+      stop();
+      await Promise.all([ends.src.close(), ends.dst.close()]);
+    }
+  });
   printCheck(out, report);
   process.exitCode = exitCodeOfOutcome({ failed: checkPassed(report) ? 0 : 1 });
 }
@@ -32,8 +47,12 @@ export async function runCheck(src: string, dst: string, cmd: Command): Promise<
 export async function runTransfer(src: string, dst: string, cmd: Command, isSync: boolean): Promise<void> {
   const o = cmd.optsWithGlobals();
   const out = new Output({ json: o.json });
+  await withState(o.ledger, out, (state) => transferWith(state, src, dst, o, out, isSync));
+}
+
+async function transferWith(state: TransferState, src: string, dst: string, o: Record<string, any>, out: Output, isSync: boolean): Promise<void> {
   const storeOpts = storeOptionsFrom(o);
-  const ends = await openEndpoints(src, dst, storeOpts);
+  const ends = await openEndpoints(src, dst, storeOpts, { uploadJournal: state.uploads });
   const abort = new AbortController();
   const onSignal = () => {
     out.warn('interrupted: stopping; run the same command again to resume');
@@ -63,7 +82,7 @@ export async function runTransfer(src: string, dst: string, cmd: Command, isSync
   };
   try {
     await transfer(ends.src, ends.dst, {
-      checksum: o.checksum, delete: isSync ? o.delete : false, dryRun: o.dryRun, transfers: o.transfers,
+      state, checksum: o.checksum, delete: isSync ? o.delete : false, dryRun: o.dryRun, transfers: o.transfers,
       bwlimit: o.bwlimit, multipartThreshold: storeOpts.multipartThreshold, include: o.include, exclude: o.exclude,
       onlyKeys: ends.onlyKeys, renameKey: ends.renameKey, signal: abort.signal, onEvent,
     }, stats);
@@ -108,4 +127,68 @@ function printCheck(out: Output, r: CheckReport): void {
   list('differing', r.differing.map((d) => `${d.key}: ${d.reason}`));
   if (r.errors.length) list('could not be read', r.errors.map((d) => `${d.key}: ${d.error}`));
   out.line(checkPassed(r) ? 'OK: the destination holds every source file, identical' : 'DIFFERENCES FOUND');
+}
+
+const ORIGIN_TEXT: Record<PendingUpload['origin'], string> = {
+  journaled: "Ferry's, journaled (a re-run of the same copy resumes it)",
+  unjournaled: "Ferry's, begun by a worker stopped before it could journal it",
+  stale: 'journal row of an upload the server no longer holds',
+  foreign: "another tool's",
+};
+
+export async function runCleanup(dstUrl: string, cmd: Command): Promise<void> {
+  const o = cmd.optsWithGlobals();
+  const out = new Output({ json: o.json });
+  const failed = await withState(o.ledger, out, async (state) => {
+    const dst = await openStore(dstUrl, storeOptionsFrom(o), { uploadJournal: state.uploads });
+    try {
+      const uploads = dst.multipartUploads;
+      if (!uploads) {
+        out.event('cleanup', { destination: dst.url, found: 0, aborted: 0 });
+        out.line(`no multipart uploads at ${dst.url}: only S3 stores keep them until they are completed or aborted`);
+        return 0;
+      }
+      const found: PendingUpload[] = [];
+      for await (const u of uploads.list()) found.push(u);
+      const now = Date.now();
+      const minAgeMs = o.olderThan * 1000;
+      let aborted = 0;
+      let errors = 0;
+      const rows: string[][] = [];
+      for (const u of found) {
+        let action = '';
+        if (o.abort) {
+          if (u.origin === 'foreign' && !o.all) action = 'left (another tool\'s: --all aborts it)';
+          else if (now - u.lastActivityMs < minAgeMs) action = `left (active ${formatDuration((now - u.lastActivityMs) / 1000)} ago)`;
+          else {
+            try {
+              await uploads.abort(u);
+              aborted++;
+              action = u.origin === 'stale' ? 'forgotten' : 'aborted';
+            } catch (e) {
+              errors++;
+              action = `failed: ${errorMessage(e)}`;
+              out.warn(`could not abort ${u.key} (upload ${u.uploadId}): ${errorMessage(e)}`);
+            }
+          }
+        }
+        out.event('upload', { ...u, action });
+        const age = formatDuration((now - (u.initiatedMs ?? u.lastActivityMs)) / 1000);
+        rows.push([u.origin, u.key, u.uploadId ?? '-', age, u.startedBy ?? '-', ...(o.abort ? [action] : [])]);
+      }
+      const count = (origin: PendingUpload['origin']) => found.filter((u) => u.origin === origin).length;
+      out.event('cleanup', { destination: dst.url, found: found.length, aborted, failed: errors });
+      if (rows.length) out.table([['ORIGIN', 'KEY', 'UPLOAD ID', 'AGE', 'STARTED BY', ...(o.abort ? ['DONE'] : [])], ...rows]);
+      out.line(`${found.length} unfinished upload(s) under ${dst.url}`);
+      for (const origin of ['journaled', 'unjournaled', 'stale', 'foreign'] as const) {
+        if (count(origin)) out.line(`  ${String(count(origin)).padStart(5)} ${ORIGIN_TEXT[origin]}`);
+      }
+      if (o.abort) out.line(`aborted or forgotten ${aborted}${errors ? `, ${errors} failed` : ''}`);
+      else if (found.some((u) => u.origin !== 'foreign')) out.line(`abort Ferry's with: ferry cleanup ${dstUrl} --abort`);
+      return errors;
+    } finally {
+      await dst.close();
+    }
+  });
+  process.exitCode = exitCodeOfOutcome({ failed });
 }

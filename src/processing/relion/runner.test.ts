@@ -15,7 +15,8 @@ import { END_FILE, LOG_FILE, MARKER_FILE, readMarker, RUN_FILE } from './files.t
 import type { Marker } from './files.ts';
 import { correctedMicrographs, globalShifts, prepareProject, readStatus, startPipeline, stopPipeline, waitForEnd } from './runner.ts';
 import type { PipelineStatus } from './runner.ts';
-import { makeLongVisit, makeVisit, TEMPLATE, testParams, until } from './test-support.ts';
+import { QUEUE_SAFETY_NET_MS } from '../../testing/until.ts';
+import { makeLongVisit, makeVisit, TEMPLATE, testParams, until } from '../../testing/relion-runner.ts';
 
 const roots: string[] = [];
 async function root(): Promise<string> {
@@ -217,7 +218,7 @@ await waitForEnd(await startPipeline(${JSON.stringify(projectDir)}));\n`);
     const running = await until('the Slurm job to run the pipeline', async () => {
       const s = await readStatus(projectDir);
       return s.progress.done >= 1 && s;
-    });
+    }, QUEUE_SAFETY_NET_MS);
     assert.equal(running.runner?.slurmJobId, jobId);
     const marker = (await readMarker(projectDir))!;
     execFileSync('scancel', [jobId]);

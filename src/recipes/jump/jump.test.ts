@@ -6,10 +6,12 @@ import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { adminClient, createBucket, dropBucket, s3TestServer } from '../../storage/s3-test-support.ts';
-import type { S3TestServer } from '../../storage/s3-test-support.ts';
+import { adminClient, createBucket, dropBucket, s3TestServer } from '../../testing/s3.ts';
+import type { S3TestServer } from '../../testing/s3.ts';
 import { collect, jsonLines, runFerry, startFerry } from '../../testing/cli.ts';
+import { catchMidway, thaw } from '../../testing/freeze.ts';
 import { content, tempDir } from '../../testing/tree.ts';
+import { until } from '../../testing/until.ts';
 
 const GALLERY = 'aggregated/broad_compressed/cellpainting-gallery/cpg0016-jump';
 const OBJECTS = 'workspace/segmentation/cellpose_202404/objects';
@@ -112,24 +114,35 @@ test('every plate uploads, verified object by object, and status gives the summa
   assert.match(s.stdout, /^up +12 +0 +0 +12 +0 +0 .* 1452\/1452 files/m, 'total, todo, ongoing, success, error, cancelled, files');
 });
 
+/** The job key (source__batch__plate) of an object uploaded under LAB/cpg0016-jump/. */
+function plateOf(key: string): string {
+  const p = key.split('/');
+  return `${p[2]}__${p[7]}__${p[8]}`;
+}
+
 test('a worker killed in the middle of a plate: the restarted worker finishes it without resending verified files', async () => {
   const t = await resultsTree(600);
   const b = await bucket();
   await runFerry(['jump', 'plan', '--results', t.results, '--dest', `s3://${b}/LAB`, '--run', 'kill'], { env: t.env });
   const w = startFerry(['work', '--run', 'kill', '--until-empty', '--lease', '2'], { env: t.env });
   const done = collect(w);
-  for (let i = 0; i < 400 && (await keysIn(b)).length < 200; i++) await new Promise((r) => setTimeout(r, 50));
+  // Stopped while the bucket is read, the worker cannot finish a plate meanwhile: a plate seen with
+  // some but not all of its objects is one it is killed in the middle of.
+  const [plate, sentBefore] = await catchMidway(w, 'in the middle of a plate', async () => (await keysIn(b)).length, async () => {
+    const perPlate = new Map<string, number>();
+    for (const k of await keysIn(b)) perPlate.set(plateOf(k), (perPlate.get(plateOf(k)) ?? 0) + 1);
+    return [...perPlate].find(([, n]) => n < 601);
+  });
   w.kill('SIGKILL');
   await done;
-  const before = (await keysIn(b)).length;
-  assert.ok(before > 0 && before < 12 * 601, `killed mid-way (${before} objects)`);
   const w2 = await runFerry(['work', '--run', 'kill', '--until-empty', '--lease', '2'], { env: t.env });
   assert.equal(w2.code, 0, w2.stderr);
   const jobs = await jobsOf(t.env, 'kill');
   assert.deepEqual(jobs.map((j) => j.state), Array(12).fill('success'));
   const resumed = jobs.filter((j) => (j.result?.skippedFiles ?? 0) > 0);
-  assert.ok(resumed.length >= 1, 'the interrupted plate resumed: its verified files were skipped, not sent again');
-  for (const j of resumed) assert.equal(j.result.copiedFiles + j.result.skippedFiles, 601);
+  assert.deepEqual(resumed.map((j) => j.key), [plate], 'the interrupted plate resumed: its verified files were skipped, not sent again');
+  assert.ok(resumed[0].result.skippedFiles >= sentBefore, `the ${sentBefore} objects sent before the kill were not sent again (${resumed[0].result.skippedFiles} skipped)`);
+  assert.equal(resumed[0].result.copiedFiles + resumed[0].result.skippedFiles, 601);
   assert.equal((await keysIn(b)).length, 12 * 601);
 });
 
@@ -139,19 +152,33 @@ test('a credential command with credentials that expire after seconds keeps the 
   const plateRoot = join(t.results, GALLERY, 'source_1', OBJECTS, 'B1', 'P1B10', 'P1B10.zarr', 'many');
   await mkdir(plateRoot, { recursive: true });
   for (let i = 0; i < 1500; i++) await writeFile(join(plateRoot, `f${i}`), content(`c${i}`, 1000));
-  const counter = join(dir, 'runs.txt');
+  // Each run of the command leaves the expiry of the keys it printed, one line per run.
+  const expiries = join(dir, 'expiries.txt');
   const cmd = join(dir, 'creds.sh');
-  await writeFile(cmd, `#!/bin/sh\necho run >> ${counter}\nexp=$(date -u -d '+2 seconds' +%Y-%m-%dT%H:%M:%SZ)\nprintf '{"Credentials":{"AccessKeyId":"%s","SecretAccessKey":"%s","SessionToken":"","Expiration":"%s"}}' ${server.accessKey} ${server.secretKey} "$exp"\n`);
+  await writeFile(cmd, `#!/bin/sh\nexp=$(date -u -d '+2 seconds' +%Y-%m-%dT%H:%M:%SZ)\necho "$exp" >> ${expiries}\nprintf '{"Credentials":{"AccessKeyId":"%s","SecretAccessKey":"%s","SessionToken":"","Expiration":"%s"}}' ${server.accessKey} ${server.secretKey} "$exp"\n`);
   await chmod(cmd, 0o755);
+  const runs = async () => (await readFile(expiries, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
   const b = await bucket();
   const env = { ...t.env, AWS_ACCESS_KEY_ID: 'wrong', AWS_SECRET_ACCESS_KEY: 'wrong' };
   await runFerry(['jump', 'plan', '--results', t.results, '--dest', `s3://${b}/LAB`, '--run', 'creds', '--transfers', '4', '--credential-command', cmd, '--endpoint-url', server.endpoint], { env });
-  const w = await runFerry(['work', '--run', 'creds', '--until-empty'], { env });
-  assert.equal(w.code, 0, w.stderr);
+  const w = startFerry(['work', '--run', 'creds', '--until-empty'], { env });
+  const done = collect(w);
+  // Caught in the middle of the large plate and held there until the keys it holds have expired:
+  // the rest of that plate can only go up with keys fetched again.
+  const bigPrefix = `LAB/cpg0016-jump/source_1/${OBJECTS}/B1/P1B10/`;
+  await catchMidway(w, 'in the middle of the large plate', async () => (await keysIn(b)).length, async () => {
+    const n = (await keysIn(b, bigPrefix)).length;
+    return n > 0 && n < 1502 ? n : undefined;
+  });
+  const expired = Math.max(...(await runs()).map((e) => Date.parse(e)));
+  await until('the keys the stopped worker holds to expire', () => Date.now() > expired);
+  thaw(w);
+  const r = await done;
+  assert.equal(r.code, 0, r.stderr);
   const jobs = await jobsOf(env, 'creds');
   assert.deepEqual(jobs.map((j) => j.state), Array(12).fill('success'));
-  const runs = (await readFile(counter, 'utf8')).trim().split('\n').length;
-  assert.ok(runs >= 13, `the command ran at every plate start and again on expiry (${runs} runs)`);
+  assert.equal((await keysIn(b, bigPrefix)).length, 1502);
+  assert.ok((await runs()).length >= 13, `the command ran at every plate start and again on expiry (${(await runs()).length} runs)`);
 });
 
 test('an old job folder is imported with its states and logs and the campaign continues', async () => {
