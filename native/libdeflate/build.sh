@@ -35,4 +35,10 @@ export PATH="$root/node_modules/.bin:$PATH"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 node "$gyp" rebuild --nodedir="$nodedir" --loglevel=warn >"$log" 2>&1 || { cat "$log" >&2; skip "node-gyp failed (output above)"; }
+# A shared object links with symbols left undefined, and Node binds them at their first call: an
+# addon built without libdeflate's code would load, then end the process mid-ingest. So it must
+# compress once here, in a child, or it is removed and Ferry keeps Node's zlib.
+addon=build/Release/deflate_addon.node
+node -e 'const a = require(process.argv[1]); const o = new Uint8Array(a.gzipBound(3)); if (!(a.gzipSync(new Uint8Array([1, 2, 3]), 1, o) > 0)) process.exit(1)' "$PWD/$addon" >"$log" 2>&1 \
+  || { cat "$log" >&2; rm -rf build; skip "the addon built but does not compress (output above)"; }
 echo "ferry: built the libdeflate addon (native/libdeflate/build/Release/deflate_addon.node)" >&2
