@@ -63,7 +63,11 @@ export const transferHandler: Handler<TransferJobParams> = {
       for (const f of stats.failures.slice(0, 50)) await ctx.log(`failed ${f.key}: ${f.error}`);
       throw new FerryError(`${stats.failedFiles} of ${stats.listed} files failed (${first})`, { exitCode: 1 });
     }
-    await ctx.log(`verified ${stats.verifiedFiles} files: ${stats.copiedFiles} copied (${stats.copiedBytes} bytes), ${stats.skippedFiles} already verified, ${stats.deletedFiles} deleted`);
+    await ctx.log(
+      `${stats.copiedFiles} files copied and verified (${stats.copiedBytes} bytes); ${stats.skippedFiles} unchanged at the destination ` +
+        `(${stats.unchangedByContent} by content, ${stats.unchangedByDigest} by the destination's digest, ${stats.unchangedBySizeAndTime} by sizes and times only); ` +
+        `${stats.deletedFiles} deleted`,
+    );
     const { failures: _f, listingDone: _l, bytesInFlight: _b, ...counts } = stats;
     return counts;
   },

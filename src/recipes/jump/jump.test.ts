@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -112,6 +112,26 @@ test('every plate uploads, verified object by object, and status gives the summa
   assert.equal(report.matching, 12 * 121);
   const s = await runFerry(['status', '--run', 'up'], { env: t.env });
   assert.match(s.stdout, /^up +12 +0 +0 +12 +0 +0 .* 1452\/1452 files/m, 'total, todo, ongoing, success, error, cancelled, files');
+});
+
+test('a results tree missing when the jobs run (an unmounted disk) fails every plate, retryably, never "success" with 0 files', async () => {
+  const t = await resultsTree(3);
+  const b = await bucket();
+  assert.equal((await runFerry(['jump', 'plan', '--results', t.results, '--dest', `s3://${b}/LAB`, '--run', 'gone'], { env: t.env })).code, 0);
+  await rename(t.results, `${t.results}.gone`);
+  const w = await runFerry(['work', '--run', 'gone', '--until-empty', '--retry-backoff', '0'], { env: t.env });
+  assert.notEqual(w.code, 0, 'a run whose sources were not there did not succeed');
+  const jobs = await jobsOf(t.env, 'gone');
+  assert.deepEqual(jobs.map((j) => j.state), Array(12).fill('error'));
+  assert.match(jobs[0].lastError, /the folder .*results.* does not exist/);
+  assert.ok(jobs.every((j) => j.attempts > 1), 'each job was tried again before it was given up');
+  assert.deepEqual(await keysIn(b), []);
+
+  await rename(`${t.results}.gone`, t.results);
+  assert.equal((await runFerry(['jobs', 'retry', '--run', 'gone'], { env: t.env })).code, 0);
+  const again = await runFerry(['work', '--run', 'gone', '--until-empty'], { env: t.env });
+  assert.equal(again.code, 0, again.stderr + again.stdout);
+  assert.deepEqual((await jobsOf(t.env, 'gone')).map((j) => j.state), Array(12).fill('success'));
 });
 
 /** The job key (source__batch__plate) of an object uploaded under LAB/cpg0016-jump/. */
