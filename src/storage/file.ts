@@ -161,8 +161,10 @@ class FileStore implements Store {
     try {
       dir = await opendir(dirPath, { bufferSize: STAT_BATCH });
     } catch (e) {
-      // A sub-folder removed while listing is gone, like a file removed while listing.
-      if (folderKey !== '' && isNotFound(e)) return;
+      // The folder listed cannot be read: the listing fails. A sub-folder removed while listing
+      // is gone, like a file removed while listing; one that cannot be read is told.
+      if (folderKey === prefix.slice(0, prefix.lastIndexOf('/') + 1)) throw fsError(e, dirPath);
+      if (isNotFound(e)) return;
       this.unlisted(opts, folderKey, fsError(e, dirPath));
       return;
     }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { FerryError } from '../errors.ts';
 import type { Handler } from '../runtime/registry.ts';
+import { displayKey } from '../storage/names.ts';
 import { openStore } from '../storage/open.ts';
 import { StoreOptionsSchema } from '../storage/spec-schema.ts';
 import type { StoreOptions } from '../storage/spec.ts';
@@ -59,8 +60,8 @@ export const transferHandler: Handler<TransferJobParams> = {
       await Promise.all([src.close(), dst.close()]);
     }
     if (stats.failedFiles > 0) {
-      const first = stats.failures.slice(0, 5).map((f) => `${f.key}: ${f.error}`).join('; ');
-      for (const f of stats.failures.slice(0, 50)) await ctx.log(`failed ${f.key}: ${f.error}`);
+      const first = stats.failures.slice(0, 5).map((f) => `${displayKey(f.key)}: ${f.error}`).join('; ');
+      for (const f of stats.failures.slice(0, 50)) await ctx.log(`failed ${displayKey(f.key)}: ${f.error}`);
       throw new FerryError(`${stats.failedFiles} of ${stats.listed} files failed (${first})`, { exitCode: 1 });
     }
     await ctx.log(

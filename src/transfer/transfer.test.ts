@@ -367,6 +367,24 @@ test('a folder that cannot be read is reported, the rest are copied, and --delet
   assert.match(checked.stdout, /locked\/: at the source: .*permission denied/);
 });
 
+test('a source folder that cannot be read at all fails the run by its name: nothing copied, nothing deleted', async () => {
+  assert.equal(process.getuid?.(), 0, 'this test runs as root to hand the tree to an unprivileged user (CI does)');
+  const t = await setup(3);
+  await rm(join(t.dir, 'work'), { recursive: true, force: true });
+  await mkdir(t.dst, { recursive: true });
+  await writeFile(join(t.dst, 'extra.bin'), 'x');
+  execFileSync('chown', ['-R', 'nobody', t.dir]);
+  await chmod(t.dir, 0o755);
+  await chmod(t.src, 0o000);
+  for (const args of [['sync', t.src, t.dst, '--delete'], ['check', t.src, t.dst]]) {
+    const r = await runFerry(args, { env: t.env, asUser: 'nobody', cwd: t.dir });
+    assert.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`ferry: ${t.src}: permission denied`), args[0]);
+    assert.doesNotMatch(r.stderr + r.stdout, /\n\s+at /, 'no stack trace');
+  }
+  assert.deepEqual(await readdir(t.dst), ['extra.bin'], 'nothing copied, nothing deleted');
+});
+
 test('a source inside the destination, or the destination inside the source, links resolved: refused, nothing deleted', async () => {
   const t = await setup(4);
   const inner = join(t.src, 'inner');
