@@ -28,7 +28,7 @@ import { INLENS_PNG_DEFLATE, convertDatToInLensPng } from '../src/formats/fibsem
 import { inLensFromCodes } from '../src/formats/fibsem/inlens.ts';
 import { readDatChannelCodes } from '../src/formats/fibsem/pixels.ts';
 import { openDat } from '../src/formats/fibsem/read.ts';
-import { syntheticDat } from '../src/formats/fibsem/synthetic.ts';
+import { syntheticDat } from '../src/testing/fibsem-dat.ts';
 import { FolderStores } from '../src/storage/location.ts';
 import { seededRandom } from '../src/testing/random.ts';
 

@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import type { FaultCase, FaultRow } from './faults/row.ts';
 
 const only = (process.env.FAULT_ROWS ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
-const files = readdirSync(new URL('./faults/', import.meta.url)).filter((f) => /^r\d+-.*\.ts$/.test(f)).sort((a, b) => parseInt(a.slice(1)) - parseInt(b.slice(1)));
+const files = readdirSync(new URL('./faults', import.meta.url)).filter((f) => /^r\d+-.*\.ts$/.test(f)).sort((a, b) => parseInt(a.slice(1)) - parseInt(b.slice(1)));
 const results: { row: FaultRow; c: FaultCase }[] = [];
 for (const f of files) {
   const { row } = (await import(`./faults/${f}`)) as { row: FaultRow };

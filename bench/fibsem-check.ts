@@ -12,7 +12,7 @@ import { parseArgs, promisify } from 'node:util';
 import { errorMessage } from '../src/errors.ts';
 import { FERRY_BIN } from '../src/testing/cli.ts';
 import { tempDir } from '../src/testing/tree.ts';
-import { makeStageFolders, testTabLayout, writeTabYaml } from '../src/recipes/fibsem/test-tab.ts';
+import { makeStageFolders, testTabLayout, writeTabYaml } from '../src/testing/fibsem-tab.ts';
 import { scopeDayFolder } from '../src/formats/fibsem/names.ts';
 
 const { values } = parseArgs({ options: { tiles: { type: 'string', default: '120000' }, repeats: { type: 'string', default: '5' } } });

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../src/errors.ts';
 import { openLedger } from '../src/ledger/open.ts';
-import { FERRY_BIN, freshLedger } from '../src/ledger/test-support.ts';
-import type { TestLedger } from '../src/ledger/test-support.ts';
+import { FERRY_BIN, freshLedger } from '../src/testing/ledger.ts';
+import type { TestLedger } from '../src/testing/ledger.ts';
 
 const { values } = parseArgs({
   options: { jobs: { type: 'string', default: '50000' }, plan: { type: 'string', default: '1000000' }, workers: { type: 'string', default: '4' } },

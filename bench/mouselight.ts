@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { content } from '../src/testing/tree.ts';
-import { sampleLayout } from '../src/recipes/mouselight/sample-tree.ts';
+import { sampleLayout } from '../src/testing/mouselight-facility.ts';
 import { AWS, cleanup, endpoint, env, ferry, freshBucket, report, requireS3, root, row, timed } from './lib.ts';
 import type { Result } from './lib.ts';
 

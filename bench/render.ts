@@ -20,14 +20,14 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { layerTiles, writeAcquisition } from '../src/formats/render/acquisition-test-support.ts';
-import type { TestTile } from '../src/formats/render/acquisition-test-support.ts';
+import { layerTiles, writeAcquisition } from '../src/testing/render-acquisition.ts';
+import type { TestTile } from '../src/testing/render-acquisition.ts';
 import { planStackTiles } from '../src/formats/render/plan.ts';
 import { openLedger } from '../src/ledger/open.ts';
 import { readTabDatHeaders } from '../src/recipes/fibsem/render/dat-headers.ts';
 import { planRenderImport } from '../src/recipes/fibsem/render/plan.ts';
 import { loadTab } from '../src/recipes/fibsem/tab.ts';
-import { makeStageFolders, testTabLayout, writeTabYaml } from '../src/recipes/fibsem/test-tab.ts';
+import { makeStageFolders, testTabLayout, writeTabYaml } from '../src/testing/fibsem-tab.ts';
 import { startFerry } from '../src/testing/cli.ts';
 import { tempDir } from '../src/testing/tree.ts';
 

@@ -7,7 +7,7 @@
 //   node bench/serve.ts [--jobs 1000000] [--repeat 5]
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import { freshLedger } from '../src/ledger/test-support.ts';
+import { freshLedger } from '../src/testing/ledger.ts';
 import { openLedger } from '../src/ledger/open.ts';
 import { catalog } from '../src/recipes/index.ts';
 import { Orchestrator } from '../src/runtime/orchestrator.ts';

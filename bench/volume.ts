@@ -3,16 +3,23 @@
 // sharding spec, same chunks and compression, same CPU threads) and by zarr-python (Debian
 // python3-zarr, 64^3 chunks, gzip), to a folder and to the real S3 server; against Node's zlib
 // alone on the same chunk bytes with the same cores; plus what a downsampled scale and sharding
-// cost. Every tool decodes the PNG sections itself. Needs the s3, tensorstore and neuroglancer
-// services (zarr-python and boto3 come with bench-tools.sh's packages).
-//   node bench/volume.ts            (FERRY_BENCH_VOLUME_Z=64 for a quick, smaller run)
+// cost. Every tool decodes the PNG sections itself. The same sections as HDF5 files (seed 003's
+// aligned stack: a registry, dataset img; uncompressed, and gzip in 256^2 chunks), by Ferry and by
+// h5py reading them with TensorStore writing (same spec). Needs the s3 and tensorstore services
+// (zarr-python and boto3 come with bench-tools.sh's packages; h5py with tensorstore.sh).
+//   node bench/volume.ts            (FERRY_BENCH_VOLUME_Z=64 for a quick, smaller run;
+//                                    FERRY_BENCH_VOLUME_ROWS=png,hdf5,more (default: all) for some
+//                                    groups: png and hdf5 are the compared folder rows, run in turns;
+//                                    more is the rest, PNG sections to a folder unsharded and to S3,
+//                                    whose TensorStore row takes its spec from a png or hdf5 row)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { emSection } from './em-section.ts';
-import { cleanup, dropBuckets, endpoint, env, ferry, freshBucket, root, row, timed } from './lib.ts';
+import { writeHdf5 } from '../src/testing/hdf5.ts';
+import { adminClient, createBucket, dropBucket, s3TestServer } from '../src/testing/s3.ts';
+import { endpoint, env, ferry, root, timed } from './lib.ts';
 import type { Result } from './lib.ts';
 
 const X = 2048;
@@ -22,7 +29,26 @@ const THREADS = availableParallelism();
 const GZIP_LEVEL = 6; // Ferry's default; zlib, TensorStore and zarr are given the same
 const MIB = (X * Y * Z) / 2 ** 20;
 const TS_PYTHON = process.env.FERRY_PYTHON ?? 'python3';
+const ROWS = process.env.FERRY_BENCH_VOLUME_ROWS?.split(',');
+const wants = (group: 'png' | 'hdf5' | 'more') => !ROWS || ROWS.includes(group);
 const ZARR_PYTHON = '/usr/bin/python3'; // Debian's python3-zarr lives in the system interpreter
+
+/** A section with EM-like texture: smooth structure plus noise, so gzip and PNG work as on real data. */
+function section(z: number): Uint8Array {
+  const out = new Uint8Array(X * Y);
+  let seed = (z * 2654435761) >>> 0 || 1;
+  for (let y = 0, i = 0; y < Y; y++) {
+    const cy = Math.cos(y * 0.037 + z * 0.05);
+    for (let x = 0; x < X; x++, i++) {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      const v = 128 + 70 * Math.sin(x * 0.031 + z * 0.07) * cy + ((seed >>> 0) % 25) - 12;
+      out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+  return out;
+}
 
 /** The stack, made once and kept between runs (it is deterministic). */
 async function stack(): Promise<string> {
@@ -30,10 +56,30 @@ async function stack(): Promise<string> {
   if (existsSync(join(dir, 'complete'))) return dir;
   mkdirSync(dir, { recursive: true });
   for (let z = 0; z < Z; z++) {
-    await sharp(emSection(z, X, Y), { raw: { width: X, height: Y, channels: 1 } }).toColourspace('b-w').png().toFile(join(dir, `section_${String(z).padStart(4, '0')}.png`));
+    await sharp(section(z), { raw: { width: X, height: Y, channels: 1 } }).toColourspace('b-w').png().toFile(join(dir, `section_${String(z).padStart(4, '0')}.png`));
   }
   writeFileSync(join(dir, 'complete'), '');
   return dir;
+}
+
+/**
+ * The same sections as HDF5 files written by h5py, dataset `img`, with a registry placing each at
+ * 0,0 (7-field lines): uncompressed, or gzip (h5py's level 4) in 256 x 256 chunks. Made once and kept.
+ */
+async function hdf5Stack(kind: 'plain' | 'gzip'): Promise<string> {
+  const dir = join(tmpdir(), `ferry-bench-volume-h5-${kind}-${X}x${Y}x${Z}`);
+  const registry = join(dir, 'registry.txt');
+  if (existsSync(join(dir, 'complete'))) return registry;
+  mkdirSync(dir, { recursive: true });
+  const name = (z: number) => `1,${z + 1}_prealigned`;
+  // A few sections per run of h5py, so that the samples of the whole stack are never in memory at once.
+  for (let z0 = 0; z0 < Z; z0 += 16) {
+    const zs = Array.from({ length: Math.min(16, Z - z0) }, (_, i) => z0 + i);
+    await writeHdf5(zs.map((z) => ({ out: join(dir, `${name(z)}.h5`), samples: section(z), shape: [Y, X], ...(kind === 'gzip' ? { chunks: [256, 256], compression: 'gzip' as const } : {}) })));
+  }
+  writeFileSync(registry, Array.from({ length: Z }, (_, z) => `${name(z)} 0 0 0 ${X} ${Y} 1\n`).join(''));
+  writeFileSync(join(dir, 'complete'), '');
+  return registry;
 }
 
 /**
@@ -87,6 +133,29 @@ with ts.Transaction() as txn:
         vol.with_transaction(txn)[:, :, z0:z0 + slab.shape[2], 0].write(slab).result()
 `;
 
+// The peer for HDF5 sections: h5py (native libhdf5) reads each section, TensorStore writes as above.
+// Every section of the bench's registry lies at 0,0, so the stack is the sections one after another.
+const H5_TS_SCRIPT = `
+import json, os, sys
+import h5py
+import numpy as np
+import tensorstore as ts
+registry, kvstore, scale, threads = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4])
+names = [line.split()[0] for line in open(registry) if line.strip()]
+secs = [os.path.join(os.path.dirname(registry), n + ".h5") for n in names]
+ctx = ts.Context({"data_copy_concurrency": {"limit": threads}})
+vol = ts.open({"driver": "neuroglancer_precomputed", "kvstore": kvstore, "create": True, "delete_existing": True,
+               "multiscale_metadata": {"type": "image", "data_type": "uint8", "num_channels": 1}, "scale_metadata": scale}, context=ctx).result()
+with ts.Transaction() as txn:
+    for z0 in range(0, len(secs), 64):
+        planes = []
+        for f in secs[z0:z0 + 64]:
+            with h5py.File(f, "r") as h:
+                planes.append(h["img"][:].T)
+        slab = np.stack(planes, axis=-1)
+        vol.with_transaction(txn)[:, :, z0:z0 + slab.shape[2], 0].write(slab).result()
+`;
+
 const ZARR_SCRIPT = `
 import sys
 from collections.abc import MutableMapping
@@ -132,13 +201,16 @@ function python(interp: string, script: string, args: string[]): string[] {
 }
 
 async function main(): Promise<void> {
+  const server = s3TestServer();
+  const client = adminClient(server);
   const sections = await stack();
+  const h5 = wants('hdf5') ? { plain: await hdf5Stack('plain'), gzip: await hdf5Stack('gzip') } : undefined;
   const ferryEnv = { ...env, UV_THREADPOOL_SIZE: String(THREADS) };
   const s3Flags = ['--endpoint-url', endpoint!, '--path-style', '--region', 'us-east-1'];
   let n = 0;
-  const ferryIngest = (label: string, dst: string, flags: string[]): Result => {
+  const ferryIngest = (label: string, dst: string, flags: string[], src = sections): Result => {
     const ledger = join(root, `ledger-${n++}.sqlite`);
-    const plan = [...ferry('volume', 'plan', sections, dst, '--voxel-size', '4,4,40', '--chunk', '64,64,64', '--nonzero-threshold', '0', '--ledger', ledger, ...flags)];
+    const plan = [...ferry('volume', 'plan', src, dst, '--voxel-size', '4,4,40', '--chunk', '64,64,64', '--nonzero-threshold', '0', '--ledger', ledger, ...flags)];
     const work = [...ferry('work', '--ledger', ledger, '--until-empty', '--concurrency', '2')];
     const quote = (a: string[]) => a.map((s) => `'${s}'`).join(' ');
     return timed(label, ['sh', '-c', `${quote(plan)} >/dev/null && ${quote(work)} >/dev/null`], { env: ferryEnv });
@@ -149,9 +221,10 @@ async function main(): Promise<void> {
     return { ...scale, chunk_size: chunk };
   };
   const results: Result[] = [];
-  const by = (prefix: string) => results.find((r) => r.tool.startsWith(prefix))!;
+  // A row of a group that did not run counts as not done ('n/a' in the ratios).
+  const by = (prefix: string): Result => results.find((r) => r.tool.startsWith(prefix)) ?? { tool: prefix, wall: NaN, cpu: NaN, ok: false };
   // Each row as it finishes, so a failure late in the run (the S3 server going away) loses nothing.
-  const log = (r: Result) => process.stderr.write(`${r.tool}: ${r.ok ? `${r.wall.toFixed(1)} s wall, ${Number.isNaN(r.cpu) ? '-' : r.cpu.toFixed(1)} s cpu` : `FAILED: ${r.error}`}\n`);
+  const log = (r: Result) => process.stderr.write(`${r.tool}: ${r.ok ? `${r.wall.toFixed(1)} s wall, ${Number.isNaN(r.cpu) ? '-' : r.cpu.toFixed(1)} s cpu` : 'FAILED'}\n`);
   const add = (r: Result) => {
     results.push(r);
     log(r);
@@ -177,16 +250,32 @@ async function main(): Promise<void> {
   const fastest = new Map<string, Result>();
   let spec: unknown;
   for (let round = 0; round < 2; round++) {
+    // The first Ferry run gives the sharding spec every TensorStore run is given.
+    const ferrySharded = (label: string, name: string, src?: string) => () => {
+      const r = ferryIngest(label, folder(name), shardedFlags, src);
+      spec ??= shardedScale(folder(name));
+      return r;
+    };
+    const tsFolder = { driver: 'file', path: `${folder('ts-sharded')}/` };
     const runs: (() => Result)[] = [
-      () => zlibRow('defaults'),
-      () => zlibRow('ferry'),
-      () => {
-        const r = ferryIngest('ferry -> folder, sharded gzip', folder(`ferry-sharded-${round}`), shardedFlags);
-        if (r.ok) spec ??= shardedScale(folder(`ferry-sharded-${round}`));
-        return r;
-      },
-      () => timed('tensorstore -> folder, sharded gzip (same spec)', python(TS_PYTHON, TS_SCRIPT, [sections, JSON.stringify({ driver: 'file', path: `${folder('ts-sharded')}/` }), JSON.stringify(spec), String(THREADS)])),
-      () => timed('zarr-python -> folder, 64^3 gzip', python(ZARR_PYTHON, ZARR_SCRIPT, [sections, folder(`zarr-${round}`), String(GZIP_LEVEL)])),
+      ...(wants('png')
+        ? [
+            () => zlibRow('defaults'),
+            () => zlibRow('ferry'),
+            ferrySharded('ferry -> folder, sharded gzip', `ferry-sharded-${round}`),
+            () => timed('tensorstore -> folder, sharded gzip (same spec)', python(TS_PYTHON, TS_SCRIPT, [sections, JSON.stringify(tsFolder), JSON.stringify(spec), String(THREADS)])),
+            () => timed('zarr-python -> folder, 64^3 gzip', python(ZARR_PYTHON, ZARR_SCRIPT, [sections, folder(`zarr-${round}`), String(GZIP_LEVEL)])),
+          ]
+        : []),
+      ...(h5
+        ? (['plain', 'gzip'] as const).flatMap((kind) => {
+            const what = kind === 'plain' ? 'HDF5 uncompressed' : 'HDF5 gzip-chunked';
+            return [
+              ferrySharded(`ferry (${what}) -> folder, sharded gzip`, `ferry-h5-${kind}-${round}`, h5[kind]),
+              () => timed(`h5py + tensorstore (${what}) -> folder, sharded gzip (same spec)`, python(TS_PYTHON, H5_TS_SCRIPT, [h5[kind], JSON.stringify(tsFolder), JSON.stringify(spec), String(THREADS)])),
+            ];
+          })
+        : []),
     ];
     for (const run of runs) {
       const r = run();
@@ -195,36 +284,35 @@ async function main(): Promise<void> {
       if (!best || (r.ok && (!best.ok || r.wall < best.wall))) fastest.set(r.tool, r);
     }
     // Each round's output goes before the next: the disk holds one copy of each at a time.
-    for (const name of [`ferry-sharded-${round}`, `zarr-${round}`]) rmSync(folder(name), { recursive: true, force: true });
+    for (const name of [`ferry-sharded-${round}`, `zarr-${round}`, `ferry-h5-plain-${round}`, `ferry-h5-gzip-${round}`]) rmSync(folder(name), { recursive: true, force: true });
   }
   results.push(...[...fastest.values()].map((r) => ({ ...r, tool: `${r.tool} (faster of 2)` })));
   const zlibSeconds = by("node zlib alone, one pool").wall;
   const zlibDefaultSeconds = by("node zlib alone, zlib's default").wall;
-  add(ferryIngest('ferry -> folder, unsharded raw (static-server form)', folder('ferry-raw'), unshardedFlags));
-  add(ferryIngest('ferry -> folder, unsharded raw + 2x2x1 scale', folder('ferry-raw-2'), [...unshardedFlags, '--scales', '2']));
-  add(ferryIngest('ferry -> folder, sharded gzip + 2x2x1 scale', folder('ferry-sharded-2'), [...shardedFlags, '--scales', '2']));
+  if (wants('more')) {
+    add(ferryIngest('ferry -> folder, unsharded raw (static-server form)', folder('ferry-raw'), unshardedFlags));
+    add(ferryIngest('ferry -> folder, unsharded raw + 2x2x1 scale', folder('ferry-raw-2'), [...unshardedFlags, '--scales', '2']));
+    add(ferryIngest('ferry -> folder, sharded gzip + 2x2x1 scale', folder('ferry-sharded-2'), [...shardedFlags, '--scales', '2']));
 
-  // Each S3 run on a bucket of its own, emptied before the next: no tool lists or writes into a
-  // bucket that holds another's objects.
-  const onBucket = async (tool: string, run: (bucket: string) => Result) =>
-    add(await row(tool, async () => {
+    // Each S3 run on a bucket of its own, emptied before the next: no tool lists or writes into a
+    // bucket that holds another's objects.
+    const onBucket = async (run: (bucket: string) => Result) => {
+      const bucket = await createBucket(client, 'bench-volume');
       try {
-        return run(await freshBucket('bench-volume'));
+        add(run(bucket));
       } finally {
-        await dropBuckets();
+        await dropBucket(client, bucket);
       }
-    }));
-  const s3Rows: [string, (bucket: string, tool: string) => Result][] = [
-    ['ferry -> S3, unsharded gzip (Content-Encoding)', (b, tool) => ferryIngest(tool, `s3://${b}/ferry-plain`, [...unshardedFlags, ...s3Flags])],
-    ['ferry -> S3, sharded gzip', (b, tool) => ferryIngest(tool, `s3://${b}/ferry-sharded`, [...shardedFlags, ...s3Flags])],
-    ['tensorstore -> S3, sharded gzip (same spec)', (b, tool) => timed(tool, python(TS_PYTHON, TS_SCRIPT, [sections, JSON.stringify({ driver: 's3', bucket: b, path: 'ts-sharded/', endpoint, aws_region: 'us-east-1' }), JSON.stringify(spec), String(THREADS)]))],
-    ['zarr-python -> S3, 64^3 gzip', (b, tool) => timed(tool, python(ZARR_PYTHON, ZARR_SCRIPT, [sections, `s3://${b}/zarr/`, String(GZIP_LEVEL)]))],
-  ];
-  for (const [tool, run] of s3Rows) await onBucket(tool, (b) => run(b, tool));
-  await cleanup();
+    };
+    await onBucket((b) => ferryIngest('ferry -> S3, unsharded gzip (Content-Encoding)', `s3://${b}/ferry-plain`, [...unshardedFlags, ...s3Flags]));
+    await onBucket((b) => ferryIngest('ferry -> S3, sharded gzip', `s3://${b}/ferry-sharded`, [...shardedFlags, ...s3Flags]));
+    await onBucket((b) => timed('tensorstore -> S3, sharded gzip (same spec)', python(TS_PYTHON, TS_SCRIPT, [sections, JSON.stringify({ driver: 's3', bucket: b, path: 'ts-sharded/', endpoint: server.endpoint, aws_region: 'us-east-1' }), JSON.stringify(spec), String(THREADS)])));
+    await onBucket((b) => timed('zarr-python -> S3, 64^3 gzip', python(ZARR_PYTHON, ZARR_SCRIPT, [sections, `s3://${b}/zarr/`, String(GZIP_LEVEL)])));
+  }
+  rmSync(root, { recursive: true, force: true });
 
-  console.log(`\n${X} x ${Y} x ${Z} uint8 (${MIB.toFixed(0)} MiB) from PNG sections, 64^3 chunks, gzip level ${GZIP_LEVEL}, ${THREADS} CPU threads\n`);
-  const rows = results.map((r) => [r.ok ? r.tool : `${r.tool} (FAILED: ${r.error})`, r.ok ? r.wall.toFixed(1) : 'FAILED', Number.isNaN(r.cpu) ? '-' : r.cpu.toFixed(1), r.ok ? (MIB / r.wall).toFixed(0) : '-']);
+  console.log(`\n${X} x ${Y} x ${Z} uint8 (${MIB.toFixed(0)} MiB) from PNG sections (and the same as HDF5 sections), 64^3 chunks, gzip level ${GZIP_LEVEL}, ${THREADS} CPU threads\n`);
+  const rows = results.map((r) => [r.tool, r.ok ? r.wall.toFixed(1) : 'FAILED', Number.isNaN(r.cpu) ? '-' : r.cpu.toFixed(1), r.ok ? (MIB / r.wall).toFixed(0) : '-']);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...[['tool', 'wall s', 'cpu s', 'MiB/s'], ...rows].map((r) => r[i].length)));
   for (const r of [['tool', 'wall s', 'cpu s', 'MiB/s'], ...rows]) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
   const ratio = (a: Result, b: Result) => (a.ok && b.ok ? (b.wall / a.wall).toFixed(2) : 'n/a');
@@ -242,7 +330,11 @@ ferry folder sharded gzip / zlib alone:      ${pct(zlibSeconds, fs)}% (target >=
 ferry S3 unsharded gzip / zlib alone:        ${pct(zlibSeconds, s3p)}%
 cost of a 2x2x1 scale, unsharded raw folder: ${more(by('ferry -> folder, unsharded raw +'), by('ferry -> folder, unsharded raw ('))}% time
 cost of a 2x2x1 scale, sharded gzip folder:  ${more(by('ferry -> folder, sharded gzip +'), fs)}% time
-cost of sharding on S3 (sharded/unsharded):  ${s3s.ok && s3p.ok ? (s3s.wall / s3p.wall).toFixed(2) : 'n/a'}x time`);
+cost of sharding on S3 (sharded/unsharded):  ${s3s.ok && s3p.ok ? (s3s.wall / s3p.wall).toFixed(2) : 'n/a'}x time
+ferry vs h5py + tensorstore, HDF5 plain:     ${ratio(by('ferry (HDF5 uncompressed)'), by('h5py + tensorstore (HDF5 uncompressed)'))}x (target > 1)
+ferry vs h5py + tensorstore, HDF5 gzip:      ${ratio(by('ferry (HDF5 gzip-chunked)'), by('h5py + tensorstore (HDF5 gzip-chunked)'))}x (target > 1)
+ferry from HDF5 plain / from PNG sections:   ${more(by('ferry (HDF5 uncompressed)'), fs)}% time
+ferry from HDF5 gzip / from PNG sections:    ${more(by('ferry (HDF5 gzip-chunked)'), fs)}% time`);
 }
 
 if (process.argv[2] === 'zlib-child') await zlibChild();

@@ -14,7 +14,7 @@ import { catalog } from '../../src/recipes/index.ts';
 import { parseTab } from '../../src/recipes/fibsem/tab.ts';
 import { parseLayout } from '../../src/recipes/mouselight/layout.ts';
 import { planUpload } from '../../src/recipes/mouselight/plan.ts';
-import { sampleLayout, writeSampleFacility } from '../../src/recipes/mouselight/sample-tree.ts';
+import { sampleLayout, writeSampleFacility } from '../../src/testing/mouselight-facility.ts';
 import { planVolume } from '../../src/recipes/volume/plan.ts';
 import { registerCatalogKinds } from '../../src/runtime/orchestrator.ts';
 import { handlerFor, registeredKinds } from '../../src/runtime/registry.ts';

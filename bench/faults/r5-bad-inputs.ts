@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeStack } from '../../src/recipes/volume/test-support.ts';
+import { writeStack } from '../../src/testing/volume.ts';
 import { runFerry } from '../../src/testing/cli.ts';
 import { seededRandom } from '../../src/testing/random.ts';
 import { tempDir } from '../../src/testing/tree.ts';

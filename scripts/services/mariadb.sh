@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throw-away MariaDB (Debian's mariadb-server) for the ISPyB tests: its own data folder under
 # $FERRY_SERVICES_DIR/mariadb, 127.0.0.1:53306 only, no systemd, fresh at every start.
-# Tests create their own databases in it (src/processing/ispyb/test-support.ts loads ISPyB's tables).
+# Tests create their own databases in it (src/testing/ispyb.ts loads ISPyB's tables).
 # Verbs: packages | install | start | stop | env
 set -euo pipefail
 DIR=${FERRY_SERVICES_DIR:-${TMPDIR:-/tmp}/ferry-services}/mariadb

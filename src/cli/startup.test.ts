@@ -13,7 +13,7 @@ import { RENDER_DEFAULTS } from './commands/fibsem.ts';
 import { DEFAULT_KEY_TEMPLATE as JUMP_CLI_DEFAULT } from './commands/jump.ts';
 import { DEFAULT_LAYOUT_FILE as MOUSELIGHT_CLI_DEFAULT } from './commands/mouselight.ts';
 import { DEFAULT_KEY_TEMPLATE } from '../recipes/jump/plan.ts';
-import { makeStageFolders, testTabLayout, writeTabYaml } from '../recipes/fibsem/test-tab.ts';
+import { makeStageFolders, testTabLayout, writeTabYaml } from '../testing/fibsem-tab.ts';
 import { DEFAULT_LAYOUT_FILE } from '../recipes/mouselight/layout.ts';
 import { DEFAULT_STACK } from '../recipes/fibsem/render/plan.ts';
 import { MAX_BATCH_TILES } from '../render/stack-import.ts';

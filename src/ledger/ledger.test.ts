@@ -10,8 +10,8 @@ import { migrator } from './migrations.ts';
 import { openLedger } from './open.ts';
 import type { LedgerSchema } from './schema.ts';
 import { until } from '../testing/until.ts';
-import { freshLedger, runCli, tempDir } from './test-support.ts';
-import type { TestLedger } from './test-support.ts';
+import { freshLedger, runCli, tempDir } from '../testing/ledger.ts';
+import type { TestLedger } from '../testing/ledger.ts';
 
 /** The advisory lock Kysely's migrator holds on PostgreSQL (kysely/dist/dialect/postgres/postgres-adapter.js). */
 const MIGRATION_LOCK = '3853314791062309107';

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { openLedger } from './open.ts';
 import { runFerry } from '../testing/cli.ts';
-import { freshLedger, runCli, tempDir } from './test-support.ts';
+import { freshLedger, runCli, tempDir } from '../testing/ledger.ts';
 
 const READERS = [['status'], ['jobs', 'list'], ['jobs', 'show', '1'], ['jobs', 'log', '1']];
 const WRITERS = [['jobs', 'retry', '1'], ['jobs', 'cancel', '1'], ['work', '--until-empty']];

@@ -1,6 +1,8 @@
 // Workflow records: what a recipe keeps besides jobs, in the same ledger and transaction rules as
 // the jobs, so a web page or `ferry status` on another machine sees them too. A record is unique
 // by (recipe, type, key); putting it again replaces its body and keeps its id and creation time.
+// Several records that must change together (a check, then inserts that depend on it) go through
+// one `transaction`.
 import type { Kysely, Selectable } from 'kysely';
 import type { Engine } from './engine.ts';
 import type { LedgerSchema, RecordsTable } from './schema.ts';
@@ -37,7 +39,34 @@ export interface RecordFilter {
   limit?: number;
 }
 
-export class Records {
+/** Reads, in or out of a transaction. */
+export interface RecordsReader {
+  get<B = unknown>(recipe: string, type: string, key: string): Promise<LedgerRecord<B> | undefined>;
+  /** The record with this id, if it is of this recipe and type. */
+  getById<B = unknown>(recipe: string, type: string, id: number): Promise<LedgerRecord<B> | undefined>;
+  list<B = unknown>(f: RecordFilter): Promise<LedgerRecord<B>[]>;
+}
+
+/** What a transaction can do: everything in it is committed together, or nothing is. */
+export interface RecordsTransaction extends RecordsReader {
+  /** Inserts the record unless (recipe, type, key) is taken; returns it as stored, or undefined. */
+  create<B>(r: RecordInput<B>): Promise<LedgerRecord<B> | undefined>;
+  /** Inserts or replaces the record; returns it as stored. */
+  put<B>(r: RecordInput<B>): Promise<LedgerRecord<B>>;
+  /**
+   * Holds the record against other writers until this transaction ends, so that what is read next
+   * stays true until the commit (check-then-insert); false if there is no such record. PostgreSQL
+   * takes the row lock (a write that changes nothing); SQLite's write transactions are exclusive already.
+   */
+  lock(recipe: string, type: string, key: string): Promise<boolean>;
+}
+
+/** Records as a caller that only needs reads and transactions sees them (the ledger's, a job's). */
+export interface RecordsAccess extends RecordsReader {
+  transaction<T>(fn: (tx: RecordsTransaction) => Promise<T>): Promise<T>;
+}
+
+export class Records implements RecordsAccess {
   private readonly engine: Engine;
 
   constructor(engine: Engine) {
@@ -49,17 +78,15 @@ export class Records {
   }
 
   /** Inserts or replaces the record; returns it as stored. */
-  async put<B>(r: RecordInput<B>): Promise<LedgerRecord<B>> {
-    await this.engine.transaction((trx) => upsert(trx, r, Date.now()));
-    return (await this.get<B>(r.recipe, r.type, r.key))!;
+  put<B>(r: RecordInput<B>): Promise<LedgerRecord<B>> {
+    return this.transaction((tx) => tx.put(r));
   }
 
   /** Several records in one transaction (a plan's records). */
   async putMany(rs: RecordInput[]): Promise<void> {
     if (rs.length === 0) return;
-    const now = Date.now();
-    await this.engine.transaction(async (trx) => {
-      for (const r of rs) await upsert(trx, r, now);
+    await this.transaction(async (tx) => {
+      for (const r of rs) await tx.put(r);
     });
   }
 
@@ -68,56 +95,97 @@ export class Records {
    * racing for one key get exactly one winner.
    */
   async create<B>(r: RecordInput<B>): Promise<boolean> {
-    const now = Date.now();
-    return this.engine.transaction(async (trx) => {
-      const res = await trx
-        .insertInto('records')
-        .values(row(r, now))
-        .onConflict((oc) => oc.columns(['recipe', 'type', 'key']).doNothing())
-        .executeTakeFirst();
-      return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
+    return (await this.transaction((tx) => tx.create(r))) !== undefined;
+  }
+
+  get<B = unknown>(recipe: string, type: string, key: string): Promise<LedgerRecord<B> | undefined> {
+    return reader(this.db).get<B>(recipe, type, key);
+  }
+
+  getById<B = unknown>(recipe: string, type: string, id: number): Promise<LedgerRecord<B> | undefined> {
+    return reader(this.db).getById<B>(recipe, type, id);
+  }
+
+  list<B = unknown>(f: RecordFilter): Promise<LedgerRecord<B>[]> {
+    return reader(this.db).list<B>(f);
+  }
+
+  /** Runs `fn` in one write transaction: its reads see its own writes, and it commits as a whole. */
+  transaction<T>(fn: (tx: RecordsTransaction) => Promise<T>): Promise<T> {
+    return this.engine.transaction((trx) => {
+      const now = Date.now();
+      return fn({
+        ...reader(trx),
+        create: async <B>(r: RecordInput<B>) => {
+          const row = await trx
+            .insertInto('records')
+            .values(recordRow(r, now))
+            .onConflict((oc) => oc.columns(['recipe', 'type', 'key']).doNothing())
+            .returningAll()
+            .executeTakeFirst();
+          return row && toRecord<B>(row);
+        },
+        put: async <B>(r: RecordInput<B>) => {
+          const row = await trx
+            .insertInto('records')
+            .values(recordRow(r, now))
+            .onConflict((oc) =>
+              oc.columns(['recipe', 'type', 'key']).doUpdateSet({
+                body: JSON.stringify(r.body),
+                run_id: r.runId ?? null,
+                job_id: r.jobId ?? null,
+                updated_at: now,
+              }),
+            )
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          return toRecord<B>(row);
+        },
+        lock: async (recipe, type, key) => {
+          const r = await trx
+            .updateTable('records')
+            .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+            .where('recipe', '=', recipe)
+            .where('type', '=', type)
+            .where('key', '=', key)
+            .executeTakeFirst();
+          return Number(r.numUpdatedRows) > 0;
+        },
+      });
     });
   }
-
-  async get<B = unknown>(recipe: string, type: string, key: string): Promise<LedgerRecord<B> | undefined> {
-    const r = await this.db
-      .selectFrom('records')
-      .selectAll()
-      .where('recipe', '=', recipe)
-      .where('type', '=', type)
-      .where('key', '=', key)
-      .executeTakeFirst();
-    return r && toRecord<B>(r);
-  }
-
-  async list<B = unknown>(f: RecordFilter): Promise<LedgerRecord<B>[]> {
-    let q = this.db.selectFrom('records').selectAll().where('recipe', '=', f.recipe);
-    if (f.type !== undefined) q = q.where('type', '=', f.type);
-    if (f.runId !== undefined) q = q.where('run_id', '=', f.runId);
-    // A range, not LIKE: keys may hold % and _, and a range uses the unique index.
-    if (f.keyPrefix) q = q.where('key', '>=', f.keyPrefix).where('key', '<', f.keyPrefix + '\u{10FFFF}');
-    q = q.orderBy('id', f.newestFirst ? 'desc' : 'asc');
-    if (f.limit) q = q.limit(f.limit);
-    return (await q.execute()).map((r) => toRecord<B>(r));
-  }
 }
 
-async function upsert(trx: Kysely<LedgerSchema>, r: RecordInput, now: number): Promise<void> {
-  await trx
-    .insertInto('records')
-    .values(row(r, now))
-    .onConflict((oc) =>
-      oc.columns(['recipe', 'type', 'key']).doUpdateSet({
-        body: JSON.stringify(r.body),
-        run_id: r.runId ?? null,
-        job_id: r.jobId ?? null,
-        updated_at: now,
-      }),
-    )
-    .execute();
+function reader(db: Kysely<LedgerSchema>): RecordsReader {
+  return {
+    async get<B>(recipe: string, type: string, key: string) {
+      const r = await db
+        .selectFrom('records')
+        .selectAll()
+        .where('recipe', '=', recipe)
+        .where('type', '=', type)
+        .where('key', '=', key)
+        .executeTakeFirst();
+      return r && toRecord<B>(r);
+    },
+    async getById<B>(recipe: string, type: string, id: number) {
+      const r = await db.selectFrom('records').selectAll().where('id', '=', id).where('recipe', '=', recipe).where('type', '=', type).executeTakeFirst();
+      return r && toRecord<B>(r);
+    },
+    async list<B>(f: RecordFilter) {
+      let q = db.selectFrom('records').selectAll().where('recipe', '=', f.recipe);
+      if (f.type !== undefined) q = q.where('type', '=', f.type);
+      if (f.runId !== undefined) q = q.where('run_id', '=', f.runId);
+      // A range, not LIKE: keys may hold % and _, and a range uses the unique index.
+      if (f.keyPrefix) q = q.where('key', '>=', f.keyPrefix).where('key', '<', f.keyPrefix + '\u{10FFFF}');
+      q = q.orderBy('id', f.newestFirst ? 'desc' : 'asc');
+      if (f.limit) q = q.limit(f.limit);
+      return (await q.execute()).map((r) => toRecord<B>(r));
+    },
+  };
 }
 
-function row(r: RecordInput, now: number) {
+function recordRow(r: RecordInput, now: number) {
   return {
     recipe: r.recipe,
     type: r.type,

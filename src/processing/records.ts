@@ -183,3 +183,21 @@ export function parseVisitName(name: string): { proposalCode: string; proposalNu
   }
   return { proposalCode: m[1], proposalNumber: m[2], visitNumber: Number(m[3]) };
 }
+
+/** SynchWeb's refusal to process for a visit that ended more than 24 hours ago. */
+export function visitEnded(visit: Visit): FerryError {
+  return new FerryError(`visit ${visit.name} ended over 24 hours ago, at ${localTime(visit.endDate!)}`, {
+    hint: 'processing is not started for a visit more than a day after it ended (SynchWeb\'s rule); pass --force to start anyway',
+    code: 'VisitEnded',
+  });
+}
+
+/** Whether processing may start for a visit ending then (SynchWeb's rule): open, or ended at most 24 hours ago. */
+export function processingAllowed(endDate: Date | null, now = Date.now()): boolean {
+  return endDate === null || endDate.getTime() >= now - 24 * 3600_000;
+}
+
+function localTime(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}

@@ -10,6 +10,7 @@ const RECIPES: Record<string, () => Promise<{ recipe: Recipe<any> }>> = {
   fibsem: () => import('./fibsem/recipe.ts'),
   mouselight: () => import('./mouselight/recipe.ts'),
   volume: () => import('./volume/recipe.ts'),
+  relion: () => import('./relion/recipe.ts'),
 };
 
 export const catalog: RecipeCatalog = {

@@ -2,8 +2,8 @@
 // MongoDB): create, batches, resume, stale tiles, refusals, retries, and verification.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { datTiles, restartAcquisition } from '../formats/render/acquisition-test-support.ts';
-import type { TestTile } from '../formats/render/acquisition-test-support.ts';
+import { datTiles, restartAcquisition } from '../testing/render-acquisition.ts';
+import type { TestTile } from '../testing/render-acquisition.ts';
 import { planStackTiles } from '../formats/render/plan.ts';
 import { rejectsWith } from '../testing/refusal.ts';
 import { startRenderWs } from '../testing/render-ws.ts';
@@ -11,7 +11,7 @@ import { renderWsPerFile } from '../testing/render-ws-per-file.ts';
 import { RenderClient } from './client.ts';
 import type { RenderClientOptions } from './client.ts';
 import { finishStack, openStack, sendBatch } from './import.ts';
-import { driveImport } from './import-test-support.ts';
+import { driveImport } from '../testing/render-import.ts';
 import { stackImport } from './stack-import.ts';
 import type { StackImport } from './stack-import.ts';
 import { verificationProblems, verifyStack } from './verify.ts';

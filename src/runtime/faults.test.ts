@@ -8,8 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Ledger } from '../ledger/ledger.ts';
 import { openLedger } from '../ledger/open.ts';
-import { exited, freshLedger, spawnWorker, tempDir } from '../ledger/test-support.ts';
-import type { TestLedger } from '../ledger/test-support.ts';
+import { exited, freshLedger, spawnWorker, tempDir } from '../testing/ledger.ts';
+import type { TestLedger } from '../testing/ledger.ts';
 import { freeze, thaw } from '../testing/freeze.ts';
 import { SAFETY_NET_MS, until } from '../testing/until.ts';
 

@@ -2,14 +2,15 @@
 // never names a recipe: src/recipes/index.ts hands them over), so a worker loads a handler's
 // code only when it claims a job of that kind.
 import type { ProgressUpdate } from '../ledger/engine.ts';
-import type { LedgerRecord, RecordFilter } from '../ledger/records.ts';
+import type { LedgerRecord, RecordsAccess } from '../ledger/records.ts';
 import type { TransferState } from '../ledger/transfer-state/state.ts';
 
-/** Records as a job sees them: what it puts is linked to its run and to itself. */
-export interface JobRecords {
+/**
+ * Records as a job sees them: what it puts is linked to its run and to itself; a transaction writes
+ * what it is given, as given.
+ */
+export interface JobRecords extends RecordsAccess {
   put<B>(r: { recipe: string; type: string; key: string; body: B }): Promise<LedgerRecord<B>>;
-  get<B = unknown>(recipe: string, type: string, key: string): Promise<LedgerRecord<B> | undefined>;
-  list<B = unknown>(f: RecordFilter): Promise<LedgerRecord<B>[]>;
 }
 
 export interface JobContext {

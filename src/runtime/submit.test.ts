@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Ledger } from '../ledger/ledger.ts';
 import { openLedger } from '../ledger/open.ts';
-import { FERRY_BIN, REPO, runCli, tempDir } from '../ledger/test-support.ts';
+import { FERRY_BIN, REPO, runCli, tempDir } from '../testing/ledger.ts';
 import { QUEUE_SAFETY_NET_MS, until } from '../testing/until.ts';
 import { parseMegabytes, parseMinutes } from './submit.ts';
 

@@ -314,7 +314,10 @@ export class Worker {
       records: {
         put: (rec) => this.withRetry(() => this.ledger.records.put({ ...rec, runId: job.runId, jobId: job.id })),
         get: (recipe, type, key) => this.withRetry(() => this.ledger.records.get(recipe, type, key)),
+        getById: (recipe, type, id) => this.withRetry(() => this.ledger.records.getById(recipe, type, id)),
         list: (f) => this.withRetry(() => this.ledger.records.list(f)),
+        // A transaction commits whole or not at all, so one cut off by an outage is safe to run again.
+        transaction: (fn) => this.withRetry(() => this.ledger.records.transaction(fn)),
       },
       transferState: () => this.ledger.transferState(),
     };

@@ -11,7 +11,7 @@ import { openLedger } from '../ledger/open.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { runFerry } from '../testing/cli.ts';
 import { tempDir } from '../testing/tree.ts';
-import { serve } from './test-support.ts';
+import { serve } from '../testing/web.ts';
 
 interface Answer {
   status: number;

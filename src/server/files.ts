@@ -18,7 +18,7 @@ export interface AssetFolder {
 
 /** src/web: the page. */
 export async function webFolder(): Promise<AssetFolder> {
-  return { root: await realpath(fileURLToPath(new URL('../web/', import.meta.url))), extensions: ['.html', '.js', '.css', '.svg', '.png'] };
+  return { root: await realpath(fileURLToPath(new URL('../web', import.meta.url))), extensions: ['.html', '.js', '.css', '.svg', '.png'] };
 }
 
 /** An npm package's folder, for the browser modules it ships (lit-html). */

@@ -5,11 +5,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Ledger } from '../ledger/ledger.ts';
 import { openLedger } from '../ledger/open.ts';
-import { freshLedger } from '../ledger/test-support.ts';
-import type { TestLedger } from '../ledger/test-support.ts';
+import { freshLedger } from '../testing/ledger.ts';
+import type { TestLedger } from '../testing/ledger.ts';
 import { LedgerWatch } from './live.ts';
 import type { LiveUpdate } from './live.ts';
-import { until } from './test-support.ts';
+import { until } from '../testing/web.ts';
 
 for (const engine of ['sqlite', 'postgres'] as const) {
   describe(`live watch on ${engine}`, () => {

@@ -9,12 +9,12 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { openLedger } from '../ledger/open.ts';
-import { exited, spawnWorker } from '../ledger/test-support.ts';
-import { makeStageFolders, scopePath, testTabLayout, tileBytes, writeStages, writeTabYaml } from '../recipes/fibsem/test-tab.ts';
-import { ingest, writeStack } from '../recipes/volume/test-support.ts';
+import { exited, spawnWorker } from '../testing/ledger.ts';
+import { makeStageFolders, scopePath, testTabLayout, tileBytes, writeStages, writeTabYaml } from '../testing/fibsem-tab.ts';
+import { ingest, writeStack } from '../testing/volume.ts';
 import { runFerry, startFerry, collect } from '../testing/cli.ts';
 import { tempDir } from '../testing/tree.ts';
-import { launchChromium, requireEnv, screenshotFolder, serve, until } from './test-support.ts';
+import { launchChromium, requireEnv, screenshotFolder, serve, until } from '../testing/web.ts';
 
 const XSS_KEY = '<img src=x onerror=alert(1)>';
 

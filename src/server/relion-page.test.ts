@@ -8,12 +8,14 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openLedger } from '../ledger/open.ts';
-import { freshIspyb } from '../processing/ispyb/test-support.ts';
+import { freshIspyb } from '../testing/ispyb.ts';
 import { openIspybRecords } from '../processing/ispyb/ispyb-records.ts';
-import { VISITS } from '../processing/records-contract-test-support.ts';
+import { VISITS } from '../testing/processing-records-contract.ts';
 import type { StartRequest } from '../processing/records.ts';
+import { LONG, relionSite, SEED_PARAMS, until } from '../testing/relion-site.ts';
+import { recordsOf, waitForJob } from '../testing/relion-site.ts';
 import { tempDir } from '../testing/tree.ts';
-import { launchChromium, screenshotFolder, serve } from './test-support.ts';
+import { launchChromium, screenshotFolder, serve } from '../testing/web.ts';
 
 
 function startRequest(imageDirectory: string, fileTemplate: string): StartRequest {
@@ -119,5 +121,54 @@ test('RELION: collections with their jobs by SynchWeb’s status rule; Stop and 
     await Promise.allSettled([chrome.close(), s.stop()]);
     await ispyb.dispose();
     await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('RELION from the page, for real: Start records the job and runs RELION; while it runs Stop and restart stands in place of Start; Stop ends it "stopped"', async () => {
+  // The ledger's records (no ISPyB) and RELION from Debian on a visit long enough to be caught running.
+  const site = await relionSite();
+  const visit = await site.visit('cm28212-7', 60, LONG, { linked: true });
+  const ledgerFile = join(site.dir, 'ledger.sqlite');
+  await (await openLedger(ledgerFile)).close();
+  const s = await serve(['--ledger', ledgerFile], site.env);
+  const chrome = await launchChromium();
+  try {
+    const page = await chrome.context.newPage();
+    await page.goto(s.address);
+    await page.getByRole('link', { name: 'RELION' }).click();
+    await page.getByLabel('Visit').fill('cm28212-7');
+    await page.getByRole('button', { name: 'Open' }).click();
+    await page.getByRole('button', { name: /Process new movies/ }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel(/Image directory/).fill(visit.imageDirectory);
+    await dialog.getByLabel(/File template/).fill('GridSquare_*/Data/*.mrc');
+    await dialog.getByLabel(/Pixel size/).fill(String(SEED_PARAMS.angpix));
+    await dialog.getByLabel(/Dose per frame/).fill(String(SEED_PARAMS.motioncor_doseperframe));
+    await dialog.getByLabel(/Stop after CTF estimation/).check();
+    await dialog.getByRole('button', { name: 'Start', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 120_000 });
+
+    const records = await recordsOf({ ledger: ledgerFile });
+    try {
+      const job = await until('the processing job the page started', async () => (await records.listJobs({ visit: 'cm28212-7' }))[0]);
+      await waitForJob(records, job.processingJobId, 'RELION running', (j) => j.status === 'running');
+      const dc = page.locator(`section[data-dc="${job.dataCollectionId}"]`);
+      // The page follows the ledger: the running job, and Stop and restart in place of Start.
+      await dc.locator(`tr[data-processing-job="${job.processingJobId}"][data-status="running"]`).waitFor({ timeout: 120_000 });
+      assert.equal(await dc.getByRole('button', { name: 'Stop and restart' }).count(), 1);
+      assert.equal(await dc.getByRole('button', { name: 'Start', exact: true }).count(), 0);
+      // The page asks before it stops a job.
+      page.once('dialog', (d) => void d.accept());
+      await dc.getByRole('button', { name: `Stop processing job ${job.processingJobId}` }).click();
+      const stopped = await waitForJob(records, job.processingJobId, 'the stopped run to end', (j) => j.status === 'failure');
+      assert.match(stopped.program?.message ?? '', /^stopped/);
+      await dc.locator(`tr[data-processing-job="${job.processingJobId}"][data-status="failure"]`).waitFor({ timeout: 120_000 });
+      assert.equal(await dc.getByRole('button', { name: 'Start', exact: true }).count(), 1, 'nothing active again: Start');
+    } finally {
+      await records.close();
+    }
+  } finally {
+    await Promise.allSettled([chrome.close(), s.stop()]);
+    await site.dispose();
   }
 });

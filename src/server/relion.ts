@@ -9,7 +9,7 @@ import type { ProcessingJob, ProcessingRecords, Visit } from '../processing/reco
 import { relionFormFields } from '../processing/relion-options.ts';
 import type { RelionFormField } from '../processing/relion-options.ts';
 import { isActive } from '../processing/status.ts';
-import type { Orchestrator } from '../runtime/orchestrator.ts';
+import type { ClusterOptions, Orchestrator } from '../runtime/orchestrator.ts';
 
 export interface RelionJobView {
   processingJobId: number;
@@ -62,13 +62,17 @@ export interface RelionService {
 }
 
 /**
- * The view over processing records (an ISPyB database), acting through the `relion` recipe.
- * `records` is closed with the service.
+ * The view over processing records (an ISPyB database, or the ledger's), acting through the `relion`
+ * recipe as `ferry relion` does: a Start records the job and hands it to a worker started on
+ * `cluster` (a local worker by default, so the page answers at once). `records` is closed with the
+ * service.
  */
-export function relionService(orchestrator: Orchestrator, records: ProcessingRecords, ispyb: string): RelionService {
+export function relionService(orchestrator: Orchestrator, records: ProcessingRecords, o: { ispyb?: string; cluster: ClusterOptions }): RelionService {
   const act = async (input: Record<string, unknown>): Promise<ActionOutcome> => {
     const recipe = await orchestrator.recipe('relion');
-    const e = await orchestrator.execute(recipe, { ...input, ispyb }, { run: 'here' });
+    const where = o.ispyb ? { ispyb: o.ispyb } : {};
+    const startHere = o.cluster.scheduler === 'local' && input.action === 'start' ? { startHere: true } : {};
+    const e = await orchestrator.execute(recipe, { ...input, ...where, ...startHere }, { run: 'here', cluster: o.cluster });
     const lines = e.reports.flatMap((r) => r.lines);
     return { ok: e.exitCode === 0, lines };
   };

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { tempDir } from '../testing/tree.ts';
 import { until } from '../testing/until.ts';
 import { openFileStore } from './file.ts';
-import { storeContract } from './store-contract.ts';
+import { storeContract } from '../testing/store-contract.ts';
 
 const root = await tempDir('ferry-file-store-');
 after(() => rm(root, { recursive: true, force: true }));

@@ -1,15 +1,15 @@
 // The gs:// driver: Google's real SDK against the in-process JSON API stand-in of
-// gcs-test-support.ts (no GCS-compatible server installs from Debian or npm).
+// src/testing/gcs-server.ts (no GCS-compatible server installs from Debian or npm).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { storeContract } from './store-contract.ts';
+import { storeContract } from '../testing/store-contract.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { FerryError } from '../errors.ts';
 import { crc32cOf, crc32cToBase64 } from './checksum.ts';
 import { gcsPredefinedAcl, openGcsStore } from './gcs.ts';
-import { fakeGcs, type FakeGcs } from './gcs-test-support.ts';
-import { bufferSource, patternBytes } from './s3-test-support.ts';
+import { fakeGcs, type FakeGcs } from '../testing/gcs-server.ts';
+import { bufferSource, patternBytes } from '../testing/s3.ts';
 
 const MIB = 1024 * 1024;
 let gcs: FakeGcs;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openStore } from './open.ts';
-import { storeContract } from './store-contract.ts';
+import { storeContract } from '../testing/store-contract.ts';
 
 storeContract((prefix) => openStore(`memory://contract/${prefix}`));
 

@@ -9,7 +9,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { FerryError } from '../errors.ts';
 import { openS3Store } from './s3.ts';
 import { parseCredentialJson, refreshAt } from './s3-credentials.ts';
-import { adminClient, createBucket, dropBucket, faultProxy, s3TestServer, useServerKeys } from './s3-test-support.ts';
+import { adminClient, createBucket, dropBucket, faultProxy, s3TestServer, useServerKeys } from '../testing/s3.ts';
 
 const server = s3TestServer();
 useServerKeys(server);

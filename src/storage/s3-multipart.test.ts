@@ -16,7 +16,7 @@ import { crc32cOf, crc32cToBase64 } from './checksum.ts';
 import { openS3Store } from './s3.ts';
 import { choosePartSize, MAX_PARTS } from './s3-multipart.ts';
 import { CLOCK_SKEW_MS, CREATE_DEADLINE_MS } from './s3-uploads.ts';
-import { adminClient, bufferSource, createBucket, dropBucket, openUploads, patternBytes, s3TestServer, useServerKeys } from './s3-test-support.ts';
+import { adminClient, bufferSource, createBucket, dropBucket, openUploads, patternBytes, s3TestServer, useServerKeys } from '../testing/s3.ts';
 import type { PendingUpload } from './store.ts';
 import { until } from '../testing/until.ts';
 import { MemoryUploadJournal } from './upload-journal.ts';

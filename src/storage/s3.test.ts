@@ -1,13 +1,13 @@
 // The s3:// driver against the real Ceph RADOS Gateway from scripts/services/s3.sh.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { storeContract } from './store-contract.ts';
+import { storeContract } from '../testing/store-contract.ts';
 import { createHash } from 'node:crypto';
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { FerryError } from '../errors.ts';
 import { crc32cOf, crc32cToBase64 } from './checksum.ts';
 import { openS3Store } from './s3.ts';
-import { adminClient, createBucket, dropBucket, faultProxy, patternBytes, s3TestServer, useServerKeys } from './s3-test-support.ts';
+import { adminClient, createBucket, dropBucket, faultProxy, patternBytes, s3TestServer, useServerKeys } from '../testing/s3.ts';
 
 const server = s3TestServer();
 useServerKeys(server);

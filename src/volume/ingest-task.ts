@@ -6,7 +6,6 @@ import { boxVoxels } from '../arrays/box.ts';
 import type { Box, Vec3 } from '../arrays/box.ts';
 import { bytesPerVoxel, voxelsFromBytes } from '../arrays/voxels.ts';
 import type { VoxelArray } from '../arrays/voxels.ts';
-import { FerryError } from '../errors.ts';
 import { takeBuffer } from '../formats/precomputed/buffer-pool.ts';
 import type { Info } from '../formats/precomputed/info.ts';
 import { openBlockWriter } from '../formats/precomputed/writer.ts';
@@ -18,11 +17,15 @@ import { accountExternalMemoryGlobally } from './gc-accounting.ts';
 import { taskSlabs } from './slabs.ts';
 import type { Slab } from './slabs.ts';
 import { openSource } from './source.ts';
-import type { SourceSpec, VolumeSource } from './source.ts';
+import type { PlannedSource, SourceSpec } from './source.ts';
 import type { IngestTask } from './task-grid.ts';
 
 export interface IngestTaskParams {
   source: SourceSpec;
+  /** What the plan saw of the source; a source that no longer matches fails the task. */
+  planned: PlannedSource;
+  /** Added to a source coordinate to give the volume's voxel coordinate (ChunkFlow's `offset`). */
+  translation: Vec3;
   dst: string;
   store?: StoreOptions;
   /** The whole planned info, every scale; written last. */
@@ -51,16 +54,6 @@ export interface IngestHooks {
   signal?: AbortSignal;
 }
 
-/** Checks the source still is what the plan saw: same size and type. */
-function checkSource(source: VolumeSource, info: Info): void {
-  const s0 = info.scales[0];
-  if (source.dataType !== info.data_type || source.size.some((v, d) => v !== s0.size[d])) {
-    throw new FerryError(`the source is now ${source.size.join('x')} ${source.dataType}; the plan was made for ${s0.size.join('x')} ${info.data_type}`, {
-      hint: 'the sections changed since planning: plan again into a new destination',
-    });
-  }
-}
-
 interface HeldSlab {
   voxels: VoxelArray;
   release(): void;
@@ -69,10 +62,9 @@ interface HeldSlab {
 export async function runIngestTask(p: IngestTaskParams, hooks: IngestHooks = {}): Promise<IngestTaskResult> {
   accountExternalMemoryGlobally();
   const { info, task } = p;
-  const source = await openSource(p.source, p.store, { size: info.scales[0].size, dataType: info.data_type });
+  const source = await openSource(p.source, p.store, p.planned);
   const store = await openStore(p.dst, p.store);
   try {
-    checkSource(source, info);
     await checkDestinationInfo(store, info);
     const levels = task.boxes.length - 1;
     const slabs = taskSlabs(task, info.scales, p.factor);
@@ -85,10 +77,10 @@ export async function runIngestTask(p: IngestTaskParams, hooks: IngestHooks = {}
       }),
     );
     hooks.progress?.(0, slabs.length);
-    const off = info.scales[0].voxel_offset;
+    const t = p.translation;
     const sourceBox = (b: Box): Box => ({
-      start: [b.start[0] - off[0], b.start[1] - off[1], b.start[2] - off[2]],
-      end: [b.end[0] - off[0], b.end[1] - off[1], b.end[2] - off[2]],
+      start: [b.start[0] - t[0], b.start[1] - t[1], b.start[2] - t[2]],
+      end: [b.end[0] - t[0], b.end[1] - t[1], b.end[2] - t[2]],
     });
     // Slabs are read into reused buffers: a fresh one per slab costs page faults and GC.
     const read = async (slab: Slab): Promise<HeldSlab> => {

@@ -1,75 +1,107 @@
 // What an ingest reads from: a stack of sections (folder or registry file) or an existing
 // precomputed volume (to re-chunk, shard, or copy with scales), each in a folder or on an object
-// store. Both read boxes in 0-based coordinates of the source, so the plan's voxel offset is
-// applied only on the writing side.
-import type { Box, Vec3 } from '../arrays/box.ts';
+// store. Each reads boxes in its own coordinates (a registry's aligned space, a volume's voxels);
+// the plan's translation into the written volume is applied only on the writing side.
+import { formatBox } from '../arrays/box.ts';
+import type { Box } from '../arrays/box.ts';
 import type { DataType, VoxelArray } from '../arrays/voxels.ts';
 import { FerryError } from '../errors.ts';
 import { readBox, readInfo } from '../formats/precomputed/reader.ts';
-import { FolderStores, absoluteLocation } from '../storage/location.ts';
+import { scaleBox } from '../formats/precomputed/grid.ts';
+import { FolderStores, absoluteLocation, joinLocation } from '../storage/location.ts';
 import { openStore } from '../storage/open.ts';
 import type { StoreOptions } from '../storage/spec.ts';
-import { listSectionFolder, listSectionRegistry, probeStack, readSections } from './sections.ts';
+import { listSectionFolder, listSectionRegistry, plannedStack, probeStack, readSections } from './sections.ts';
 import type { SectionStack } from './sections.ts';
 
 export type SourceSpec =
   | { kind: 'sections'; folder: string; fillGaps?: boolean }
-  | { kind: 'registry'; file: string }
+  | { kind: 'registry'; file: string; fillGaps?: boolean }
   | { kind: 'precomputed'; url: string; scale?: string };
 
 export interface VolumeSource {
   readonly spec: SourceSpec;
   readonly type: 'image' | 'segmentation';
   readonly dataType: DataType;
-  readonly size: Vec3;
-  /** Where the source itself says it starts (a precomputed volume's voxel_offset). */
-  readonly voxelOffset: Vec3;
   /**
-   * Voxels of `box` (0-based source coordinates), x fastest: in `into` (a reused buffer of the
-   * box's size) when the source can fill it, else in a new array.
+   * Where the source's voxels are, in its own coordinates: a stack's x and y (a registry's aligned
+   * space, the union of its sections) and z from 0 for its first section; a precomputed volume's
+   * voxel coordinates.
+   */
+  readonly bounds: Box;
+  /** z of listed sections whose files are missing, read as zeros (--fill-gaps). */
+  readonly missing: number[];
+  /**
+   * Voxels of `box` (source coordinates; zeros outside the data), x fastest: in `into` (a reused
+   * buffer of the box's size) when the source can fill it, else in a new array.
    */
   read(box: Box, into?: VoxelArray): Promise<VoxelArray>;
   close(): Promise<void>;
 }
 
+/** A folder holding this file is a registry (BigArrays.jl's AlignedBigArray reads `<dir>/registry.txt`, src/backends/aligned.jl at 1b9126d). */
+const REGISTRY_IN_FOLDER = 'registry.txt';
+
 /** Tells a section folder, a registry file and a precomputed volume apart by what is there. */
 export async function sourceSpecFor(src: string, opts: { fillGaps?: boolean; store?: StoreOptions } = {}): Promise<SourceSpec> {
   const stores = new FolderStores(opts.store);
+  const fillGaps = opts.fillGaps;
   try {
     // A bucket's root, or a URL Ferry cannot open, is no file; opening it as a folder says why.
     const file = await stores.file(src).catch(() => undefined);
-    if (file && (await file.store.stat(file.key))) return { kind: 'registry', file: absoluteLocation(src) };
+    if (file && (await file.store.stat(file.key))) return { kind: 'registry', file: absoluteLocation(src), fillGaps };
     const folder = await stores.folder(src);
     if (await folder.store.stat('info')) return { kind: 'precomputed', url: src };
-    for await (const _ of folder.store.list('', { delimiter: true })) return { kind: 'sections', folder: absoluteLocation(src), fillGaps: opts.fillGaps };
+    if (await folder.store.stat(REGISTRY_IN_FOLDER)) return { kind: 'registry', file: joinLocation(absoluteLocation(src), REGISTRY_IN_FOLDER), fillGaps };
+    for await (const _ of folder.store.list('', { delimiter: true })) return { kind: 'sections', folder: absoluteLocation(src), fillGaps };
     throw new FerryError(`source ${src} does not exist or is empty`, { hint: 'give a folder of sections, a registry file or a precomputed volume' });
   } finally {
     await stores.close();
   }
 }
 
-/** What the plan saw; a task passes it so that it need not read every section's header again. */
+/** What the plan saw; a task passes it, so that it need not read every section's header again, and so that a changed source fails. */
 export interface PlannedSource {
-  size: Vec3;
+  bounds: Box;
   dataType: DataType;
+  missing: number[];
+}
+
+function checkPlanned(source: VolumeSource, planned: PlannedSource | undefined): VolumeSource {
+  if (!planned) return source;
+  const same = (a: Box, b: Box) => [0, 1, 2].every((d) => a.start[d] === b.start[d] && a.end[d] === b.end[d]);
+  if (source.dataType !== planned.dataType || !same(source.bounds, planned.bounds)) {
+    throw new FerryError(`the source is now ${formatBox(source.bounds)} ${source.dataType}; the plan was made for ${formatBox(planned.bounds)} ${planned.dataType}`, {
+      hint: 'the source changed since planning: plan again into a new destination',
+    });
+  }
+  return source;
 }
 
 export async function openSource(spec: SourceSpec, storeOptions: StoreOptions = {}, planned?: PlannedSource): Promise<VolumeSource> {
-  if (spec.kind === 'precomputed') return openPrecomputedSource(spec, storeOptions);
+  if (spec.kind === 'precomputed') {
+    const source = await openPrecomputedSource(spec, storeOptions);
+    try {
+      return checkPlanned(source, planned);
+    } catch (e) {
+      await source.close();
+      throw e;
+    }
+  }
   const stores = new FolderStores(storeOptions);
   try {
-    const sections =
+    const entries =
       spec.kind === 'sections'
         ? await listSectionFolder(await stores.folder(spec.folder), { fillGaps: spec.fillGaps })
         : await listSectionRegistry(await stores.file(spec.file), stores);
-    if (!planned) return sectionSource(spec, await probeStack(sections), stores);
-    if (sections.length !== planned.size[2] || (planned.dataType !== 'uint8' && planned.dataType !== 'uint16')) {
-      throw new FerryError(`the source now has ${sections.length} sections; the plan was made for ${planned.size[2]}`, {
+    if (!planned) return sectionSource(spec, await probeStack(entries, { fillGaps: spec.fillGaps }), stores);
+    if (entries.length !== planned.bounds.end[2] || (planned.dataType !== 'uint8' && planned.dataType !== 'uint16')) {
+      throw new FerryError(`the source now has ${entries.length} sections; the plan was made for ${planned.bounds.end[2]}`, {
         hint: 'the sections changed since planning: plan again into a new destination',
       });
     }
     // Each section read is checked against this header (readSections), so a changed file still fails.
-    return sectionSource(spec, { sections, width: planned.size[0], height: planned.size[1], dataType: planned.dataType }, stores);
+    return checkPlanned(sectionSource(spec, plannedStack(entries, { ...planned, dataType: planned.dataType }), stores), planned);
   } catch (e) {
     await stores.close();
     throw e;
@@ -81,8 +113,8 @@ function sectionSource(spec: SourceSpec, stack: SectionStack, stores: FolderStor
     spec,
     type: 'image',
     dataType: stack.dataType,
-    size: [stack.width, stack.height, stack.sections.length],
-    voxelOffset: [0, 0, 0],
+    bounds: stack.bounds,
+    missing: stack.missing,
     read: (box, into) => readSections(stack, box, into),
     close: () => stores.close(),
   };
@@ -126,18 +158,13 @@ async function openPrecomputedSource(spec: Extract<SourceSpec, { kind: 'precompu
     const scale = spec.scale ? info.scales.find((s) => s.key === spec.scale) : info.scales[0];
     if (!scale) throw new FerryError(`no scale ${spec.scale} in ${spec.url}`, { hint: `scales are ${info.scales.map((s) => s.key).join(', ')}` });
     if (info.num_channels !== 1) throw new FerryError(`${spec.url} has ${info.num_channels} channels; Ferry ingests one`, { hint: 'use a single-channel volume' });
-    const off = scale.voxel_offset;
     return {
       spec,
       type: info.type,
       dataType: info.data_type,
-      size: scale.size,
-      voxelOffset: off,
-      read: (box) =>
-        readBox(store, info, scale.key, {
-          start: [box.start[0] + off[0], box.start[1] + off[1], box.start[2] + off[2]],
-          end: [box.end[0] + off[0], box.end[1] + off[1], box.end[2] + off[2]],
-        }),
+      bounds: scaleBox(scale),
+      missing: [],
+      read: (box) => readBox(store, info, scale.key, box),
       close: () => store.close(),
     };
   } catch (e) {

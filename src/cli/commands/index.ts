@@ -12,7 +12,8 @@ import { register as jump } from './jump.ts';
 import { register as mouselight } from './mouselight.ts';
 import { register as volume } from './volume.ts';
 import { register as serve } from './serve.ts';
+import { register as relion } from './relion.ts';
 
 export function registerCommands(program: Command): void {
-  for (const register of [demo, transfer, jobs, dat, fibsem, jump, mouselight, volume, serve]) register(program);
+  for (const register of [demo, transfer, jobs, dat, fibsem, jump, mouselight, volume, relion, serve]) register(program);
 }

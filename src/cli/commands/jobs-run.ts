@@ -66,12 +66,17 @@ export async function runWork(opts: WorkOptions, cmd: Command): Promise<void> {
   const out = output(cmd);
   const ledger = await openLedger(opts.ledger, { mustExist: true });
   try {
-    await registerCatalogKinds(catalog);
+    const runs = opts.run ? await Promise.all(opts.run.map((n) => ledger.getRun(n))) : undefined;
+    // Only the recipes of the runs asked for, when each says its recipe; kinds named with --kinds
+    // may be any recipe's.
+    const recipes = runs?.map((r) => r.labels.recipe);
+    await registerCatalogKinds(catalog, recipes?.every(Boolean) ? [...new Set(recipes)] : undefined);
+    if ((opts.kinds ?? []).some((k) => !registeredKinds().includes(k))) await registerCatalogKinds(catalog);
     const unknown = (opts.kinds ?? []).filter((k) => !registeredKinds().includes(k));
     if (unknown.length) {
       throw new FerryError(`--kinds: no job kind named ${unknown.join(', ')}`, { hint: `the kinds are: ${registeredKinds().join(', ')}`, kind: 'usage' });
     }
-    const runIds = opts.run ? await Promise.all(opts.run.map(async (n) => (await ledger.getRun(n)).id)) : undefined;
+    const runIds = runs?.map((r) => r.id);
     const worker = new Worker(ledger, {
       runIds,
       kinds: opts.kinds,

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { INJECTIONS_QUERY } from '../../recipes/mouselight/neuronbrowser.ts';
-import { GOOD_SWC, sampleLayout } from '../../recipes/mouselight/sample-tree.ts';
-import { adminClient, createBucket, dropBucket, s3TestServer, serverEnv } from '../../storage/s3-test-support.ts';
+import { GOOD_SWC, sampleLayout } from '../../testing/mouselight-facility.ts';
+import { adminClient, createBucket, dropBucket, s3TestServer, serverEnv } from '../../testing/s3.ts';
 import { jsonLines, runFerry } from '../../testing/cli.ts';
 
 // NeuronBrowser keeps sample dates as epoch milliseconds; the layout reads them in New York.

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openLedger } from '../../ledger/open.ts';
-import { expectedObjects, sampleLayout, writeSampleFacility } from '../../recipes/mouselight/sample-tree.ts';
+import { expectedObjects, sampleLayout, writeSampleFacility } from '../../testing/mouselight-facility.ts';
 import { jsonLines, runFerry } from '../../testing/cli.ts';
 import { snapshot } from '../../testing/tree.ts';
 import { QUEUE_SAFETY_NET_MS, until } from '../../testing/until.ts';

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { expectedObjects, sampleLayout, writeSampleFacility } from '../../recipes/mouselight/sample-tree.ts';
-import { adminClient, createBucket, dropBucket, s3TestServer, serverEnv } from '../../storage/s3-test-support.ts';
+import { expectedObjects, sampleLayout, writeSampleFacility } from '../../testing/mouselight-facility.ts';
+import { adminClient, createBucket, dropBucket, s3TestServer, serverEnv } from '../../testing/s3.ts';
 import { jsonLines, runFerry } from '../../testing/cli.ts';
 
 const server = s3TestServer();

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sampleLayout, writeSampleFacility } from '../../recipes/mouselight/sample-tree.ts';
+import { sampleLayout, writeSampleFacility } from '../../testing/mouselight-facility.ts';
 import { FERRY_BIN, jsonLines, runFerry } from '../../testing/cli.ts';
 import { until } from '../../testing/until.ts';
 import { shellQuote } from '../../runtime/submit.ts';

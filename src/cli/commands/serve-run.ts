@@ -5,14 +5,26 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FerryError } from '../../errors.ts';
 import { openLedger } from '../../ledger/open.ts';
-import { openIspybRecords } from '../../processing/ispyb/ispyb-records.ts';
+import { resolveLedgerLocation } from '../../ledger/location.ts';
+import { ISPYB_URL_ENV, openProcessingRecords } from '../../recipes/relion/records.ts';
+import { workdir } from '../../workdir.ts';
 import { catalog } from '../../recipes/index.ts';
 import { Orchestrator } from '../../runtime/orchestrator.ts';
 import { startWebServer } from '../../server/app.ts';
 import { relionService } from '../../server/relion.ts';
 import { isLoopback, newToken, readTokenFile } from '../../server/security.ts';
 import { Output } from '../output.ts';
-import type { ServeOptions } from './serve.ts';
+
+
+export interface ServeOptions {
+  ledger?: string;
+  ispyb?: string;
+  host: string;
+  port: number;
+  readOnly?: boolean;
+  tokenFile?: string;
+  neuroglancer?: string;
+}
 
 export async function runServe(o: ServeOptions, cmd: Command): Promise<void> {
   const out = new Output({ json: Boolean(cmd.optsWithGlobals().json) });
@@ -30,8 +42,13 @@ export async function runServe(o: ServeOptions, cmd: Command): Promise<void> {
   const orchestrator = new Orchestrator(ledger, catalog);
   let server;
   try {
-    const records = o.ispyb ? await openIspybRecords(o.ispyb) : undefined;
-    const relion = records && relionService(orchestrator, records, o.ispyb!);
+    // RELION's records: ISPyB with --ispyb (its password reaches the workers this page starts
+    // through FERRY_ISPYB_URL, never the ledger), else the ledger's own.
+    const ispyb = o.ispyb ?? (process.env[ISPYB_URL_ENV] || undefined);
+    if (ispyb) process.env[ISPYB_URL_ENV] = ispyb;
+    const records = await openProcessingRecords(ispyb, () => orchestrator.ledger());
+    const cluster = { scheduler: 'local' as const, ledger: resolveLedgerLocation(o.ledger).url, logDir: workdir('logs') };
+    const relion = relionService(orchestrator, records, { ispyb, cluster });
     try {
       server = await startWebServer({ orchestrator, host: o.host, port: o.port, readOnly: o.readOnly, token, neuroglancerDir: neuroglancer, relion });
     } catch (e) {

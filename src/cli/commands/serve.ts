@@ -2,17 +2,8 @@
 // The action, with the web framework and the ledger's drivers, loads from serve-run.ts when it runs.
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
+import type { ServeOptions } from './serve-run.ts';
 import { LEDGER_HELP } from '../store-options.ts';
-
-export interface ServeOptions {
-  ledger?: string;
-  ispyb?: string;
-  host: string;
-  port: number;
-  readOnly?: boolean;
-  tokenFile?: string;
-  neuroglancer?: string;
-}
 
 export function register(program: Command): void {
   program

@@ -52,12 +52,12 @@ export function register(program: Command): void {
   addStoreOptions(
     volume
       .command('plan')
-      .argument('[src]', 'folder of 2D sections (PNG/TIFF, ordered by the number in the name), a registry file listing them, or a precomputed volume')
+      .argument('[src]', 'folder of 2D sections (PNG/TIFF, ordered by the number in the name), a registry of aligned sections (HDF5, PNG or TIFF, each at its offset), or a precomputed volume')
       .argument('[dst]', 'destination: s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or a folder')
       .description('plan an ingest as one ledger job per task (run them with `ferry work` or `ferry submit`); writes nothing to the destination')
       .option('--task <file>', 'JSON/YAML task description (ChunkFlow ingestion config or Ferry\'s keys); flags override it')
       .addOption(new Option('--voxel-size <x,y,z>', 'voxel size in nm').argParser(vec3('--voxel-size', true)))
-      .addOption(new Option('--offset <x,y,z>', 'voxel offset of the volume (default: 0, or the source volume\'s)').argParser(intVec3('--offset', false)))
+      .addOption(new Option('--offset <x,y,z>', 'added to source coordinates to place them in the volume, as ChunkFlow\'s offset (default 0: a stack starts at 0, a registry\'s sections and a precomputed volume stay where they are)').argParser(intVec3('--offset', false)))
       .addOption(new Option('--chunk <x,y,z>', 'chunk size (default 64,64,64)').argParser(intVec3('--chunk', true)))
       .addOption(new Option('--task-size <x,y,z>', 'voxels one task reads and writes, a multiple of the chunk size (default 4096,4096,64)').argParser(intVec3('--task-size', true)))
       .addOption(new Option('--nonzero-threshold <fraction>', 'chunks with a smaller fraction of non-zero voxels are not written (default 0.01)').argParser(fraction))
@@ -65,7 +65,10 @@ export function register(program: Command): void {
       .addOption(new Option('--scales <n>', 'scales in all, full resolution included (default 1)').argParser(positiveInt('--scales')))
       .addOption(new Option('--factor <x,y,z>', 'downsampling factor per scale (default 2,2,1)').argParser(intVec3('--factor', true)))
       .option('--sharded', 'write neuroglancer_uint64_sharded_v1 shards (one task owns whole shards)')
-      .option('--fill-gaps', 'write zeros for section numbers missing from the folder instead of failing')
+      .option('--fill-gaps', 'write zeros for sections that are missing (numbers skipped in a folder, files a registry names) instead of failing')
+      .addOption(new Option('--grid <nx,ny,nz>', 'ChunkFlow\'s task grid (taskproducer.jl -g): tasks along each axis from --origin; default: the source\'s bounds').argParser(intVec3('--grid', true)))
+      .addOption(new Option('--origin <x,y,z>', 'where the grid starts, 1-based source coordinates as taskproducer.jl -o (default: the task file\'s origin)').argParser(intVec3('--origin', false)))
+      .addOption(new Option('--stride <x,y,z>', 'from one grid task to the next, as taskproducer.jl -s (default: the task size)').argParser(intVec3('--stride', true)))
       .option('--run <name>', 'run name in the ledger (default: volume-<destination folder name>)')
       .option('--dry-run', 'print the plan, create no jobs')
       .option('--ledger <url>', LEDGER_HELP),

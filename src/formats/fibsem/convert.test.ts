@@ -11,7 +11,7 @@ import { convertDatToInLensPng } from './convert.ts';
 import type { ConvertOptions } from './convert.ts';
 import { toInLens } from './inlens.ts';
 import { readDatChannels } from './pixels.ts';
-import { syntheticDat } from './synthetic.ts';
+import { syntheticDat } from '../../testing/fibsem-dat.ts';
 
 const FIXTURE = fileURLToPath(new URL('./testdata/small_21-07-31_152727_0-0-1.dat', import.meta.url));
 const stores = new FolderStores();

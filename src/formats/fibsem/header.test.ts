@@ -8,7 +8,7 @@ import { FerryError } from '../../errors.ts';
 import { FolderStores } from '../../storage/location.ts';
 import { parseDatHeader } from './header.ts';
 import { readDatHeader } from './read.ts';
-import { syntheticDat } from './synthetic.ts';
+import { syntheticDat } from '../../testing/fibsem-dat.ts';
 
 // A real version-9 tile from EM_recon_pipeline's test resources (/work/shared/fixtures/fibsem).
 const FIXTURE = fileURLToPath(new URL('./testdata/small_21-07-31_152727_0-0-1.dat', import.meta.url));

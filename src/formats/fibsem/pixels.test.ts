@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { FolderStores } from '../../storage/location.ts';
 import { openDat } from './read.ts';
 import { readDatChannelCodes, readDatChannels } from './pixels.ts';
-import { syntheticDat } from './synthetic.ts';
+import { syntheticDat } from '../../testing/fibsem-dat.ts';
 
 const FIXTURE = fileURLToPath(new URL('./testdata/small_21-07-31_152727_0-0-1.dat', import.meta.url));
 const stores = new FolderStores();

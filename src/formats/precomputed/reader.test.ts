@@ -6,7 +6,7 @@ import { buildInfo } from './info.ts';
 import { readBox } from './reader.ts';
 import { chooseShardingSpec, shardBoxes } from './sharding.ts';
 import { writeBlock } from './writer.ts';
-import { keysOf, testMemoryStore } from '../../storage/store-test-support.ts';
+import { keysOf, testMemoryStore } from '../../testing/stores.ts';
 
 function volume(sharded: boolean) {
   const info = buildInfo({ type: 'segmentation', dataType: 'uint32', resolution: [8, 8, 8], size: [64, 48, 20], voxelOffset: [0, 0, -4], chunkSize: [16, 16, 8], encoding: 'raw' });

@@ -18,7 +18,7 @@ import { readBox, readInfo } from './reader.ts';
 import { chooseShardingSpec, shardBoxes } from './sharding.ts';
 import { writeBlock, writeInfo } from './writer.ts';
 import { openFileStore } from '../../storage/file.ts';
-import { keysOf } from '../../storage/store-test-support.ts';
+import { keysOf } from '../../testing/stores.ts';
 
 const SCRIPT = join(import.meta.dirname, 'testdata', 'tensorstore_io.py');
 const PYTHON = process.env.FERRY_PYTHON ?? 'python3';

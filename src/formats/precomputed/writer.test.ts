@@ -12,8 +12,8 @@ import type { Encoding, Info } from './info.ts';
 import { readBox, readInfo } from './reader.ts';
 import { chooseShardingSpec, shardBoxes } from './sharding.ts';
 import { writeBlock, writeInfo } from './writer.ts';
-import { keysOf, testMemoryStore } from '../../storage/store-test-support.ts';
-import type { RecordingStore } from '../../storage/store-test-support.ts';
+import { keysOf, testMemoryStore } from '../../testing/stores.ts';
+import type { RecordingStore } from '../../testing/stores.ts';
 
 /** A volume whose every voxel tells where it is, so a misplaced voxel cannot go unseen. */
 function pattern(t: DataType, box: Box): VoxelArray {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { FerryError } from '../../errors.ts';
 import { planStackTiles } from './plan.ts';
 import type { PlannedTile } from './plan.ts';
-import { REAL_HEADER, datTile } from './acquisition-test-support.ts';
+import { REAL_HEADER, datTile } from '../../testing/render-acquisition.ts';
 import { tileSpecJson } from './tile-spec.ts';
 import type { DatTile } from './dat-tile.ts';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { datTile } from './acquisition-test-support.ts';
+import { datTile } from '../../testing/render-acquisition.ts';
 import { planStackTiles } from './plan.ts';
 import { stackExpectation, stackNameProblem, stackVersionJson } from './stack.ts';
 

@@ -8,8 +8,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openLedger } from '../open.ts';
 import type { Ledger } from '../ledger.ts';
-import { freshLedger, tempDir } from '../test-support.ts';
-import type { TestLedger } from '../test-support.ts';
+import { freshLedger, tempDir } from '../../testing/ledger.ts';
+import type { TestLedger } from '../../testing/ledger.ts';
 import type { ManifestEntry } from './state.ts';
 
 const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));

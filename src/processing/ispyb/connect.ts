@@ -4,6 +4,7 @@ import { Kysely, MysqlDialect } from 'kysely';
 import { createPool } from 'mysql2';
 import { FerryError } from '../../errors.ts';
 import type { IspybSchema } from './tables.ts';
+import { ispybWhere } from './url.ts';
 
 export interface IspybConnectOptions {
   /** How long to wait for the server's handshake before giving up (default 5 s). */
@@ -16,26 +17,15 @@ export interface IspybDatabase {
   where: string;
 }
 
-export function isIspybUrl(url: string): boolean {
-  return /^(mysql|mariadb):\/\//i.test(url);
-}
-
 export function connectIspyb(url: string, opts: IspybConnectOptions = {}): IspybDatabase {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw badUrl(url);
-  }
-  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  if (!isIspybUrl(url) || !u.hostname || !database) throw badUrl(url);
-  const where = `${u.protocol}//${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}/${database}`;
+  const where = ispybWhere(url);
+  const u = new URL(url);
   const pool = createPool({
     host: u.hostname,
     port: u.port ? Number(u.port) : 3306,
     user: decodeURIComponent(u.username),
     password: decodeURIComponent(u.password),
-    database,
+    database: decodeURIComponent(u.pathname.replace(/^\//, '')),
     connectTimeout: opts.connectTimeoutMs ?? 5000,
     connectionLimit: 4,
     // ISPyB's DATETIME columns hold the facility's local time, without a zone.
@@ -43,12 +33,6 @@ export function connectIspyb(url: string, opts: IspybConnectOptions = {}): Ispyb
     charset: 'utf8mb4',
   });
   return { db: new Kysely<IspybSchema>({ dialect: new MysqlDialect({ pool }) }), where };
-}
-
-function badUrl(url: string): FerryError {
-  return new FerryError(`${url.replace(/:[^@/]*@/, ':***@')} is not an ISPyB database URL`, {
-    hint: 'write it as mysql://USER:PASSWORD@HOST:PORT/DATABASE',
-  });
 }
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'EPIPE']);

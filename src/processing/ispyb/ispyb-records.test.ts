@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { isFerryError } from '../../errors.ts';
 import { closedPort, silentServer } from '../../testing/net.ts';
-import { recordsContract, VISITS } from '../records-contract-test-support.ts';
+import { recordsContract, VISITS } from '../../testing/processing-records-contract.ts';
 import { openIspybRecords } from './ispyb-records.ts';
-import { freshIspyb, ispybUrl } from './test-support.ts';
+import { freshIspyb, ispybUrl } from '../../testing/ispyb.ts';
 
 recordsContract(async () => {
   const db = await freshIspyb();

@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import type { Kysely, SelectQueryBuilder, Transaction, UpdateObject } from 'kysely';
 import { FerryError } from '../../errors.ts';
-import { ActiveProcessingError, parseVisitName, programMessage, recordedImageDirectory } from '../records.ts';
+import { ActiveProcessingError, parseVisitName, programMessage, recordedImageDirectory, visitEnded } from '../records.ts';
 import type {
   JobFilter,
   ParameterRow,
@@ -374,18 +374,6 @@ function programRun(r: JobRow): ProgramRun {
     startTime: r.processingStartTime,
     endTime: r.processingEndTime,
   };
-}
-
-function visitEnded(visit: Visit): FerryError {
-  return new FerryError(`visit ${visit.name} ended over 24 hours ago, at ${localTime(visit.endDate!)}`, {
-    hint: 'processing is not started for a visit more than a day after it ended (SynchWeb\'s rule); pass --force to start anyway',
-    code: 'VisitEnded',
-  });
-}
-
-function localTime(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
 /**

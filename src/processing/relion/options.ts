@@ -44,12 +44,13 @@ const USED = new Set([
 ]);
 
 /**
- * The other relion_it.py 3.1.3 options: accepted (SynchWeb sends some of them) and reported as
- * ignored, since Ferry stops after CTF estimation, submits its own cluster jobs and has no GPU tools.
+ * The other relion_it.py 3.1.3 options, and Diamond's (acquisition_software, autopick_do_cryolo,
+ * use_fsc_criterion, which SynchWeb sends): accepted and reported as ignored, since Ferry stops after
+ * CTF estimation, submits its own cluster jobs and has no GPU tools.
  */
 const KNOWN_UNUSED = new Set(
   (
-    'acquisition_software autopick_do_LoG autopick_LoG_diam_min autopick_LoG_diam_max autopick_LoG_adjust_threshold ' +
+    'acquisition_software autopick_do_cryolo use_fsc_criterion autopick_do_LoG autopick_LoG_diam_min autopick_LoG_diam_max autopick_LoG_adjust_threshold ' +
     'autopick_LoG_upper_threshold autopick_2dreferences autopick_3dreference autopick_refs_threshold ' +
     'autopick_refs_min_distance autopick_stddev_noise autopick_avg_noise extract_boxsize extract_downscale ' +
     'extract_small_boxsize extract2_downscale extract2_small_boxsize do_class2d do_class3d batch_size ' +

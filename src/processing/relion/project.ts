@@ -13,10 +13,11 @@ import { writeLocalFile } from '../../storage/location.ts';
 import { MRC_HEADER_BYTES, parseMrcHeader } from '../../formats/mrc.ts';
 import { findBlock, parseStar, tableRecords } from '../../formats/star.ts';
 import { checkCsh, findRelion, relionEnv } from './binaries.ts';
+import type { Relion } from './binaries.ts';
 import { PIPELINE_STAR, readRunRecord, RUN_FILE, SCHEDULE } from './files.ts';
 import type { RunRecord } from './files.ts';
 import { ctffindFrom, planPipeline } from './options.ts';
-import type { RelionParams } from './options.ts';
+import type { PipelinePlan, RelionParams } from './options.ts';
 
 export interface PrepareOptions {
   /** The visit folder, e.g. /dls/m12/data/2021/cm28212-1; the project goes under its processed/. */
@@ -62,7 +63,7 @@ export function visitDirOf(imageDirectory: string, visit: string): string {
   });
 }
 
-async function checkImages(o: PrepareOptions): Promise<{ movies: string[] }> {
+async function checkImages(o: CheckOptions): Promise<{ movies: string[] }> {
   const dir = o.imageDirectory;
   const s = await stat(dir).catch(() => undefined);
   if (!s?.isDirectory()) {
@@ -100,9 +101,10 @@ async function movieSize(path: string): Promise<{ nx: number; ny: number } | und
   }
 }
 
-async function checkFileOption(projectDir: string, name: string, value: string | undefined, what: string): Promise<void> {
+async function checkFileOption(processed: string, name: string, value: string | undefined, what: string): Promise<void> {
   if (!value) return;
-  const path = resolve(projectDir, value);
+  // Relative to the project folder: any project of the visit, as all are folders of `processed`.
+  const path = resolve(processed, 'relion_', value);
   if (!(await stat(path).catch(() => undefined))?.isFile()) {
     throw new FerryError(`${what} ${path} (${name}) does not exist`, { hint: `fix ${name}, or leave it out` });
   }
@@ -123,21 +125,21 @@ async function addJob(cwd: string, env: NodeJS.ProcessEnv, bin: string, type: st
   return processes[processes.length - 1].rlnPipeLineProcessName;
 }
 
-export async function prepareProject(o: PrepareOptions): Promise<PreparedProject> {
+export type CheckOptions = Omit<PrepareOptions, 'ids'>;
+
+export interface CheckedProject {
+  /** Movies matching the template, relative to the image directory. */
+  movies: string[];
+  relion: Relion;
+  plan: PipelinePlan;
+}
+
+/**
+ * Everything prepareProject checks before it writes anything: the image folder and its movies, the
+ * RELION programs, CTFFIND when asked for, and the options; a FerryError says what is wrong.
+ */
+export async function checkProject(o: CheckOptions): Promise<CheckedProject> {
   const env = o.env ?? process.env;
-  const projectDir = projectDirFor(o.visitDir, o.ids.processingJobId);
-  const existing = await readRunRecord(projectDir).catch(() => undefined);
-  if (existing) {
-    if (String(existing.ids.processingJobId) !== String(o.ids.processingJobId)) {
-      throw new FerryError(`${projectDir} belongs to processing job ${existing.ids.processingJobId}`);
-    }
-    return { projectDir, run: existing };
-  }
-  if (await stat(projectDir).catch(() => undefined)) {
-    throw new FerryError(`${projectDir} already exists and is not a project Ferry prepared`, {
-      hint: 'Ferry never writes into a folder it did not make: move that folder away or use another processing job id',
-    });
-  }
   const { movies } = await checkImages(o);
   const relion = await findRelion(o.relionBin);
   const ctffind = ctffindFrom(o.params, env);
@@ -162,8 +164,30 @@ export async function prepareProject(o: PrepareOptions): Promise<PreparedProject
     movieSize: ctffind ? await movieSize(join(imageDirectory, movies[0])) : undefined,
     ctffindExecutable: ctffind,
   });
-  await checkFileOption(projectDir, 'motioncor_gainreference', String(o.params.motioncor_gainreference ?? ''), 'gain reference');
-  await checkFileOption(projectDir, 'motioncor_defectfile', String(o.params.motioncor_defectfile ?? ''), 'defect file');
+  const processed = join(resolve(o.visitDir), 'processed');
+  await checkFileOption(processed, 'motioncor_gainreference', String(o.params.motioncor_gainreference ?? ''), 'gain reference');
+  await checkFileOption(processed, 'motioncor_defectfile', String(o.params.motioncor_defectfile ?? ''), 'defect file');
+  return { movies, relion, plan };
+}
+
+export async function prepareProject(o: PrepareOptions): Promise<PreparedProject> {
+  const env = o.env ?? process.env;
+  const projectDir = projectDirFor(o.visitDir, o.ids.processingJobId);
+  const existing = await readRunRecord(projectDir).catch(() => undefined);
+  if (existing) {
+    if (String(existing.ids.processingJobId) !== String(o.ids.processingJobId)) {
+      throw new FerryError(`${projectDir} belongs to processing job ${existing.ids.processingJobId}`);
+    }
+    return { projectDir, run: existing };
+  }
+  if (await stat(projectDir).catch(() => undefined)) {
+    throw new FerryError(`${projectDir} already exists and is not a project Ferry prepared`, {
+      hint: 'Ferry never writes into a folder it did not make: move that folder away or use another processing job id',
+    });
+  }
+  const { movies, relion, plan } = await checkProject(o);
+  const imageDirectory = resolve(o.imageDirectory);
+  const template = o.fileTemplate;
 
   const processed = dirname(projectDir);
   await mkdir(processed, { recursive: true });

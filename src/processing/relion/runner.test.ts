@@ -16,7 +16,7 @@ import type { Marker } from './files.ts';
 import { correctedMicrographs, globalShifts, prepareProject, readStatus, startPipeline, stopPipeline, waitForEnd } from './runner.ts';
 import type { PipelineStatus } from './runner.ts';
 import { QUEUE_SAFETY_NET_MS } from '../../testing/until.ts';
-import { makeLongVisit, makeVisit, TEMPLATE, testParams, until } from './test-support.ts';
+import { makeLongVisit, makeVisit, TEMPLATE, testParams, until } from '../../testing/relion-runner.ts';
 
 const roots: string[] = [];
 async function root(): Promise<string> {

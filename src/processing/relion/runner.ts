@@ -10,7 +10,8 @@
 // and the job's next attempt calls startPipeline again, which attaches to it (or, if it died with
 // the worker's node, finds it ended as a failure).
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import module from 'node:module';
 import { hostname } from 'node:os';
@@ -18,13 +19,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FerryError } from '../../errors.ts';
 import { isRunning, onThisMachine } from '../local-process.ts';
-import { clip, LOG_FILE, readMarker, readRunRecord, STOP_FILE, writeEndRecord } from './files.ts';
+import { clip, END_FILE, LOG_FILE, MARKER_FILE, readMarker, readRunRecord, STOP_FILE, writeEndRecord } from './files.ts';
 import { jobStates } from './outputs.ts';
-import { isEnded, readStatus } from './status.ts';
+import { isEnded, markerLive, readStatus } from './status.ts';
 import type { PipelineStatus } from './status.ts';
 
-export { prepareProject, projectDirFor, visitDirOf } from './project.ts';
-export type { PrepareOptions, PreparedProject } from './project.ts';
+export { checkProject, prepareProject, projectDirFor, visitDirOf } from './project.ts';
+export type { CheckedProject, CheckOptions, PrepareOptions, PreparedProject } from './project.ts';
 export { readStatus } from './status.ts';
 export type { PipelineStatus } from './status.ts';
 export { correctedMicrographs, globalShifts } from './outputs.ts';
@@ -85,27 +86,51 @@ export interface WaitOptions {
 export async function waitForEnd(handle: PipelineHandle, o: WaitOptions = {}): Promise<PipelineStatus> {
   const pollMs = o.pollMs ?? 500;
   let last = '';
-  for (;;) {
-    o.signal?.throwIfAborted();
-    const s = await readStatus(handle.projectDir);
-    const seen = `${s.state} ${s.message} ${s.progress.done}/${s.progress.total}`;
-    if (seen !== last) {
-      last = seen;
-      o.onProgress?.(s);
-    }
-    if (isEnded(s)) return s;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, pollMs);
-      function done() {
-        clearTimeout(timer);
-        o.signal?.removeEventListener('abort', done);
-        resolve();
-      }
-      o.signal?.addEventListener('abort', done, { once: true });
-      // The supervisor's exit is the end: no need to wait for the next poll.
-      void handle.exited?.then(done);
+  // The end record appearing (or the marker going) wakes the wait at once where the file system
+  // reports changes, also for a pipeline this process only attached to; polling covers the rest (NFS).
+  let wake = () => {};
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(handle.projectDir, { persistent: false }, (_, name) => {
+      if (name === END_FILE || name === MARKER_FILE) wake();
     });
+    watcher.on('error', () => watcher?.close());
+  } catch {
+    // No change notification here (a full inotify table, an unsupported file system): polling it is.
   }
+  try {
+    for (;;) {
+      o.signal?.throwIfAborted();
+      const s = await readStatus(handle.projectDir);
+      const seen = `${s.state} ${s.message} ${s.progress.done}/${s.progress.total}`;
+      if (seen !== last) {
+        last = seen;
+        o.onProgress?.(s);
+      }
+      // Over once the supervisor has also removed its marker (it writes the end record just before).
+      if (isEnded(s) && !(await supervisorFinishing(handle.projectDir))) return s;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, pollMs);
+        function done() {
+          clearTimeout(timer);
+          o.signal?.removeEventListener('abort', done);
+          resolve();
+        }
+        wake = done;
+        o.signal?.addEventListener('abort', done, { once: true });
+        // The supervisor's exit is the end: no need to wait for the next poll.
+        void handle.exited?.then(done);
+      });
+    }
+  } finally {
+    watcher?.close();
+  }
+}
+
+/** Whether the run's supervisor is still alive, between writing the end record and removing its marker. */
+async function supervisorFinishing(projectDir: string): Promise<boolean> {
+  const marker = await readMarker(projectDir);
+  return marker !== undefined && (await markerLive(projectDir, marker));
 }
 
 export interface StopOptions {

@@ -2,6 +2,7 @@
 // (`zocalo` at Diamond), failing in seconds with an error a user can act on.
 import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
+import { zocaloWhere } from './url.ts';
 import { FerryError } from '../../errors.ts';
 
 export interface ZocaloConnectOptions {
@@ -17,18 +18,6 @@ export interface ZocaloConnection {
   vhost: string;
 }
 
-export function zocaloWhere(url: string): { where: string; vhost: string } {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw badUrl(url);
-  }
-  if (!/^amqps?:$/.test(u.protocol) || !u.hostname) throw badUrl(url);
-  const vhost = decodeURIComponent(u.pathname.replace(/^\//, '')) || '/';
-  return { where: `${u.protocol}//${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}/${u.pathname.replace(/^\//, '')}`, vhost };
-}
-
 export async function connectZocalo(url: string, opts: ZocaloConnectOptions = {}): Promise<ZocaloConnection> {
   const { where, vhost } = zocaloWhere(url);
   try {
@@ -37,12 +26,6 @@ export async function connectZocalo(url: string, opts: ZocaloConnectOptions = {}
   } catch (e) {
     throw zocaloError(e, where, vhost);
   }
-}
-
-function badUrl(url: string): FerryError {
-  return new FerryError(`${url.replace(/:[^@/]*@/, ':***@')} is not a Zocalo (RabbitMQ) URL`, {
-    hint: 'write it as amqp://USER:PASSWORD@HOST:PORT/VHOST, e.g. amqp://user:pw@rabbitmq.example.org:5672/zocalo',
-  });
 }
 
 /** An amqplib failure as a FerryError naming the broker. */

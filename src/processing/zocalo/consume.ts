@@ -101,9 +101,12 @@ export async function listenZocalo(url: string, handle: (req: ZocaloRequest) => 
     close: async () => {
       if (closing) return done.catch(() => {});
       closing = true;
-      // Let a request being handled finish and be acknowledged before the connection goes.
+      // Let a request being handled finish and be acknowledged before the connection goes. The
+      // channel is closed first: amqplib sends each channel's frames from a buffer of its own, so a
+      // connection close could overtake the last acknowledgement and the broker requeue its request.
       await channel.cancel(consumerTag).catch(() => {});
       await inFlight;
+      await channel.close().catch(() => {});
       await model.close().catch(() => {});
       settle.resolve();
     },

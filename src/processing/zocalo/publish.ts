@@ -14,6 +14,31 @@ export interface PublishOptions extends ZocaloConnectOptions {
   routingKey?: string;
 }
 
+/**
+ * Fails as publishing would, before anything else is done: unless the broker is reachable, the user
+ * may use the vhost, and a queue takes what is sent to the routing key.
+ */
+export async function checkZocaloRoute(url: string, opts: PublishOptions = {}): Promise<void> {
+  const routingKey = opts.routingKey ?? ZOCALO_ROUTING_KEY;
+  const { model, where, vhost } = await connectZocalo(url, opts);
+  try {
+    const channel = await model.createChannel();
+    channel.on('error', () => {}); // a missing queue closes the channel with 404, reported below
+    await channel.checkQueue(routingKey).catch((e: unknown) => {
+      throw /NOT_FOUND|404/.test(String((e as Error)?.message))
+        ? new FerryError(`RabbitMQ at ${where} has no queue ${routingKey} in vhost ${vhost}: a request sent now would not be delivered`, {
+            hint: `start the consumer first (Zocalo, or ferry relion listen), which declares the queue ${routingKey}`,
+            code: 'ZocaloNotDelivered',
+          })
+        : e;
+    });
+  } catch (e) {
+    throw zocaloError(e, where, vhost);
+  } finally {
+    await model.close().catch(() => {});
+  }
+}
+
 export async function publishZocalo(url: string, req: ZocaloRequest, opts: PublishOptions = {}): Promise<void> {
   const routingKey = opts.routingKey ?? ZOCALO_ROUTING_KEY;
   const { model, where, vhost } = await connectZocalo(url, opts);

@@ -7,8 +7,8 @@ import { closedPort, silentServer } from '../../testing/net.ts';
 import { RejectedRequest, listenZocalo } from './consume.ts';
 import { decodeZocaloBody, zocaloBody } from './messages.ts';
 import type { ZocaloRequest } from './messages.ts';
-import { publishZocalo } from './publish.ts';
-import { openBroker, until, zocaloUrl } from './test-support.ts';
+import { checkZocaloRoute, publishZocalo } from './publish.ts';
+import { openBroker, until, zocaloUrl } from '../../testing/zocalo.ts';
 
 function failsWith(code: string, text: RegExp) {
   return (e: unknown) => {
@@ -45,6 +45,21 @@ test('a message no queue takes is reported, not silently dropped', async () => {
     publishZocalo(zocaloUrl(), { kind: 'start', processingJobId: 12 }, { routingKey: 'nobody-reads-this' }),
     failsWith('ZocaloNotDelivered', /has no queue nobody-reads-this in vhost zocalo: the start request for processing job 12 was not delivered/),
   );
+});
+
+test('the route is checked before anything is sent: a queue nobody declared is named, and nothing is published', async () => {
+  const broker = await openBroker();
+  try {
+    const queue = await broker.queue();
+    await checkZocaloRoute(zocaloUrl(), { routingKey: queue });
+    assert.equal((await broker.channel.checkQueue(queue)).messageCount, 0);
+    await assert.rejects(
+      checkZocaloRoute(zocaloUrl(), { routingKey: `${queue}-nobody` }),
+      failsWith('ZocaloNotDelivered', new RegExp(`has no queue ${queue}-nobody in vhost zocalo: a request sent now would not be delivered`)),
+    );
+  } finally {
+    await broker.close();
+  }
 });
 
 test('an unreachable or refusing broker is a clear error within the connect timeout', async () => {
@@ -118,6 +133,36 @@ test('messages that are not RELION requests, and requests the handler rejects, a
   // Dropped means dropped: nothing comes back.
   assert.equal((await broker.channel.checkQueue(queue)).messageCount, 0);
   await broker.close();
+});
+
+test('closed while a request is being handled, the listener lets it finish and acknowledges it before the connection goes', async () => {
+  const broker = await openBroker();
+  try {
+    const queue = await broker.queue();
+    for (let round = 0; round < 10; round++) {
+      let release = () => {};
+      let handling = false;
+      const listener = await listenZocalo(
+        zocaloUrl(),
+        () => {
+          handling = true;
+          return new Promise<void>((r) => (release = r));
+        },
+        { queue },
+      );
+      await publishZocalo(zocaloUrl(), { kind: 'stop', processingJobId: 50 + round }, { routingKey: queue });
+      await until('the request to be handled', () => handling || undefined);
+      const closed = listener.close();
+      // The handler ends only once the broker has taken the consumer off the queue: its acknowledgement
+      // is then the last thing sent before the connection closes.
+      await until('the consumer to be cancelled', async () => (await broker.channel.checkQueue(queue)).consumerCount === 0 || undefined);
+      release();
+      await closed;
+      assert.equal((await broker.channel.checkQueue(queue)).messageCount, 0, `round ${round}: the handled request came back`);
+    }
+  } finally {
+    await broker.close();
+  }
 });
 
 test('a handler failure ends the listener and leaves the request queued for the next one', async () => {

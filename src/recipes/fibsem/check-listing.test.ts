@@ -6,7 +6,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jsonLines, runFerry } from '../../testing/cli.ts';
 import { snapshot, tempDir } from '../../testing/tree.ts';
-import { makeStageFolders, scopePath, testTabLayout, tileBytes, writeStages, writeTabYaml } from './test-tab.ts';
+import { makeStageFolders, scopePath, testTabLayout, tileBytes, writeStages, writeTabYaml } from '../../testing/fibsem-tab.ts';
 
 const tiles = ['084156', '084212', '084230'].map((t) => `Merlin-6285_21-08-23_${t}_0-0-0`);
 

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { openLedger } from '../../ledger/open.ts';
 import { openStore } from '../../storage/open.ts';
-import { adminClient, createBucket, dropBucket, s3TestServer, useServerKeys } from '../../storage/s3-test-support.ts';
+import { adminClient, createBucket, dropBucket, s3TestServer, useServerKeys } from '../../testing/s3.ts';
 import { jsonLines, runFerry } from '../../testing/cli.ts';
 import { tempDir } from '../../testing/tree.ts';
 import { CONVERT_JOB } from './kinds.ts';
 import type { ConvertJobParams } from './convert-plan.ts';
-import { makeStageFolders, testTabLayout, tileBytes, writeStages, writeTabYaml } from './test-tab.ts';
+import { makeStageFolders, testTabLayout, tileBytes, writeStages, writeTabYaml } from '../../testing/fibsem-tab.ts';
 
 const tiles = Array.from({ length: 7 }, (_, i) => `Merlin-6285_21-08-23_0841${String(10 + i)}_0-0-0`);
 

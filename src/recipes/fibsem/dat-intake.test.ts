@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { FolderStores } from '../../storage/location.ts';
 import { tempDir } from '../../testing/tree.ts';
 import { admitDat } from './dat-intake.ts';
-import { tileBytes } from './test-tab.ts';
+import { tileBytes } from '../../testing/fibsem-tab.ts';
 
 const CORE = 'Merlin-6285_21-08-23_084156_0-0-0';
 

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { jsonLines, runFerry } from '../../testing/cli.ts';
 import { snapshot, tempDir } from '../../testing/tree.ts';
-import { scopePath, testTabLayout, tileBytes, writeScopeFile, writeStages, writeTabYaml, makeStageFolders, openForScopeUser } from './test-tab.ts';
-import type { TestTabLayout } from './test-tab.ts';
+import { scopePath, testTabLayout, tileBytes, writeScopeFile, writeStages, writeTabYaml, makeStageFolders, openForScopeUser } from '../../testing/fibsem-tab.ts';
+import type { TestTabLayout } from '../../testing/fibsem-tab.ts';
 
 const ENV = ['FERRY_TEST_SSH_CONFIG', 'FERRY_TEST_SSH_ALIAS', 'FERRY_TEST_SSH_HOST', 'FERRY_TEST_SSH_USER', 'FERRY_TEST_SSH_KNOWN_HOSTS'] as const;
 

@@ -6,8 +6,8 @@ import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/prom
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { adminClient, createBucket, dropBucket, s3TestServer } from '../../storage/s3-test-support.ts';
-import type { S3TestServer } from '../../storage/s3-test-support.ts';
+import { adminClient, createBucket, dropBucket, s3TestServer } from '../../testing/s3.ts';
+import type { S3TestServer } from '../../testing/s3.ts';
 import { collect, jsonLines, runFerry, startFerry } from '../../testing/cli.ts';
 import { catchMidway, thaw } from '../../testing/freeze.ts';
 import { content, tempDir } from '../../testing/tree.ts';

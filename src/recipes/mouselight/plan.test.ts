@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLayout, parseLayout } from './layout.ts';
 import { planUpload } from './plan.ts';
-import { sampleLayout, writeSampleFacility } from './sample-tree.ts';
+import { sampleLayout, writeSampleFacility } from '../../testing/mouselight-facility.ts';
 
 let root: string;
 const layout = () => parseLayout(sampleLayout(root, 's3://bucket/prefix'), 'layout.yaml');

@@ -9,7 +9,9 @@ import { readBox, readInfo } from '../../formats/precomputed/reader.ts';
 import { openStore } from '../../storage/open.ts';
 import { runFerry } from '../../testing/cli.ts';
 import { tempDir } from '../../testing/tree.ts';
-import { ingest, sameVoxels, writeSection, writeStack } from './test-support.ts';
+import { requireH5py } from '../../testing/hdf5.ts';
+import { ingest, sameVoxels, writeAlignedStack, writeChunkFlowConfig, writeSection, writeStack } from '../../testing/volume.ts';
+import type { AlignedSection } from '../../testing/volume.ts';
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
@@ -164,6 +166,35 @@ test('a precomputed source whose chunks stop short of its info is said to be, be
     assert.match(r.stderr, /the chunks of .*src scale 4_4_40 end at 32,32,4, but its info says the volume ends at 32,32,8: the rest would be ingested as zeros/);
     const whole = await runFerry(['volume', 'plan', stack.dir, join(root, 'out2'), '--voxel-size', '4,4,40', '--dry-run']);
     assert.doesNotMatch(whole.stderr, /ingested as zero/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a registry line of another form, a section that disagrees with its line, and a ChunkFlow output that is not the scale folder: refused at plan time, named', async () => {
+  requireH5py();
+  const root = await tempDir('ferry-volume-bad-');
+  try {
+    const sections: AlignedSection[] = [
+      { name: '1,1_prealigned', x: -5, y: 3, width: 30, height: 20, format: 'hdf5' },
+      { name: '1,2_prealigned', x: 4, y: -2, width: 25, height: 22, format: 'hdf5-gzip' },
+    ];
+    const registry = await writeAlignedStack(join(root, 'aligned'), sections);
+    const lines = (await readFile(registry, 'utf8')).split('\n');
+    const args = [registry, join(root, 'out'), '--voxel-size', '4,4,40'];
+    await writeFile(registry, [lines[0], '1,2_prealigned 4 -2 25 22', ''].join('\n'));
+    await planFails(root, args, /line 2 of the registry .*registry\.txt has 5 fields, not 6 or 7 \(or 1\): "1,2_prealigned 4 -2 25 22"/);
+    await writeFile(registry, [lines[0], '1,2_prealigned 0 4 -2 25 23 1', ''].join('\n'));
+    await planFails(root, args, /section .*1,2_prealigned\.h5 \(registry line 2\) is 25x22 pixels, but the registry says 25x23/);
+    await writeFile(join(root, 'aligned', '1,2_prealigned.h5'), 'this was an HDF5 file once');
+    await writeFile(registry, lines.join('\n'));
+    await planFails(root, args, /section .*1,2_prealigned\.h5 \(registry line 2\) is not an HDF5 file \(file signature not found\)/);
+    await writeChunkFlowConfig(join(root, 'task.json'), {
+      params: { origin: [1, 1, 1], cutoutSize: [64, 64, 2], offset: [0, 0, 0], voxelSize: [4, 4, 40] },
+      registerFile: 'aligned/registry.txt',
+      path: 'out/full/',
+    });
+    await planFails(root, ['--task', join(root, 'task.json')], /outputs\.path in .*task\.json ends in the scale folder "full", but Ferry names the full-resolution scale by its resolution: 4_4_40/);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
 // The job kind of a volume ingest: one task of the grid (see src/volume/ingest-task.ts).
 import { z } from 'zod';
+import { DATA_TYPES } from '../../arrays/voxels.ts';
 import { FerryError } from '../../errors.ts';
 import { parseInfo } from '../../formats/precomputed/info.ts';
 import type { Handler } from '../../runtime/registry.ts';
@@ -14,9 +15,11 @@ const box = z.object({ start: vec3, end: vec3 });
 const ParamsSchema = z.looseObject({
   source: z.union([
     z.object({ kind: z.literal('sections'), folder: z.string(), fillGaps: z.boolean().optional() }),
-    z.object({ kind: z.literal('registry'), file: z.string() }),
+    z.object({ kind: z.literal('registry'), file: z.string(), fillGaps: z.boolean().optional() }),
     z.object({ kind: z.literal('precomputed'), url: z.string(), scale: z.string().optional() }),
   ]),
+  planned: z.object({ bounds: box, dataType: z.enum(DATA_TYPES), missing: z.array(z.number().int().min(0)) }),
+  translation: vec3,
   dst: z.string().min(1),
   store: StoreOptionsSchema.optional(),
   info: z.unknown(),

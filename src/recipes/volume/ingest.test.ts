@@ -10,7 +10,7 @@ import { readBox, readInfo } from '../../formats/precomputed/reader.ts';
 import { openStore } from '../../storage/open.ts';
 import { tempDir } from '../../testing/tree.ts';
 import { readTaskRecords } from '../../volume/commit.ts';
-import { expectedScales, ingest, requireTensorStore, sameVoxels, tensorStoreKvstore, tensorStoreRead, writeStack } from './test-support.ts';
+import { expectedScales, ingest, requireTensorStore, sameVoxels, tensorStoreKvstore, tensorStoreRead, writeChunkFlowConfig, writeStack } from '../../testing/volume.ts';
 
 async function checkFolder(dir: string, stackVoxels: Parameters<typeof expectedScales>[1], factor: [number, number, number], scales: number) {
   const store = await openStore(dir);
@@ -130,21 +130,15 @@ test('ChunkFlow task description with a registry file, then that volume re-writt
   try {
     const stack = await writeStack(join(root, 'sections'), [70, 50, 6], 'uint8');
     const names = (await readdir(stack.dir)).sort();
-    // The registry lists the sections in z order, relative to itself, with extra fields ignored.
-    await writeFile(join(root, 'registry.txt'), `# aligned sections\n${names.map((n, z) => `sections/${n} ${z} aligned`).join('\n')}\n`);
+    // The registry lists the sections in z order, relative to itself, each placed at 0,0 (the aligned form, 6 fields).
+    await writeFile(join(root, 'registry.txt'), `# aligned sections\n${names.map((n) => `sections/${n} 0 0 70 50 1`).join('\n')}\n`);
     const out = join(root, 'image');
-    await writeFile(
-      join(root, 'ingest2folder.json'),
-      JSON.stringify({
-        input: {
-          kind: 'cutoutchunk',
-          params: { bigArrayType: 'aligned', origin: [1, 1, 1], cutoutSize: [32, 32, 6], offset: [10, 20, 0], voxelSize: [4, 4, 40], nonzeroRatioThreshold: 0.01 },
-          inputs: { registerFile: 'registry.txt' },
-          outputs: { data: 'img' },
-        },
-        blend2cloud: { kind: 'blendchunk', params: { backend: 'gs' }, inputs: { chunk: 'img' }, outputs: { path: out } },
-      }),
-    );
+    // ChunkFlow's path is the scale's folder; its parent holds the info.
+    await writeChunkFlowConfig(join(root, 'ingest2folder.json'), {
+      params: { origin: [1, 1, 1], cutoutSize: [32, 32, 6], offset: [10, 20, 0], voxelSize: [4, 4, 40], nonzeroRatioThreshold: 0.01 },
+      registerFile: 'registry.txt',
+      path: join(out, '4_4_40'),
+    });
     const ledger = join(root, 'ledger.sqlite');
     const { plan } = await ingest(ledger, ['--task', join(root, 'ingest2folder.json'), '--chunk', '16,16,6']);
     assert.match(plan.stdout, /registry/);

@@ -1,6 +1,7 @@
 // Neuroglancer's own viewer, in headless Chromium, opens what `ferry volume plan` + `ferry work`
 // wrote, served by `ferry volume serve`: the values the viewer decodes under the mouse are the
-// section voxels there, for an unsharded raw volume and a sharded gzip one (Range reads).
+// section voxels there, for an unsharded raw volume and a sharded gzip one (Range reads), and for
+// an aligned stack at its aligned coordinates.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,7 +12,8 @@ import { jsonLines, startFerry } from '../../testing/cli.ts';
 import { tempDir } from '../../testing/tree.ts';
 import { SAFETY_NET_MS, until } from '../../testing/until.ts';
 import { serveFolder } from '../../volume/serve.ts';
-import { ingest, stackVoxel, writeStack } from './test-support.ts';
+import { requireH5py } from '../../testing/hdf5.ts';
+import { ALIGNED_SECTIONS, ALIGNED_UNION, alignedVoxel, ingest, stackVoxel, writeAlignedStack, writeStack } from '../../testing/volume.ts';
 
 function requireEnv(name: string, script: string): string {
   const v = process.env[name];
@@ -59,7 +61,15 @@ async function valueUnderMouse(page: Page, fx: number, fy: number): Promise<{ vo
   }, SAFETY_NET_MS, 200);
 }
 
-test('Neuroglancer in Chromium shows the voxel values Ferry wrote, unsharded and sharded, served by ferry volume serve', async () => {
+/**
+ * Looks at a dataset folder in Neuroglancer: serves it with `ferry volume serve`, opens the viewer
+ * at `position` (voxels), lets `probe` read values under the mouse, then checks that every request
+ * for the dataset succeeded and keeps a screenshot.
+ */
+type View = (dir: string, position: number[], probe: (page: Page) => Promise<void>) => Promise<void>;
+
+/** Chromium with Neuroglancer's viewer, and a scratch folder (kept with FERRY_KEEP_SCREENSHOTS), for the length of `use`. */
+async function withViewer(use: (root: string, view: View) => Promise<void>): Promise<void> {
   const chromiumPath = requireEnv('FERRY_TEST_CHROMIUM', 'chromium.sh');
   const appDir = requireEnv('FERRY_TEST_NEUROGLANCER_DIR', 'neuroglancer.sh');
   const root = await tempDir('ferry-ng-');
@@ -74,7 +84,39 @@ test('Neuroglancer in Chromium shows the voxel values Ferry wrote, unsharded and
   // Chromium and Neuroglancer start slowly on a busy machine: Playwright's own 30 s waits are not
   // what this test is about.
   context.setDefaultTimeout(SAFETY_NET_MS);
+  const view: View = async (dir, position, probe) => {
+    const data = await serveDataset(dir);
+    try {
+      const page = await context.newPage();
+      const failed: string[] = [];
+      page.on('response', (r) => {
+        if (r.status() >= 400 && r.url().startsWith(data.url)) failed.push(`${r.status()} ${r.url()}`);
+      });
+      // 1 nm per screen pixel: each 4 nm voxel is 4 pixels wide, so the mouse lands on whole voxels.
+      const state = { layers: [{ type: 'image', source: `precomputed://${data.url.replace(/\/$/, '')}`, name: 'ferry' }], position, crossSectionScale: 1e-9, layout: 'xy' };
+      await page.goto(`${app.url}#!${encodeURIComponent(JSON.stringify(state))}`);
+      await probe(page);
+      assert.deepEqual(failed, [], 'every request for the dataset succeeded');
+      await page.screenshot({ path: `${dir}.png` });
+      await page.close();
+    } finally {
+      await data.stop();
+    }
+  };
   try {
+    await use(root, view);
+  } finally {
+    await context.close();
+    await app.close();
+    if (process.env.FERRY_KEEP_SCREENSHOTS) console.log(`screenshots kept in ${root}`);
+    else await rm(root, { recursive: true, force: true });
+  }
+}
+
+const POINTS = [[0.5, 0.5], [0.3, 0.35], [0.7, 0.6], [0.45, 0.8], [0.62, 0.22]];
+
+test('Neuroglancer in Chromium shows the voxel values Ferry wrote, unsharded and sharded, served by ferry volume serve', async () => {
+  await withViewer(async (root, view) => {
     const size: [number, number, number] = [150, 130, 10];
     const stack = await writeStack(join(root, 'sections'), size, 'uint8');
     for (const sharded of [false, true]) {
@@ -83,18 +125,9 @@ test('Neuroglancer in Chromium shows the voxel values Ferry wrote, unsharded and
         stack.dir, out, '--voxel-size', '4,4,40', '--chunk', '32,32,4', '--task-size', '64,64,8', '--scales', '2', '--nonzero-threshold', '0', '--run', out,
         ...(sharded ? ['--sharded'] : []),
       ]);
-      const data = await serveDataset(out);
-      try {
-        const page = await context.newPage();
-        const failed: string[] = [];
-        page.on('response', (r) => {
-          if (r.status() >= 400 && r.url().startsWith(data.url)) failed.push(`${r.status()} ${r.url()}`);
-        });
-        // 1 nm per screen pixel: each 4 nm voxel is 4 pixels wide, so the mouse lands on whole voxels.
-        const state = { layers: [{ type: 'image', source: `precomputed://${data.url.replace(/\/$/, '')}`, name: 'ferry' }], position: [75.5, 65.5, 4.5], crossSectionScale: 1e-9, layout: 'xy' };
-        await page.goto(`${app.url}#!${encodeURIComponent(JSON.stringify(state))}`);
+      await view(out, [75.5, 65.5, 4.5], async (page) => {
         const seen = new Set<string>();
-        for (const [fx, fy] of [[0.5, 0.5], [0.3, 0.35], [0.7, 0.6], [0.45, 0.8], [0.62, 0.22]]) {
+        for (const [fx, fy] of POINTS) {
           const { voxel, value } = await valueUnderMouse(page, fx, fy);
           const [x, y, z] = voxel;
           assert.ok(x >= 0 && x < size[0] && y >= 0 && y < size[1] && z === 4, `mouse over voxel ${voxel}`);
@@ -102,17 +135,30 @@ test('Neuroglancer in Chromium shows the voxel values Ferry wrote, unsharded and
           seen.add(voxel.join(','));
         }
         assert.ok(seen.size >= 4, `the mouse visited different voxels: ${[...seen]}`);
-        assert.deepEqual(failed, [], 'every request for the dataset succeeded');
-        await page.screenshot({ path: join(root, `${sharded ? 'sharded' : 'plain'}.png`) });
-        await page.close();
-      } finally {
-        await data.stop();
-      }
+      });
     }
-  } finally {
-    await context.close();
-    await app.close();
-    if (process.env.FERRY_KEEP_SCREENSHOTS) console.log(`screenshots kept in ${root}`);
-    else await rm(root, { recursive: true, force: true });
-  }
+  });
+});
+
+test('Neuroglancer shows an aligned HDF5 stack at its aligned coordinates: negative offsets kept, zeros where no section is', async () => {
+  requireH5py();
+  await withViewer(async (root, view) => {
+    const registry = await writeAlignedStack(join(root, 'aligned'), ALIGNED_SECTIONS);
+    const out = join(root, 'aligned-out');
+    await ingest(join(root, 'ledger.sqlite'), [registry, out, '--voxel-size', '4,4,40', '--chunk', '32,32,4', '--task-size', '64,64,4', '--sharded', '--nonzero-threshold', '0']);
+    // z 3 is the section at 0,0 of 100 x 50: the view around it spans the union's negative corner.
+    await view(out, [25.5, 32.5, 3.5], async (page) => {
+      const values: number[] = [];
+      const u = ALIGNED_UNION;
+      for (const [fx, fy] of POINTS) {
+        const { voxel, value } = await valueUnderMouse(page, fx, fy);
+        const [x, y, z] = voxel;
+        assert.ok(x >= u.start[0] && x < u.end[0] && y >= u.start[1] && y < u.end[1] && z === 3, `mouse over voxel ${voxel}`);
+        const inSection = x >= 0 && x < 100 && y >= 0 && y < 50;
+        assert.equal(Number(value), inSection ? alignedVoxel(x, y, z) : 0, `value at aligned voxel ${voxel}`);
+        values.push(Number(value));
+      }
+      assert.ok(values.some((v) => v === 0) && values.some((v) => v !== 0), `both the section and the space around it were under the mouse: ${values}`);
+    });
+  });
 });

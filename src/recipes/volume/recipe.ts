@@ -22,6 +22,7 @@ const Input = z.strictObject({
   factor: vec3,
   sharded: z.boolean(),
   fillGaps: z.boolean().optional(),
+  grid: z.strictObject({ origin: vec3, count: vec3, stride: vec3.optional() }).optional(),
   store: z.record(z.string(), z.unknown()).optional(),
   run: z.string().min(1).optional(),
 });
@@ -46,13 +47,28 @@ export const recipe = defineRecipe<VolumeInput>({
           labels: { src: input.src, dst: input.dst },
           // The same destination written from the same source with the same layout: anything else
           // under this run name would leave the destination half one volume, half another.
-          identity: { src: input.src, dst: input.dst, layout: planId(plan.info) },
+          identity: { src: input.src, dst: input.dst, layout: planId(plan.info), translation: plan.translation.join(',') },
           jobs: ingestJobs(plan),
           placement: 'cluster',
         },
       ],
       warnings: plan.warnings,
-      facts: { run: name, src: input.src, dst: input.dst, source: plan.source, info: plan.info, tasks: plan.tasks.length, destination: plan.destination, contentEncodingGzip: plan.contentEncodingGzip },
+      facts: {
+        run: name,
+        src: input.src,
+        dst: input.dst,
+        source: plan.source,
+        sourceBounds: plan.planned.bounds,
+        missing: plan.planned.missing,
+        translation: plan.translation,
+        box: plan.box,
+        gridBox: plan.gridBox,
+        taskSize: plan.taskSize,
+        info: plan.info,
+        tasks: plan.tasks.length,
+        destination: plan.destination,
+        contentEncodingGzip: plan.contentEncodingGzip,
+      },
     };
   },
 });

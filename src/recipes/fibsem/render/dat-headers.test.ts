@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { datHeader, layerTiles, tileName, writeAcquisition, writeDat } from '../../../formats/render/acquisition-test-support.ts';
+import { datHeader, layerTiles, tileName, writeAcquisition, writeDat } from '../../../testing/render-acquisition.ts';
 import { SyncWhileFast } from '../../../storage/sync-while-fast.ts';
 import { tempDir } from '../../../testing/tree.ts';
 import { readDatHeaders } from './dat-headers.ts';

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FIXTURE, datHeader, layerTiles, restartAcquisition, tileName, writeAcquisition, writeDat } from '../../../formats/render/acquisition-test-support.ts';
+import { FIXTURE, datHeader, layerTiles, restartAcquisition, tileName, writeAcquisition, writeDat } from '../../../testing/render-acquisition.ts';
 import { rejectsWith } from '../../../testing/refusal.ts';
 import { tempDir } from '../../../testing/tree.ts';
 import { loadTab } from '../tab.ts';
 import type { Tab } from '../tab.ts';
-import { makeStageFolders, testTabLayout, writeTabYaml } from '../test-tab.ts';
-import type { TestTabLayout } from '../test-tab.ts';
+import { makeStageFolders, testTabLayout, writeTabYaml } from '../../../testing/fibsem-tab.ts';
+import type { TestTabLayout } from '../../../testing/fibsem-tab.ts';
 import { planRenderImport, renderImportPreview } from './plan.ts';
 import type { PlanRenderImportOptions } from './plan.ts';
 

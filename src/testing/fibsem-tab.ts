@@ -5,8 +5,8 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { DAT_SUFFIX, INLENS_SUFFIX, LOG_SUFFIX, scopeDayFolder, acquisitionDay } from '../../formats/fibsem/names.ts';
-import { syntheticDat } from '../../formats/fibsem/synthetic.ts';
+import { DAT_SUFFIX, INLENS_SUFFIX, LOG_SUFFIX, scopeDayFolder, acquisitionDay } from '../formats/fibsem/names.ts';
+import { syntheticDat } from './fibsem-dat.ts';
 
 export interface TestTabLayout {
   root: string;

@@ -1,7 +1,7 @@
 // For tests over any Store: a memory store of their own that notes what was written and in what
 // order (what a format must write, and must not write, is behaviour), and a store's keys.
-import { openMemoryStore } from './memory.ts';
-import type { Store, WriteOptions } from './store.ts';
+import { openMemoryStore } from '../storage/memory.ts';
+import type { Store, WriteOptions } from '../storage/store.ts';
 
 export interface RecordedWrite {
   key: string;

@@ -14,7 +14,7 @@ import {
   AbortMultipartUploadCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import type { RangeSource } from './store.ts';
+import type { RangeSource } from '../storage/store.ts';
 
 export interface S3TestServer {
   endpoint: string;

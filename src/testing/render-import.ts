@@ -2,12 +2,12 @@
 // first), for the tests of src/render; the FIB-SEM recipe runs the same steps as ledger jobs
 // (src/recipes/fibsem/render/jobs.ts).
 import { mapLimited } from '../map-limited.ts';
-import type { RenderClient } from './client.ts';
-import { finishStack, openStack, sendBatch } from './import.ts';
-import type { ImportOptions } from './import.ts';
-import type { StackImport } from './stack-import.ts';
-import { verifyStack } from './verify.ts';
-import type { StackVerification, VerifyOptions } from './verify.ts';
+import type { RenderClient } from '../render/client.ts';
+import { finishStack, openStack, sendBatch } from '../render/import.ts';
+import type { ImportOptions } from '../render/import.ts';
+import type { StackImport } from '../render/stack-import.ts';
+import { verifyStack } from '../render/verify.ts';
+import type { StackVerification, VerifyOptions } from '../render/verify.ts';
 
 export interface DriveOptions extends ImportOptions {
   concurrency?: number;

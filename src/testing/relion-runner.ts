@@ -1,9 +1,9 @@
 // Visits with synthetic movies for the RELION runner's tests and benchmark, and waiting for states.
 import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeSyntheticMovies } from '../../testing/synthetic-movies.ts';
-import type { MovieSpec } from '../../testing/synthetic-movies.ts';
-import type { RelionParams } from './options.ts';
+import { writeSyntheticMovies } from './synthetic-movies.ts';
+import type { MovieSpec } from './synthetic-movies.ts';
+import type { RelionParams } from '../processing/relion/options.ts';
 
 export const TEMPLATE = 'GridSquare_*/Data/*.mrc';
 
@@ -56,4 +56,4 @@ export function testParams(extra: RelionParams = {}): RelionParams {
 }
 
 /** Polls until a state holds (RELION runs in processes of its own). */
-export { until } from '../../testing/until.ts';
+export { until } from './until.ts';

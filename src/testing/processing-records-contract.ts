@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isFerryError } from '../errors.ts';
-import { ActiveProcessingError } from './records.ts';
-import type { ParameterRow, ProcessingRecords, StartRequest } from './records.ts';
+import { ActiveProcessingError } from '../processing/records.ts';
+import type { ParameterRow, ProcessingRecords, StartRequest } from '../processing/records.ts';
 
 export interface RecordsFixture {
   records: ProcessingRecords;

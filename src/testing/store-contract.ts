@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { crc32cOf, crc32cToBase64 } from './checksum.ts';
-import { partsBody } from './parts-body.ts';
-import { KeyNotFound } from './store.ts';
-import type { RangeSource, Store } from './store.ts';
+import { crc32cOf, crc32cToBase64 } from '../storage/checksum.ts';
+import { partsBody } from '../storage/parts-body.ts';
+import { KeyNotFound } from '../storage/store.ts';
+import type { RangeSource, Store } from '../storage/store.ts';
 
 export function storeContract(open: (prefix: string) => Promise<Store>): void {
   test('keys with spaces, plus signs and non-ASCII letters survive write, list, stat and read', async () => {

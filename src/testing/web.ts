@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { BrowserContext } from 'playwright-core';
-import { jsonLines, startFerry } from '../testing/cli.ts';
+import { jsonLines, startFerry } from './cli.ts';
 
 export function requireEnv(name: string, script: string): string {
   const v = process.env[name];

@@ -5,9 +5,9 @@ import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { FERRY_BIN, runFerry } from '../testing/cli.ts';
-import { testKindsEnv } from '../testing/test-kinds.ts';
-import { tempDir } from '../testing/tree.ts';
+import { FERRY_BIN, runFerry } from './cli.ts';
+import { testKindsEnv } from './test-kinds.ts';
+import { tempDir } from './tree.ts';
 
 export { FERRY_BIN, tempDir };
 export const REPO = path.dirname(path.dirname(FERRY_BIN));

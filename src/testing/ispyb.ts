@@ -1,12 +1,12 @@
 // Throw-away ISPyB databases for tests, in the MariaDB of scripts/services/mariadb.sh: each one
-// gets the ISPyB tables (test-support.sql, or the complete schema file FERRY_TEST_ISPYB_SCHEMA
+// gets the ISPyB tables (ispyb-tables.sql beside this file, or the complete schema file FERRY_TEST_ISPYB_SCHEMA
 // names, e.g. ispyb-database's schemas/ispyb/tables.sql) and the seed's proposal and visits
 // (SEED_VISITS).
 import { readFile } from 'node:fs/promises';
 import { createConnection } from 'mysql2/promise';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { SEED_PROPOSAL, SEED_VISITS } from '../records-contract-test-support.ts';
-import type { SeedTime } from '../records-contract-test-support.ts';
+import { SEED_PROPOSAL, SEED_VISITS } from './processing-records-contract.ts';
+import type { SeedTime } from './processing-records-contract.ts';
 
 export function ispybUrl(): string {
   const url = process.env.FERRY_TEST_ISPYB_URL;
@@ -33,7 +33,7 @@ export async function freshIspyb(): Promise<TestIspyb> {
   await admin.query(`CREATE DATABASE ${database}`);
   await admin.end();
   const conn = await connect(base, database);
-  const schemaFile = process.env.FERRY_TEST_ISPYB_SCHEMA ?? new URL('./test-support.sql', import.meta.url).pathname;
+  const schemaFile = process.env.FERRY_TEST_ISPYB_SCHEMA ?? new URL('./ispyb-tables.sql', import.meta.url).pathname;
   await conn.query(await readFile(schemaFile, 'utf8'));
   await seed(conn);
   const url = new URL(base);

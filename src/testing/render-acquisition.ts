@@ -5,11 +5,11 @@
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DAT_HEADER_BYTES, parseDatHeader } from '../fibsem/header.ts';
-import { tileHeaderOf } from './dat-tile.ts';
-import type { DatTile, TileHeader } from './dat-tile.ts';
+import { DAT_HEADER_BYTES, parseDatHeader } from '../formats/fibsem/header.ts';
+import { tileHeaderOf } from '../formats/render/dat-tile.ts';
+import type { DatTile, TileHeader } from '../formats/render/dat-tile.ts';
 
-export const FIXTURE = fileURLToPath(new URL('../fibsem/testdata/small_21-07-31_152727_0-0-1.dat', import.meta.url));
+export const FIXTURE = fileURLToPath(new URL('../formats/fibsem/testdata/small_21-07-31_152727_0-0-1.dat', import.meta.url));
 
 const FIXTURE_HEADER = readFileSync(FIXTURE).subarray(0, DAT_HEADER_BYTES);
 

@@ -1,7 +1,7 @@
 // Builds `.dat` files for tests and benchmarks: a header with the geometry fields every version
 // shares (magic, version, channels, 8-bit flag, resolution, FileLength) and interleaved pixel data.
 // Callers that need other fields write them into the returned buffer at the offsets they pin.
-import { DAT_HEADER_BYTES, DAT_MAGIC } from './header.ts';
+import { DAT_HEADER_BYTES, DAT_MAGIC } from '../formats/fibsem/header.ts';
 
 export interface SyntheticDat {
   version?: number;

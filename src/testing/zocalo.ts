@@ -40,4 +40,4 @@ export async function openBroker(): Promise<Broker> {
 }
 
 /** Polls a condition until it holds (the broker delivers asynchronously). */
-export { until } from '../../testing/until.ts';
+export { until } from './until.ts';

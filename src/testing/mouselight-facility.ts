@@ -3,7 +3,7 @@
 // lives in the live samples folder, the others in the archive, so the base preference is exercised.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { content } from '../../testing/tree.ts';
+import { content } from './tree.ts';
 
 export const GOOD_SWC = '# consensus tracing\n1 1 10.0 20.0 30.0 1.0 -1\n2 3 11.0 21.0 31.0 0.5 1\n3 3 12.0 22.0 32.0 0.5 2\n4 2 9.0 19.0 29.0 0.4 1\n';
 

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { crc32cOf, crc32cToBase64 } from './checksum.ts';
+import { crc32cOf, crc32cToBase64 } from '../storage/checksum.ts';
 
 interface StoredObject {
   data: Buffer;
