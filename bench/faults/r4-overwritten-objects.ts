@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { awsCliEnv } from '../../src/storage/s3-test-support.ts';
+import { awsCliEnv } from '../../src/testing/s3.ts';
 import { jsonLines, runFerry } from '../../src/testing/cli.ts';
 import { tempDir } from '../../src/testing/tree.ts';
 import type { FaultCase, FaultRow } from './row.ts';

@@ -9,8 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { adminClient, awsCliUploads, createBucket, dropBucket, patternBytes, s3TestServer } from '../../src/storage/s3-test-support.ts';
-import type { S3TestServer } from '../../src/storage/s3-test-support.ts';
+import { adminClient, awsCliUploads, createBucket, dropBucket, patternBytes, s3TestServer } from '../../src/testing/s3.ts';
+import type { S3TestServer } from '../../src/testing/s3.ts';
 import { content } from '../../src/testing/tree.ts';
 
 const run = promisify(execFile);
