@@ -275,3 +275,19 @@ test('permission denied on some files: that plate errors with the reason, the ot
   assert.match(bad[0].lastError, /permission denied/);
   assert.equal(jobs.filter((j) => j.state === 'success').length, 11);
 });
+
+test('a file whose name is not UTF-8 (no object key can hold it): that plate errors naming it readably, the others succeed', async () => {
+  const t = await resultsTree(2);
+  const b = await bucket();
+  const zarr = join(t.results, GALLERY, 'source_8', OBJECTS, 'B2', 'P8B20', 'P8B20.zarr');
+  await writeFile(Buffer.concat([Buffer.from(`${zarr}/`), Buffer.from('caf\xe9.json', 'latin1')]), '{}');
+  assert.equal((await runFerry(['jump', 'plan', '--results', t.results, '--dest', `s3://${b}/LAB`, '--run', 'names'], { env: t.env })).code, 0);
+  const w = await runFerry(['work', '--run', 'names', '--until-empty', '--retry-backoff', '0'], { env: t.env });
+  assert.equal(w.code, 1);
+  const jobs = await jobsOf(t.env, 'names');
+  const bad = jobs.filter((j) => j.state === 'error');
+  assert.deepEqual(bad.map((j) => j.key), ['source_8__B2__P8B20']);
+  assert.match(bad[0].lastError, /1 of \d+ files failed \(.*caf\\xE9\.json: .*not valid UTF-8/);
+  assert.doesNotMatch(bad[0].lastError, /\ufffd/, 'no replacement characters where the bytes were');
+  assert.equal(jobs.filter((j) => j.state === 'success').length, 11);
+});
