@@ -287,7 +287,7 @@ test('a file whose name is not UTF-8 (no object key can hold it): that plate err
   const jobs = await jobsOf(t.env, 'names');
   const bad = jobs.filter((j) => j.state === 'error');
   assert.deepEqual(bad.map((j) => j.key), ['source_8__B2__P8B20']);
-  assert.match(bad[0].lastError, /1 of \d+ files failed \(.*caf\\xE9\.json: .*not valid UTF-8/);
+  assert.match(bad[0].lastError, /1 of \d+ files failed \(P8B20\.zarr\/caf\\xE9\.json: .*not valid UTF-8/);
   assert.doesNotMatch(bad[0].lastError, /\ufffd/, 'no replacement characters where the bytes were');
   assert.equal(jobs.filter((j) => j.state === 'success').length, 11);
 });
