@@ -315,9 +315,11 @@ test('names that are not UTF-8 are copied exactly into a folder, checked, and re
   assert.match(toObjects.stdout, /copied +1 files/);
 });
 
-test('what the walk cannot copy is counted and named: FIFOs, links to nothing, link loops, links to folders', async () => {
+test('what the walk cannot copy is counted and named: FIFOs, devices, links to nothing, link loops, links to folders', async () => {
+  assert.equal(process.getuid?.(), 0, 'this test runs as root to make a device node (CI does)');
   const t = await setup(5);
   execFileSync('mkfifo', [join(t.src, 'pipe')]);
+  execFileSync('mknod', [join(t.src, 'null'), 'c', '1', '3']);
   await symlink('nowhere', join(t.src, 'dangling'));
   await symlink('loop-b', join(t.src, 'loop-a'));
   await symlink('loop-a', join(t.src, 'loop-b'));
@@ -326,21 +328,22 @@ test('what the walk cannot copy is counted and named: FIFOs, links to nothing, l
   assert.equal(r.code, 1, r.stderr);
   const events = jsonLines(r.stdout);
   const failed = Object.fromEntries(events.filter((e) => e.type === 'failed').map((e) => [e.key, e.error]));
-  assert.deepEqual(Object.keys(failed).sort(), ['d0-link', 'dangling', 'loop-a', 'loop-b', 'pipe']);
+  assert.deepEqual(Object.keys(failed).sort(), ['d0-link', 'dangling', 'loop-a', 'loop-b', 'null', 'pipe']);
   assert.match(failed.pipe, /a named pipe \(FIFO\), not a file/);
+  assert.match(failed.null, /a character device, not a file/);
   assert.match(failed.dangling, /a link to something that does not exist/);
   assert.match(failed['loop-a'], /a loop of links/);
   assert.match(failed['d0-link'], /a link to a folder, not followed/);
   const sum = events.find((e) => e.type === 'summary')!;
-  assert.deepEqual([sum.listed, sum.copiedFiles, sum.failedFiles], [10, 5, 5]);
+  assert.deepEqual([sum.listed, sum.copiedFiles, sum.failedFiles], [11, 5, 6]);
 
   const checked = await runFerry(['check', t.src, t.dst], { env: t.env });
   assert.equal(checked.code, 1, 'what could not be compared is not proven equal');
-  assert.match(checked.stdout, /5 could not be compared\n/);
+  assert.match(checked.stdout, /6 could not be compared\n/);
   assert.match(checked.stdout, /pipe: at the source: a named pipe \(FIFO\), not a file/);
   assert.match(checked.stdout, /NOT PROVEN/);
 
-  const excluded = ['--exclude', 'pipe', '--exclude', 'dangling', '--exclude', 'loop-*', '--exclude', 'd0-link'];
+  const excluded = ['--exclude', 'pipe', '--exclude', 'null', '--exclude', 'dangling', '--exclude', 'loop-*', '--exclude', 'd0-link'];
   assert.equal((await runFerry(['sync', t.src, t.dst, ...excluded], { env: t.env })).code, 0);
   assert.equal((await runFerry(['check', t.src, t.dst, ...excluded], { env: t.env })).code, 0);
 });
