@@ -69,6 +69,7 @@ export class Manifest {
         batch = [];
       };
       for (const key of listed) {
+        if (!key.isWellFormed()) continue; // never recorded (see record)
         batch.push(key);
         if (batch.length >= GET_MANY) await fetch();
       }
@@ -105,9 +106,15 @@ export class Manifest {
     return this.scratch.unseenDestinationKeys(afterKey, limit);
   }
 
-  /** Buffered: written a batch (or a second) at a time, so a crash loses at most one batch (re-checked). */
+  /**
+   * Buffered: written a batch (or a second) at a time, so a crash loses at most one batch
+   * (re-checked). A key with bytes of a name that is not UTF-8 is not recorded: the ledger keeps
+   * keys as UTF-8 text, where it would become another file's key. Only a folder holds such names,
+   * and a folder's own times decide for them.
+   */
   record(e: ManifestEntry): void {
     if (this.writeFailure) throw this.writeFailure;
+    if (!e.key.isWellFormed()) return;
     this.pending.push(e);
     if (this.pending.length >= FLUSH_EVERY || Date.now() - this.lastFlush > FLUSH_MS) this.flush();
   }
@@ -123,7 +130,7 @@ export class Manifest {
   }
 
   async forget(keys: string[]): Promise<void> {
-    await this.records.forget(keys);
+    await this.records.forget(keys.filter((k) => k.isWellFormed()));
   }
 
   /** Writes what is buffered; throws if a write of the record failed. */
