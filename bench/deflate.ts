@@ -6,12 +6,14 @@
 //
 //   node bench/deflate.ts [--chunks 256] [--repeats 3]
 //
-// A second, shorter table repeats the main candidates on quieter sections (noise of 5 grey levels
-// instead of 25): on volume.ts's sections deflate finds few repeats, so every level gives about
-// the same size, and the level that keeps within 5% of zlib's size shows only on data with more.
+// Two shorter tables repeat the main candidates on quieter sections (noise of 5 grey levels
+// instead of 25: on volume.ts's sections deflate finds few repeats, so every level gives about the
+// same size, and the level that keeps within 5% of zlib's size shows only on data with more) and on
+// segmentation labels (uint32 and uint64 cells), where faster levels lose the most. They are what
+// src/codecs/gzip.ts's LIBDEFLATE_IMAGE_LEVEL and LIBDEFLATE_SEGMENTATION_LEVEL were chosen by.
 //
-// The libdeflate addon rows need `bash native/libdeflate/build.sh` first (Debian's libdeflate-dev);
-// without it they say so. Research only: Ferry's gzip path uses none of these yet.
+// The libdeflate addon rows need the addon built (npm's postinstall does it where Debian's
+// libdeflate-dev is installed; or `bash native/libdeflate/build.sh`); without it they say so.
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
@@ -21,47 +23,29 @@ import * as fflate from 'fflate';
 import * as pako from 'pako';
 import * as libdeflateWasm from 'libdeflate';
 import * as foras from '@hazae41/foras';
-import { emSection } from './em-section.ts';
+import { loadLibdeflate } from '../src/codecs/deflate-native.ts';
+import type { Libdeflate } from '../src/codecs/deflate-native.ts';
+import { CHUNK, emChunks, labelChunk } from '../src/testing/em-data.ts';
 
 const THREADS = availableParallelism();
 const LEVEL = 6;
-const CHUNK = 64;
-const WIDTH = 2048; // volume.ts's sections; each chunk row of sections gives WIDTH / 64 chunks
 
 type Compress = (data: Uint8Array) => Uint8Array;
 type CompressAsync = (data: Uint8Array) => Promise<Uint8Array>;
 type Format = 'gzip' | 'raw';
 
-interface Addon {
-  gzipSync(data: Uint8Array, level: number): Buffer;
-  deflateRawSync(data: Uint8Array, level: number): Buffer;
-  gzip(data: Uint8Array, level: number): Promise<Buffer>;
-}
-
-/** The libdeflate Node-API addon, when native/libdeflate/build.sh has built it. */
-function loadAddon(): Addon | undefined {
-  try {
-    return createRequire(import.meta.url)('../native/libdeflate/build/Release/deflate_addon.node') as Addon;
-  } catch {
-    return undefined;
-  }
-}
-
-/** 64^3 chunks cut from the first `chunks / 32` chunk rows of 64 sections, z-major inside a chunk. */
-function makeChunks(count: number, noise: number): Uint8Array[] {
-  const rows = Math.max(1, Math.ceil(count / (WIDTH / CHUNK)));
-  const height = rows * CHUNK;
-  const sections = Array.from({ length: CHUNK }, (_, z) => emSection(z, WIDTH, height, noise));
-  const chunks: Uint8Array[] = [];
-  for (let y0 = 0; y0 < height && chunks.length < count; y0 += CHUNK) {
-    for (let x0 = 0; x0 < WIDTH && chunks.length < count; x0 += CHUNK) {
-      const c = new Uint8Array(CHUNK ** 3);
-      let o = 0;
-      for (const s of sections) for (let y = y0; y < y0 + CHUNK; y++, o += CHUNK) c.set(s.subarray(y * WIDTH + x0, y * WIDTH + x0 + CHUNK), o);
-      chunks.push(c);
-    }
-  }
-  return chunks;
+/** The addon's calls with an output buffer of their own, as the rows of other candidates return one. */
+function addonCalls(addon: Libdeflate) {
+  return {
+    gzipSync: (d: Uint8Array, level: number) => {
+      const out = Buffer.allocUnsafe(addon.gzipBound(d.length));
+      return out.subarray(0, addon.gzipSync(d, level, out));
+    },
+    gzip: async (d: Uint8Array, level: number) => {
+      const out = Buffer.allocUnsafe(addon.gzipBound(d.length));
+      return out.subarray(0, await addon.gzip(d, level, out));
+    },
+  };
 }
 
 interface Row {
@@ -151,17 +135,22 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { chunks: { type: 'string', default: '256' }, repeats: { type: 'string', default: '3' } } });
   const count = Number(values.chunks);
   const repeats = Number(values.repeats);
-  const addon = loadAddon();
+  const native = loadLibdeflate();
+  const addon = native && addonCalls(native);
   await foras.initBundledOnce();
   // wasm-flate is CommonJS only; flate2's default level is 6.
   const wasmFlate = createRequire(import.meta.url)('wasm-flate') as { gzip_encode_raw(d: Uint8Array): Uint8Array };
-  const { gzipChunk } = await import('../src/codecs/gzip.ts');
+  const { GZIP_ENGINE, defaultGzipLevel, gzipChunk, gzipEngine } = await import('../src/codecs/gzip.ts');
   const zlibRow = sync('zlib (Node)', 'gzip', (d) => gzipSync(d, { level: LEVEL }));
-  const ferryRow = pooled('zlib (Node) as Ferry calls it (gzipChunk)', `libuv pool, ${THREADS} threads`, 'gzip', (d) => gzipChunk(d, LEVEL));
+  const pool = `libuv pool, ${THREADS} threads`;
+  const zlibKept = gzipEngine(undefined);
+  const ferryZlibRow = pooled("zlib (Node) as Ferry calls it (gzipChunk's zlib engine, the fall-back)", pool, 'gzip', (d) => zlibKept.gzipChunk(d, LEVEL));
+  const ferryRow = (kind: 'image' | 'segmentation') =>
+    pooled(`Ferry's gzipChunk as built here (${GZIP_ENGINE} level ${defaultGzipLevel(kind)}, its ${kind} default)`, pool, 'gzip', (d) => gzipChunk(d, defaultGzipLevel(kind)));
   const workers = wasmWorkers();
   const addonLevels = (levels: number[]) =>
     addon ? levels.map((level) => sync(`libdeflate (Debian, Node-API addon)${level === LEVEL ? '' : ` level ${level}`}`, 'gzip', (d) => addon.gzipSync(d, level))) : [];
-  const addonPool = addon ? [pooled('libdeflate (Debian, Node-API addon)', `libuv pool, ${THREADS} threads`, 'gzip', (d) => addon.gzip(d, LEVEL))] : [];
+  const addonPool = addon ? [pooled('libdeflate (Debian, Node-API addon)', pool, 'gzip', (d) => addon.gzip(d, LEVEL))] : [];
 
   const all: Row[] = [
     zlibRow,
@@ -178,32 +167,37 @@ async function main(): Promise<void> {
       }
     }),
     sync('wasm-flate (npm, Rust flate2 WASM)', 'gzip', (d) => wasmFlate.gzip_encode_raw(d)),
-    pooled('zlib (Node)', `libuv pool, ${THREADS} threads`, 'gzip', (d) => new Promise((resolve, reject) => zlibGzip(d, { level: LEVEL }, (e, out) => (e ? reject(e) : resolve(out))))),
-    ferryRow,
+    pooled('zlib (Node)', pool, 'gzip', (d) => new Promise((resolve, reject) => zlibGzip(d, { level: LEVEL }, (e, out) => (e ? reject(e) : resolve(out))))),
+    ferryZlibRow,
     workers,
     ...addonLevels([LEVEL]),
-    ...(addon ? [sync('libdeflate (Debian, Node-API addon), raw deflate', 'raw', (d) => addon.deflateRawSync(d, LEVEL))] : []),
     ...addonPool,
+    ferryRow('image'),
     // Lower levels: the fastest whose output stays within 5% of zlib level 6.
     ...addonLevels([1, 2, 3, 4, 5]),
     ...[1, 3].map((level) => sync(`zlib (Node) level ${level}`, 'gzip', (d) => gzipSync(d, { level }))),
     sync('libdeflate (npm, WASM) level 1', 'gzip', (d) => libdeflateWasm.gzip(d, 1)),
   ];
-  await table(`EM-like sections as bench/volume.ts makes them (noise of 25 grey levels)`, makeChunks(count, 25), all, repeats);
-  const main = [zlibRow, ferryRow, workers, ...addonLevels([1, 2, 3, 4, LEVEL]), ...addonPool, sync('libdeflate (npm, WASM) level 1', 'gzip', (d) => libdeflateWasm.gzip(d, 1))];
-  await table('quieter sections (noise of 5 grey levels)', makeChunks(count, 5), main, repeats);
+  await table(`EM-like sections as bench/volume.ts makes them (noise of 25 grey levels)`, emChunks(count, 25), all, repeats);
+  const main = [zlibRow, ferryZlibRow, workers, ...addonLevels([1, 2, 3, 4, LEVEL]), ...addonPool, ferryRow('image'), sync('libdeflate (npm, WASM) level 1', 'gzip', (d) => libdeflateWasm.gzip(d, 1))];
+  await table('quieter sections (noise of 5 grey levels)', emChunks(count, 5), main, repeats);
+  const labels = [zlibRow, ferryZlibRow, ...addonLevels([1, 4, 5, LEVEL, 7, 8]), ferryRow('segmentation')];
+  const labelCount = Math.max(1, Math.ceil(count / 16));
+  for (const bytes of [4, 8] as const) {
+    await table(`segmentation labels, uint${bytes * 8} (40 cells a chunk)`, Array.from({ length: labelCount }, (_, i) => labelChunk(i + 1, bytes)), labels, repeats);
+  }
   await workers.close!();
   if (!addon) console.log('\n(libdeflate addon rows missing: run `bash native/libdeflate/build.sh` (needs libdeflate-dev) and run again)');
   console.log('\n(shared, noisy machine: compare rows of one run, not runs)');
 }
 
 async function table(title: string, chunks: Uint8Array[], rows: Row[], repeats: number): Promise<void> {
-  const mb = (chunks.length * CHUNK ** 3) / 1e6;
+  const mb = chunks.reduce((n, c) => n + c.length, 0) / 1e6;
   const results = await measure(rows, chunks, repeats);
   const zlibBytes = results[0].bytes;
   const zlibCpuRate = mb / median(results[0].cpu);
   console.log(`\n### ${title}\n`);
-  console.log(`${chunks.length} chunks of 64^3 uint8 (${mb.toFixed(1)} MB), level ${LEVEL} unless said; median of ${repeats} passes; ${THREADS} cores`);
+  console.log(`${chunks.length} chunks of ${CHUNK}^3 voxels (${mb.toFixed(1)} MB), level ${LEVEL} unless said; median of ${repeats} passes; ${THREADS} cores`);
   console.log('MB/s per core = input MB / CPU seconds of the whole process; wall = input MB / elapsed seconds\n');
   console.log('| candidate | format | threads | MB/s per core | x zlib | MB/s wall | compressed MB | size vs zlib -6 | Node zlib reads it back |');
   console.log('|---|---|---|---:|---:|---:|---:|---:|---|');

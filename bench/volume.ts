@@ -11,14 +11,16 @@
 //                                    FERRY_BENCH_VOLUME_ROWS=png,hdf5,more (default: all) for some
 //                                    groups: png and hdf5 are the compared folder rows, run in turns;
 //                                    more is the rest, PNG sections to a folder unsharded and to S3,
-//                                    whose TensorStore row takes its spec from a png or hdf5 row)
+//                                    whose TensorStore row takes its spec from a png or hdf5 row;
+//                                    FERRY_BENCH_VOLUME_S3=0 leaves out the S3 rows, no S3 server)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { writeHdf5 } from '../src/testing/hdf5.ts';
 import { adminClient, createBucket, dropBucket, s3TestServer } from '../src/testing/s3.ts';
+import { emSection } from '../src/testing/em-data.ts';
 import { endpoint, env, ferry, root, timed } from './lib.ts';
 import type { Result } from './lib.ts';
 
@@ -26,29 +28,13 @@ const X = 2048;
 const Y = 2048;
 const Z = Number(process.env.FERRY_BENCH_VOLUME_Z ?? 256);
 const THREADS = availableParallelism();
-const GZIP_LEVEL = 6; // Ferry's default; zlib, TensorStore and zarr are given the same
+const GZIP_LEVEL = 6; // zlib's default: TensorStore's, and zarr is given the same (Ferry's is its engine's)
+const S3_ROWS = process.env.FERRY_BENCH_VOLUME_S3 !== '0';
 const MIB = (X * Y * Z) / 2 ** 20;
 const TS_PYTHON = process.env.FERRY_PYTHON ?? 'python3';
 const ROWS = process.env.FERRY_BENCH_VOLUME_ROWS?.split(',');
 const wants = (group: 'png' | 'hdf5' | 'more') => !ROWS || ROWS.includes(group);
 const ZARR_PYTHON = '/usr/bin/python3'; // Debian's python3-zarr lives in the system interpreter
-
-/** A section with EM-like texture: smooth structure plus noise, so gzip and PNG work as on real data. */
-function section(z: number): Uint8Array {
-  const out = new Uint8Array(X * Y);
-  let seed = (z * 2654435761) >>> 0 || 1;
-  for (let y = 0, i = 0; y < Y; y++) {
-    const cy = Math.cos(y * 0.037 + z * 0.05);
-    for (let x = 0; x < X; x++, i++) {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      const v = 128 + 70 * Math.sin(x * 0.031 + z * 0.07) * cy + ((seed >>> 0) % 25) - 12;
-      out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
-    }
-  }
-  return out;
-}
 
 /** The stack, made once and kept between runs (it is deterministic). */
 async function stack(): Promise<string> {
@@ -56,7 +42,7 @@ async function stack(): Promise<string> {
   if (existsSync(join(dir, 'complete'))) return dir;
   mkdirSync(dir, { recursive: true });
   for (let z = 0; z < Z; z++) {
-    await sharp(section(z), { raw: { width: X, height: Y, channels: 1 } }).toColourspace('b-w').png().toFile(join(dir, `section_${String(z).padStart(4, '0')}.png`));
+    await sharp(emSection(z, X, Y), { raw: { width: X, height: Y, channels: 1 } }).toColourspace('b-w').png().toFile(join(dir, `section_${String(z).padStart(4, '0')}.png`));
   }
   writeFileSync(join(dir, 'complete'), '');
   return dir;
@@ -75,7 +61,7 @@ async function hdf5Stack(kind: 'plain' | 'gzip'): Promise<string> {
   // A few sections per run of h5py, so that the samples of the whole stack are never in memory at once.
   for (let z0 = 0; z0 < Z; z0 += 16) {
     const zs = Array.from({ length: Math.min(16, Z - z0) }, (_, i) => z0 + i);
-    await writeHdf5(zs.map((z) => ({ out: join(dir, `${name(z)}.h5`), samples: section(z), shape: [Y, X], ...(kind === 'gzip' ? { chunks: [256, 256], compression: 'gzip' as const } : {}) })));
+    await writeHdf5(zs.map((z) => ({ out: join(dir, `${name(z)}.h5`), samples: emSection(z, X, Y), shape: [Y, X], ...(kind === 'gzip' ? { chunks: [256, 256], compression: 'gzip' as const } : {}) })));
   }
   writeFileSync(registry, Array.from({ length: Z }, (_, z) => `${name(z)} 0 0 0 ${X} ${Y} 1\n`).join(''));
   writeFileSync(join(dir, 'complete'), '');
@@ -84,16 +70,16 @@ async function hdf5Stack(kind: 'plain' | 'gzip'): Promise<string> {
 
 /**
  * gzip of every 64^3 chunk of the stack on `THREADS` threads (run with UV_THREADPOOL_SIZE=THREADS).
- * 'ferry' calls zlib as Ferry does: an output buffer for the whole result and Z_FINISH in the one
- * call, so each chunk is one job on the pool; 'defaults' is zlib.gzip as it comes, which returns
- * to the main thread every 16 KiB and joins the pieces. The target is measured against the
- * faster one: a ceiling Ferry's own calls could beat would be no ceiling.
+ * 'ferry' is Ferry's gzipChunk (its engine, libdeflate when built, at its default level for
+ * images), each chunk one job on the pool; 'defaults' is Node's zlib.gzip at level 6 as it comes,
+ * which returns to the main thread every 16 KiB and joins the pieces. Prints the seconds and the
+ * compressed bytes.
  */
 async function zlibChild(): Promise<void> {
   const { gzip } = await import('node:zlib');
   const { promisify } = await import('node:util');
-  const { gzipChunk } = await import('../src/codecs/gzip.ts');
-  const gz = process.argv[4] === 'defaults' ? promisify(gzip) : (b: Buffer, o: { level: number }) => gzipChunk(b, o.level);
+  const { defaultGzipLevel, gzipChunk } = await import('../src/codecs/gzip.ts');
+  const gz = process.argv[4] === 'defaults' ? (b: Buffer) => promisify(gzip)(b, { level: GZIP_LEVEL }) : (b: Buffer) => gzipChunk(b, defaultGzipLevel('image'));
   const dir = process.argv[3];
   const files = readdirSync(dir).filter((f) => f.endsWith('.png')).sort();
   const chunks: Buffer[] = [];
@@ -110,11 +96,15 @@ async function zlibChild(): Promise<void> {
   }
   const t0 = performance.now();
   let next = 0;
+  let bytes = 0;
   // Two chunks per thread in flight, so a thread never waits for the main thread to hand it one.
   await Promise.all(Array.from({ length: 2 * THREADS }, async () => {
-    while (next < chunks.length) await gz(chunks[next++], { level: GZIP_LEVEL });
+    while (next < chunks.length) {
+      const out = await gz(chunks[next++]);
+      bytes += out.length;
+    }
   }));
-  process.stdout.write(JSON.stringify({ seconds: (performance.now() - t0) / 1000 }) + '\n');
+  process.stdout.write(JSON.stringify({ seconds: (performance.now() - t0) / 1000, bytes }) + '\n');
 }
 
 const TS_SCRIPT = `
@@ -200,9 +190,13 @@ function python(interp: string, script: string, args: string[]): string[] {
   return [interp, file, ...args];
 }
 
+/** Bytes of the files under `dir`. */
+function folderBytes(dir: string): number {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).reduce((n, e) => n + (e.isFile() ? statSync(join(e.parentPath, e.name)).size : 0), 0);
+}
+
 async function main(): Promise<void> {
-  const server = s3TestServer();
-  const client = adminClient(server);
+  const { GZIP_ENGINE, defaultGzipLevel } = await import('../src/codecs/gzip.ts');
   const sections = await stack();
   const h5 = wants('hdf5') ? { plain: await hdf5Stack('plain'), gzip: await hdf5Stack('gzip') } : undefined;
   const ferryEnv = { ...env, UV_THREADPOOL_SIZE: String(THREADS) };
@@ -230,14 +224,21 @@ async function main(): Promise<void> {
     log(r);
   };
 
+  const compressed = new Map<'ferry' | 'defaults', number>();
   const zlibAlone = (call: 'ferry' | 'defaults') => {
     const zl = spawnSync(process.execPath, [import.meta.filename, 'zlib-child', sections, call], { env: { ...process.env, UV_THREADPOOL_SIZE: String(THREADS) }, encoding: 'utf8', maxBuffer: 1 << 20 });
-    return { seconds: zl.status === 0 ? (JSON.parse(zl.stdout.trim().split('\n').pop()!).seconds as number) : NaN, ok: zl.status === 0 };
+    const out = zl.status === 0 ? (JSON.parse(zl.stdout.trim().split('\n').pop()!) as { seconds: number; bytes: number }) : undefined;
+    if (out) compressed.set(call, out.bytes);
+    return { seconds: out?.seconds ?? NaN, ok: zl.status === 0 };
   };
+  const ferryDeflate = `${GZIP_ENGINE} -${defaultGzipLevel('image')}`;
   const zlibRow = (call: 'ferry' | 'defaults'): Result => {
     const z = zlibAlone(call);
-    const how = call === 'ferry' ? "one pool job per chunk (Ferry's call)" : "zlib's default call (16 KiB pieces)";
-    return { tool: `node zlib alone, ${how}, gzip -${GZIP_LEVEL}, ${THREADS} threads`, wall: z.seconds, cpu: NaN, rssMiB: NaN, ok: z.ok };
+    const tool =
+      call === 'ferry'
+        ? `ferry's gzip alone (${ferryDeflate}), one pool job per chunk, ${THREADS} threads`
+        : `node zlib alone, zlib's default call (16 KiB pieces), gzip -${GZIP_LEVEL}, ${THREADS} threads`;
+    return { tool, wall: z.seconds, cpu: NaN, rssMiB: NaN, ok: z.ok };
   };
 
   const folder = (name: string) => join(root, name);
@@ -249,6 +250,13 @@ async function main(): Promise<void> {
   // over minutes, and a drift during one tool's only run would decide a ratio.
   const fastest = new Map<string, Result>();
   let spec: unknown;
+  // Bytes of the PNG rows' sharded folders, Ferry's and TensorStore's: the same voxels and spec.
+  const outputBytes = new Map<'ferry' | 'tensorstore', number>();
+  const measured = (who: 'ferry' | 'tensorstore', dir: string, run: () => Result) => (): Result => {
+    const r = run();
+    if (r.ok) outputBytes.set(who, folderBytes(dir));
+    return r;
+  };
   for (let round = 0; round < 2; round++) {
     // The first Ferry run gives the sharding spec every TensorStore run is given.
     const ferrySharded = (label: string, name: string, src?: string) => () => {
@@ -262,8 +270,8 @@ async function main(): Promise<void> {
         ? [
             () => zlibRow('defaults'),
             () => zlibRow('ferry'),
-            ferrySharded('ferry -> folder, sharded gzip', `ferry-sharded-${round}`),
-            () => timed('tensorstore -> folder, sharded gzip (same spec)', python(TS_PYTHON, TS_SCRIPT, [sections, JSON.stringify(tsFolder), JSON.stringify(spec), String(THREADS)])),
+            measured('ferry', folder(`ferry-sharded-${round}`), ferrySharded('ferry -> folder, sharded gzip', `ferry-sharded-${round}`)),
+            measured('tensorstore', folder('ts-sharded'), () => timed('tensorstore -> folder, sharded gzip (same spec)', python(TS_PYTHON, TS_SCRIPT, [sections, JSON.stringify(tsFolder), JSON.stringify(spec), String(THREADS)]))),
             () => timed('zarr-python -> folder, 64^3 gzip', python(ZARR_PYTHON, ZARR_SCRIPT, [sections, folder(`zarr-${round}`), String(GZIP_LEVEL)])),
           ]
         : []),
@@ -287,16 +295,19 @@ async function main(): Promise<void> {
     for (const name of [`ferry-sharded-${round}`, `zarr-${round}`, `ferry-h5-plain-${round}`, `ferry-h5-gzip-${round}`]) rmSync(folder(name), { recursive: true, force: true });
   }
   results.push(...[...fastest.values()].map((r) => ({ ...r, tool: `${r.tool} (faster of 2)` })));
-  const zlibSeconds = by("node zlib alone, one pool").wall;
+  const ferryDeflateSeconds = by("ferry's gzip alone").wall;
   const zlibDefaultSeconds = by("node zlib alone, zlib's default").wall;
   if (wants('more')) {
     add(ferryIngest('ferry -> folder, unsharded raw (static-server form)', folder('ferry-raw'), unshardedFlags));
     add(ferryIngest('ferry -> folder, unsharded raw + 2x2x1 scale', folder('ferry-raw-2'), [...unshardedFlags, '--scales', '2']));
     add(ferryIngest('ferry -> folder, sharded gzip + 2x2x1 scale', folder('ferry-sharded-2'), [...shardedFlags, '--scales', '2']));
 
+    const server = S3_ROWS ? s3TestServer() : undefined;
+    const client = server && adminClient(server);
     // Each S3 run on a bucket of its own, emptied before the next: no tool lists or writes into a
     // bucket that holds another's objects.
     const onBucket = async (run: (bucket: string) => Result) => {
+      if (!server || !client) return;
       const bucket = await createBucket(client, 'bench-volume');
       try {
         add(run(bucket));
@@ -306,28 +317,31 @@ async function main(): Promise<void> {
     };
     await onBucket((b) => ferryIngest('ferry -> S3, unsharded gzip (Content-Encoding)', `s3://${b}/ferry-plain`, [...unshardedFlags, ...s3Flags]));
     await onBucket((b) => ferryIngest('ferry -> S3, sharded gzip', `s3://${b}/ferry-sharded`, [...shardedFlags, ...s3Flags]));
-    await onBucket((b) => timed('tensorstore -> S3, sharded gzip (same spec)', python(TS_PYTHON, TS_SCRIPT, [sections, JSON.stringify({ driver: 's3', bucket: b, path: 'ts-sharded/', endpoint: server.endpoint, aws_region: 'us-east-1' }), JSON.stringify(spec), String(THREADS)])));
+    await onBucket((b) => timed('tensorstore -> S3, sharded gzip (same spec)', python(TS_PYTHON, TS_SCRIPT, [sections, JSON.stringify({ driver: 's3', bucket: b, path: 'ts-sharded/', endpoint: server!.endpoint, aws_region: 'us-east-1' }), JSON.stringify(spec), String(THREADS)])));
     await onBucket((b) => timed('zarr-python -> S3, 64^3 gzip', python(ZARR_PYTHON, ZARR_SCRIPT, [sections, `s3://${b}/zarr/`, String(GZIP_LEVEL)])));
   }
   rmSync(root, { recursive: true, force: true });
 
-  console.log(`\n${X} x ${Y} x ${Z} uint8 (${MIB.toFixed(0)} MiB) from PNG sections (and the same as HDF5 sections), 64^3 chunks, gzip level ${GZIP_LEVEL}, ${THREADS} CPU threads\n`);
+  console.log(`\n${X} x ${Y} x ${Z} uint8 (${MIB.toFixed(0)} MiB) from PNG sections (and the same as HDF5 sections), 64^3 chunks, gzip: Ferry ${ferryDeflate}, the others zlib -${GZIP_LEVEL}; ${THREADS} CPU threads\n`);
   const rows = results.map((r) => [r.tool, r.ok ? r.wall.toFixed(1) : 'FAILED', Number.isNaN(r.cpu) ? '-' : r.cpu.toFixed(1), r.ok ? (MIB / r.wall).toFixed(0) : '-']);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...[['tool', 'wall s', 'cpu s', 'MiB/s'], ...rows].map((r) => r[i].length)));
   for (const r of [['tool', 'wall s', 'cpu s', 'MiB/s'], ...rows]) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
   const ratio = (a: Result, b: Result) => (a.ok && b.ok ? (b.wall / a.wall).toFixed(2) : 'n/a');
   const pct = (seconds: number, r: Result) => (r.ok && Number.isFinite(seconds) ? ((seconds / r.wall) * 100).toFixed(0) : 'n/a');
+  const sizeVs = (a: number | undefined, b: number | undefined) => (a && b ? `${a >= b ? '+' : ''}${((a / b - 1) * 100).toFixed(1)}%` : 'n/a');
   const more = (a: Result, b: Result) => (a.ok && b.ok ? `${a.wall >= b.wall ? '+' : ''}${((a.wall / b.wall - 1) * 100).toFixed(0)}` : 'n/a');
   const fs = by('ferry -> folder, sharded gzip');
   const s3p = by('ferry -> S3, unsharded');
   const s3s = by('ferry -> S3, sharded gzip');
   console.log(`
-ferry vs tensorstore, folder sharded gzip:   ${ratio(fs, by('tensorstore -> folder'))}x (target > 1)
+ferry vs tensorstore, folder sharded gzip:   ${ratio(fs, by('tensorstore -> folder'))}x (target >= 2)
 ferry vs tensorstore, S3 sharded gzip:       ${ratio(s3s, by('tensorstore -> S3'))}x (target > 1)
 ferry vs zarr-python, folder gzip:           ${ratio(fs, by('zarr-python -> folder'))}x (target >= 2)
 ferry vs zarr-python, S3 gzip:               ${ratio(s3p, by('zarr-python -> S3'))}x (target >= 2)
-ferry folder sharded gzip / zlib alone:      ${pct(zlibSeconds, fs)}% (target >= 70%; ${pct(zlibDefaultSeconds, fs)}% of zlib's default call)
-ferry S3 unsharded gzip / zlib alone:        ${pct(zlibSeconds, s3p)}%
+ferry folder sharded gzip / its gzip alone: ${pct(ferryDeflateSeconds, fs)}% (${ferryDeflate}; ${pct(zlibDefaultSeconds, fs)}% of node zlib -${GZIP_LEVEL} alone)
+ferry S3 unsharded gzip / its gzip alone:    ${pct(ferryDeflateSeconds, s3p)}%
+size of ferry's chunks vs zlib -${GZIP_LEVEL}'s:       ${sizeVs(compressed.get('ferry'), compressed.get('defaults'))} (${ferryDeflate}, the same chunks)
+size of ferry's sharded folder vs ts's:      ${sizeVs(outputBytes.get('ferry'), outputBytes.get('tensorstore'))}
 cost of a 2x2x1 scale, unsharded raw folder: ${more(by('ferry -> folder, unsharded raw +'), by('ferry -> folder, unsharded raw ('))}% time
 cost of a 2x2x1 scale, sharded gzip folder:  ${more(by('ferry -> folder, sharded gzip +'), fs)}% time
 cost of sharding on S3 (sharded/unsharded):  ${s3s.ok && s3p.ok ? (s3s.wall / s3p.wall).toFixed(2) : 'n/a'}x time

@@ -1,16 +1,21 @@
-// A Node-API binding of libdeflate's gzip and raw DEFLATE compressors (Debian's libdeflate-dev),
-// measured against Node's zlib by bench/deflate.ts. Research only: Ferry's gzip path does not use it.
+// A Node-API binding of libdeflate's gzip compressor (Debian's libdeflate-dev, linked statically),
+// Ferry's gzip engine when it is built (src/codecs/deflate-native.ts loads it; src/codecs/gzip.ts
+// falls back to Node's zlib without it):
 //
-//   gzipSync(data, level) / deflateRawSync(data, level) -> Buffer   on the calling thread
-//   gzip(data, level) / deflateRaw(data, level) -> Promise<Buffer>  on libuv's thread pool
+//   gzipBound(n) -> number                           the most bytes a gzip member of n bytes can take
+//   gzip(data, level, out) -> Promise<number>        on libuv's thread pool, as Node's zlib runs
+//   gzipSync(data, level, out) -> number             on the calling thread (benchmarks)
 //
-// libdeflate compresses a whole buffer in one call (no streaming), which is all a 64^3 chunk needs.
-// A compressor holds ~0.5 MiB of tables, so each thread keeps one per level instead of allocating
-// one per chunk.
+// Both write one gzip member of `data` to the start of `out` and give its size. The caller owns
+// `out` (at least gzipBound(data.length) bytes), so results can be packed into large shared buffers
+// instead of one allocation per chunk that V8 must track and finalize.
+//
+// libdeflate compresses a whole buffer in one call (no streaming), which is all a chunk needs.
+// A compressor holds up to ~1 MiB of tables, so each thread keeps one per level instead of
+// allocating one per chunk.
 #include <libdeflate.h>
 #include <node_api.h>
 #include <stdlib.h>
-#include <string.h>
 
 #define MAX_LEVEL 12
 
@@ -21,97 +26,85 @@ static struct libdeflate_compressor *compressor(int level) {
   return compressors[level];
 }
 
-typedef enum { FORMAT_GZIP, FORMAT_RAW } format_t;
-
-// Compresses into a malloc'd buffer of the worst-case size; returns the size, or 0 on failure.
-static size_t compress(format_t format, int level, const void *in, size_t n, void **out) {
+// The gzip member's size, or 0 when the compressor cannot be had or `out` is too small.
+static size_t compress(int level, const void *in, size_t n, void *out, size_t room) {
   struct libdeflate_compressor *c = compressor(level);
-  if (!c) return 0;
-  size_t bound = format == FORMAT_GZIP ? libdeflate_gzip_compress_bound(c, n) : libdeflate_deflate_compress_bound(c, n);
-  *out = malloc(bound);
-  if (!*out) return 0;
-  size_t size = format == FORMAT_GZIP ? libdeflate_gzip_compress(c, in, n, *out, bound) : libdeflate_deflate_compress(c, in, n, *out, bound);
-  if (size == 0) {
-    free(*out);
-    *out = NULL;
-  }
-  return size;
+  return c ? libdeflate_gzip_compress(c, in, n, out, room) : 0;
 }
 
-static void free_output(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  free(data);
-}
+typedef struct {
+  void *data;
+  size_t length;
+} bytes_t;
 
-#define CHECK(call)                                              \
-  do {                                                           \
-    if ((call) != napi_ok) {                                     \
-      napi_throw_error(env, NULL, "libdeflate addon: " #call);   \
-      return NULL;                                               \
-    }                                                            \
-  } while (0)
-
-// Reads (data: TypedArray, level: integer 0..12) from the call.
-static int read_args(napi_env env, napi_callback_info info, void **data, size_t *n, int *level, napi_value *input) {
-  size_t argc = 2;
-  napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
-    napi_throw_type_error(env, NULL, "expected (data, level)");
-    return 0;
-  }
-  bool is_typed;
-  napi_is_typedarray(env, argv[0], &is_typed);
-  if (!is_typed) {
-    napi_throw_type_error(env, NULL, "data must be a Uint8Array");
-    return 0;
-  }
+// A Uint8Array's bytes. Asking for them moves a small on-heap array's bytes off the heap, so the
+// pointer stays valid while a pool thread uses it.
+static int read_bytes(napi_env env, napi_value value, const char *name, bytes_t *out) {
+  bool is_typed = false;
+  napi_is_typedarray(env, value, &is_typed);
   napi_typedarray_type type;
-  size_t length, offset;
   napi_value buffer;
-  napi_get_typedarray_info(env, argv[0], &type, &length, data, &buffer, &offset);
-  if (type != napi_uint8_array) {
-    napi_throw_type_error(env, NULL, "data must be a Uint8Array");
+  size_t offset;
+  if (!is_typed || napi_get_typedarray_info(env, value, &type, &out->length, &out->data, &buffer, &offset) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, name);
     return 0;
   }
-  *n = length;
-  int32_t l;
-  if (napi_get_value_int32(env, argv[1], &l) != napi_ok || l < 0 || l > MAX_LEVEL) {
-    napi_throw_range_error(env, NULL, "level must be a whole number from 0 to 12");
-    return 0;
-  }
-  *level = l;
-  *input = argv[0];
   return 1;
 }
 
-static napi_value compress_sync(napi_env env, napi_callback_info info, format_t format) {
-  void *data;
-  size_t n;
+typedef struct {
+  bytes_t in, out;
   int level;
-  napi_value input;
-  if (!read_args(env, info, &data, &n, &level, &input)) return NULL;
-  void *out;
-  size_t size = compress(format, level, data, n, &out);
-  if (size == 0) {
-    napi_throw_error(env, NULL, "libdeflate could not compress the data");
+  napi_value values[3];
+} args_t;
+
+// Reads (data: Uint8Array, level: integer 0..12, out: Uint8Array) from the call.
+static int read_args(napi_env env, napi_callback_info info, args_t *a) {
+  size_t argc = 3;
+  if (napi_get_cb_info(env, info, &argc, a->values, NULL, NULL) != napi_ok || argc < 3) {
+    napi_throw_type_error(env, NULL, "expected (data, level, out)");
+    return 0;
+  }
+  if (!read_bytes(env, a->values[0], "data must be a Uint8Array", &a->in)) return 0;
+  int32_t level;
+  if (napi_get_value_int32(env, a->values[1], &level) != napi_ok || level < 0 || level > MAX_LEVEL) {
+    napi_throw_range_error(env, NULL, "level must be a whole number from 0 to 12");
+    return 0;
+  }
+  a->level = level;
+  return read_bytes(env, a->values[2], "out must be a Uint8Array", &a->out);
+}
+
+static const char *FAILED = "libdeflate could not compress the data (out is smaller than gzipBound, or no memory)";
+
+static napi_value gzip_bound(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg, result;
+  double n;
+  if (napi_get_cb_info(env, info, &argc, &arg, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_double(env, arg, &n) != napi_ok || !(n >= 0)) {
+    napi_throw_type_error(env, NULL, "expected a byte count");
     return NULL;
   }
-  napi_value result;
-  CHECK(napi_create_external_buffer(env, size, out, free_output, NULL, &result));
+  napi_create_double(env, (double)libdeflate_gzip_compress_bound(NULL, (size_t)n), &result);
   return result;
 }
 
-static napi_value gzip_sync(napi_env env, napi_callback_info info) { return compress_sync(env, info, FORMAT_GZIP); }
-static napi_value deflate_raw_sync(napi_env env, napi_callback_info info) { return compress_sync(env, info, FORMAT_RAW); }
+static napi_value gzip_sync(napi_env env, napi_callback_info info) {
+  args_t a;
+  if (!read_args(env, info, &a)) return NULL;
+  size_t size = compress(a.level, a.in.data, a.in.length, a.out.data, a.out.length);
+  if (size == 0) {
+    napi_throw_error(env, NULL, FAILED);
+    return NULL;
+  }
+  napi_value result;
+  napi_create_double(env, (double)size, &result);
+  return result;
+}
 
 typedef struct {
-  format_t format;
-  int level;
-  void *in;
-  size_t n;
-  napi_ref input;  // keeps the input alive while a pool thread reads it
-  void *out;
+  args_t args;
+  napi_ref in, out;  // keep both arrays alive while a pool thread uses their bytes
   size_t size;
   napi_deferred deferred;
   napi_async_work work;
@@ -120,56 +113,52 @@ typedef struct {
 static void execute(napi_env env, void *p) {
   (void)env;
   job_t *j = p;
-  j->size = compress(j->format, j->level, j->in, j->n, &j->out);
+  j->size = compress(j->args.level, j->args.in.data, j->args.in.length, j->args.out.data, j->args.out.length);
 }
 
 static void complete(napi_env env, napi_status status, void *p) {
   job_t *j = p;
   napi_value value;
-  if (status == napi_ok && j->size > 0 && napi_create_external_buffer(env, j->size, j->out, free_output, NULL, &value) == napi_ok) {
+  if (status == napi_ok && j->size > 0) {
+    napi_create_double(env, (double)j->size, &value);
     napi_resolve_deferred(env, j->deferred, value);
   } else {
-    free(j->out);
-    napi_value message, error;
-    napi_create_string_utf8(env, "libdeflate could not compress the data", NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, NULL, message, &error);
-    napi_reject_deferred(env, j->deferred, error);
+    napi_value message;
+    napi_create_string_utf8(env, FAILED, NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, NULL, message, &value);
+    napi_reject_deferred(env, j->deferred, value);
   }
-  napi_delete_reference(env, j->input);
+  napi_delete_reference(env, j->in);
+  napi_delete_reference(env, j->out);
   napi_delete_async_work(env, j->work);
   free(j);
 }
 
-static napi_value compress_async(napi_env env, napi_callback_info info, format_t format) {
+static napi_value gzip_async(napi_env env, napi_callback_info info) {
   job_t *j = calloc(1, sizeof *j);
   if (!j) {
     napi_throw_error(env, NULL, "out of memory");
     return NULL;
   }
-  napi_value input;
-  if (!read_args(env, info, &j->in, &j->n, &j->level, &input)) {
+  if (!read_args(env, info, &j->args)) {
     free(j);
     return NULL;
   }
-  j->format = format;
   napi_value promise, name;
-  CHECK(napi_create_reference(env, input, 1, &j->input));
-  CHECK(napi_create_promise(env, &j->deferred, &promise));
-  CHECK(napi_create_string_utf8(env, "libdeflate", NAPI_AUTO_LENGTH, &name));
-  CHECK(napi_create_async_work(env, NULL, name, execute, complete, j, &j->work));
-  CHECK(napi_queue_async_work(env, j->work));
+  if (napi_create_reference(env, j->args.values[0], 1, &j->in) != napi_ok || napi_create_reference(env, j->args.values[2], 1, &j->out) != napi_ok ||
+      napi_create_promise(env, &j->deferred, &promise) != napi_ok || napi_create_string_utf8(env, "libdeflate", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, execute, complete, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
+    napi_throw_error(env, NULL, "libdeflate addon: could not queue the work");
+    return NULL;
+  }
   return promise;
 }
 
-static napi_value gzip_async(napi_env env, napi_callback_info info) { return compress_async(env, info, FORMAT_GZIP); }
-static napi_value deflate_raw_async(napi_env env, napi_callback_info info) { return compress_async(env, info, FORMAT_RAW); }
-
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"gzipSync", NULL, gzip_sync, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"deflateRawSync", NULL, deflate_raw_sync, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gzipBound", NULL, gzip_bound, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gzip", NULL, gzip_async, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"deflateRaw", NULL, deflate_raw_async, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gzipSync", NULL, gzip_sync, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -3,8 +3,9 @@
     {
       "target_name": "deflate_addon",
       "sources": ["addon.c"],
-      "libraries": ["-ldeflate"],
-      "cflags": ["-O2", "-std=c11"]
+      # Debian's static libdeflate.a (libdeflate-dev): the addon then needs no libdeflate0 at run time.
+      "libraries": ["-l:libdeflate.a"],
+      "cflags": ["-O2", "-std=c11", "-Wall", "-Wextra"]
     }
   ]
 }

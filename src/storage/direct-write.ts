@@ -42,7 +42,7 @@ export function alignedBytes(size: number): Uint8Array {
  * runs on this thread while the kernel copies the bulk of the body (a checksum of it, say): the
  * write holds a pool thread but hardly a core.
  */
-export async function writeFileDirect(path: string, body: Uint8Array, whileWriting?: () => void): Promise<boolean> {
+export async function writeFileDirect(path: string | Buffer, body: Uint8Array, whileWriting?: () => void): Promise<boolean> {
   if (body.byteOffset % BLOCK !== 0) return false;
   let fh: FileHandle;
   try {

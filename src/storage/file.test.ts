@@ -4,7 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { tempDir } from '../testing/tree.ts';
+import { until } from '../testing/until.ts';
 import { openFileStore } from './file.ts';
 import { storeContract } from '../testing/store-contract.ts';
 
@@ -38,4 +40,33 @@ test('create-only writers racing for one name: exactly one adds its whole file, 
   // A plain write still replaces.
   await store.write('archive/tile.dat', Buffer.from('replaced'));
   assert.equal(await readFile(join(dir, 'archive', 'tile.dat'), 'utf8'), 'replaced');
+});
+
+test('a listing that clears leftovers removes the temporary files of writers no longer running, and only those', async () => {
+  const dir = join(root, 'leftovers');
+  await mkdir(dir, { recursive: true });
+  // A writer in another process: its temporary name, as it left it when it was killed.
+  const child = spawn(process.execPath, ['-e', `
+    const { openFileStore } = await import(${JSON.stringify(new URL('./file.ts', import.meta.url).href)});
+    const store = await openFileStore(${JSON.stringify(dir)});
+    const body = { size: 1 << 20, readRange: () => new Promise(() => {}) };
+    store.write('killed.bin', body);
+    setInterval(() => {}, 60_000); // alive, stuck in the write, until killed
+  `], { stdio: 'ignore' });
+  const temp = await until('the writer to create its temporary file', async () => (await readdir(dir)).find((n) => n.startsWith('.killed.bin.')));
+  await writeFile(join(dir, '.other.bin.0123abcd-1-0.ferry-tmp-'), 'another machine\'s, fresh');
+  await writeFile(join(dir, 'kept.bin'), 'k');
+  const listed = async (clearLeftovers: boolean) => {
+    const keys: string[] = [];
+    for await (const o of (await openFileStore(dir)).list('', { clearLeftovers })) keys.push(o.key);
+    return keys;
+  };
+  assert.deepEqual(await listed(true), ['kept.bin'], 'temporary files are never listed');
+  assert.ok((await readdir(dir)).includes(temp), 'a running writer\'s file stays');
+  child.kill('SIGKILL');
+  await until('the writer to be gone', () => child.exitCode !== null || child.signalCode !== null);
+  assert.deepEqual(await listed(false), ['kept.bin']);
+  assert.ok((await readdir(dir)).includes(temp), 'a plain listing removes nothing');
+  await listed(true);
+  assert.deepEqual((await readdir(dir)).sort(), ['.other.bin.0123abcd-1-0.ferry-tmp-', 'kept.bin'], 'the dead writer\'s file is gone; another machine\'s recent one stays');
 });

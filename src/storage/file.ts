@@ -1,17 +1,21 @@
 // Local directories (and anything mounted: NFS, Lustre, GPFS) as a Store. Writes land in a hidden
 // temporary file beside the target, are fsynced, get the source mtime, and are renamed into place
 // (linked, for a create-only write, which never replaces a file), so a reader or a crash never
-// sees half a file under the real name.
-import { randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
-import { link, mkdir, open, opendir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+// sees half a file under the real name. Names are bytes: one that is not valid UTF-8 is a key that
+// says so (see names.ts) and is read and written under exactly its bytes.
+import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
+import { closeSync, createReadStream, fstatSync, openSync, readSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { link, lstat, mkdir, open, opendir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { FerryError } from '../errors.ts';
+import { FerryError, errorMessage } from '../errors.ts';
 import { crc32cOf, crc32cOfParts, crc32cToBase64 } from './checksum.ts';
 import { writeFileDirect } from './direct-write.ts';
+import { bytesOfKey, displayKey, keyOfName } from './names.ts';
 import type { PartOptions } from './options.ts';
 import { KeyNotFound } from './store.ts';
 import { SyncWhileFast } from './sync-while-fast.ts';
@@ -28,9 +32,68 @@ const SYNC_READ_MAX = 1024 * 1024;
 const SLOW_READ_MS = 0.3;
 /** Buffers this large are written around the page cache when they allow it (see direct-write). */
 const DIRECT_MIN = 32 * 1024 * 1024;
+/** Bytes in a file name (Linux, and every filesystem data is kept on). */
+const NAME_MAX = 255;
+/** Another machine's temporary file unchanged this long has lost its writer (see removeIfLeftover). */
+const FOREIGN_LEFTOVER_MS = 60 * 60_000;
+/** U+FFFD as UTF-8: what a name that is not valid UTF-8 shows in its place when read as a string. */
+const REPLACEMENT_BYTES = Buffer.from('\ufffd');
+
+type Path = string | Buffer;
+type EntryType = Pick<Stats, 'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isFIFO' | 'isSocket' | 'isBlockDevice' | 'isCharacterDevice'>;
 
 export function isFerryTempName(name: string): boolean {
   return name.startsWith('.') && name.endsWith(TEMP_MARK);
+}
+
+/**
+ * This machine (and PID namespace: containers on one host share PIDs with nobody) in a few
+ * characters, so that a temporary file tells which process of which machine wrote it.
+ */
+const HOST_TAG = (() => {
+  let ns = '';
+  try {
+    ns = readlinkSync('/proc/self/ns/pid');
+  } catch {
+    // Not Linux: the host name alone.
+  }
+  return createHash('sha256').update(`${hostname()}\0${ns}`).digest('hex').slice(0, 8);
+})();
+let tempCount = 0;
+
+/**
+ * A temporary name beside `name` of this process's own (`.NAME.HOST-PID-N.ferry-tmp-`): two runs
+ * writing one destination at once never share one, and a later run can tell a dead writer's
+ * (removeIfLeftover). A name too long to take the additions is replaced by its hash.
+ */
+function tempName(name: string): string {
+  const writer = `${HOST_TAG}-${process.pid.toString(36)}-${(tempCount++).toString(36)}`;
+  const full = `.${name}.${writer}${TEMP_MARK}`;
+  if (bytesOfKey(full).length <= NAME_MAX) return full;
+  return `.~${createHash('sha256').update(bytesOfKey(name)).digest('hex').slice(0, 24)}.${writer}${TEMP_MARK}`;
+}
+
+/** Who wrote a temporary file, from its name; undefined for one an older Ferry named. */
+function writerOf(name: string): { host: string; pid: number } | undefined {
+  const m = /\.([0-9a-f]{8})-([0-9a-z]+)-[0-9a-z]+\.ferry-tmp-$/.exec(name);
+  return m ? { host: m[1], pid: parseInt(m[2], 36) } : undefined;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function specialKind(e: EntryType): string | undefined {
+  if (e.isFIFO()) return 'a named pipe (FIFO)';
+  if (e.isSocket()) return 'a socket';
+  if (e.isBlockDevice()) return 'a block device';
+  if (e.isCharacterDevice()) return 'a character device';
+  return undefined;
 }
 
 // Writes preserve the source mtime, so a file's own mtime is the source mtime it was copied from.
@@ -57,9 +120,14 @@ class FileStore implements Store {
     this.partConcurrency = opts.partConcurrency ?? 4;
   }
 
-  private pathOf(key: string): string {
-    if (key.split('/').some((p) => p === '..')) throw new FerryError(`key "${key}" leaves the store root ${this.root}`);
-    return key === '' ? this.root : join(this.root, ...key.split('/'));
+  /** The path of a key: a string, or the exact bytes of a name that is not valid UTF-8. */
+  private pathOf(key: string): Path {
+    const parts = key.split('/');
+    if (parts.some((p) => p === '..')) throw new FerryError(`key "${displayKey(key)}" leaves the store root ${this.root}`);
+    if (key === '') return this.root;
+    if (key.isWellFormed()) return join(this.root, ...parts);
+    const rel = parts.filter((p) => p !== '' && p !== '.').join('/');
+    return Buffer.concat([Buffer.from(this.root === '/' ? '/' : `${this.root}/`), bytesOfKey(rel)]);
   }
 
   async *list(prefix = '', opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
@@ -68,10 +136,16 @@ class FileStore implements Store {
     const folderKey = slash < 0 ? '' : prefix.slice(0, slash + 1);
     try {
       const s = await stat(this.pathOf(folderKey));
-      if (!s.isDirectory()) return;
+      if (!s.isDirectory()) {
+        if (opts.rootMustExist && folderKey === '') throw new FerryError(`${this.root} is a file, not a folder`, { hint: 'name the folder that holds it', kind: 'item' });
+        return;
+      }
     } catch (e) {
-      if (isNotFound(e)) return;
-      throw fsError(e, this.pathOf(folderKey));
+      if (!isNotFound(e)) throw fsError(e, this.pathOf(folderKey));
+      if (opts.rootMustExist && folderKey === '') {
+        throw new FerryError(`the folder ${this.root} does not exist`, { hint: 'check that it is there (is its disk mounted on this machine?), then run again', code: 'ENOENT', kind: 'item', cause: e });
+      }
+      return;
     }
     yield* this.walk(folderKey, prefix, opts);
   }
@@ -80,59 +154,138 @@ class FileStore implements Store {
   // an array. Sub-folders are walked depth-first after their parent's files. Files are stat'ed a
   // batch at a time: synchronously while that is quick (a local disk answers from its cache in
   // ~3 us, a quarter of an async stat's cost), in parallel through the thread pool once stats are
-  // slow (see SyncWhileFast).
+  // slow (see SyncWhileFast). Every entry that is not listed is told to opts.onUnlisted.
   private async *walk(folderKey: string, prefix: string, opts: ListOptions): AsyncIterable<ObjectInfo> {
     const dirPath = this.pathOf(folderKey);
     let dir;
     try {
       dir = await opendir(dirPath, { bufferSize: STAT_BATCH });
     } catch (e) {
-      throw fsError(e, dirPath);
+      // The folder listed cannot be read: the listing fails. A sub-folder removed while listing
+      // is gone, like a file removed while listing; one that cannot be read is told.
+      if (folderKey === prefix.slice(0, prefix.lastIndexOf('/') + 1)) throw fsError(e, dirPath);
+      if (isNotFound(e)) return;
+      this.unlisted(opts, folderKey, fsError(e, dirPath));
+      return;
     }
     const subdirs: string[] = [];
+    const leftovers: string[] = [];
     let batch: string[] = [];
-    const statOne = (name: string, s: Stats | undefined): ObjectInfo | undefined =>
-      // Symlinks to folders are not followed: no loops, no surprises.
-      s?.isFile() ? { key: folderKey + name, size: s.size, mtimeMs: s.mtimeMs, sourceMtimeMs: s.mtimeMs } : undefined;
-    const notFound = (name: string, e: unknown) => {
-      if (isNotFound(e)) return undefined; // removed while listing
-      throw fsError(e, join(dirPath, name));
-    };
-    const statBatch = async (names: string[]): Promise<(ObjectInfo | undefined)[]> => {
-      if (!this.stats.sync) {
-        return Promise.all(names.map((n) => stat(join(dirPath, n)).then((s) => statOne(n, s), (e) => notFound(n, e))));
+    const unknown: string[] = [];
+    // Names that are not valid UTF-8 arrive with U+FFFD in them: their bytes are read again below.
+    let inexact = false;
+    const sort = (name: string, ent: EntryType): void => {
+      const key = folderKey + name;
+      if (!key.startsWith(prefix) && !prefix.startsWith(key + '/')) return;
+      if (isFerryTempName(name)) {
+        if (opts.clearLeftovers) leftovers.push(key);
+      } else if (ent.isDirectory()) {
+        if (!opts.delimiter) subdirs.push(key + '/');
+      } else if (!key.startsWith(prefix)) {
+        // A file beside the folder the prefix names.
+      } else if (ent.isFile() || ent.isSymbolicLink()) {
+        batch.push(name);
+      } else {
+        const what = specialKind(ent);
+        if (what) this.unlisted(opts, key, `${what}, not a file`);
+        else unknown.push(name); // the filesystem does not say what it is (no d_type): asked below
       }
-      return this.stats.run(
-        () =>
-          names.map((n) => {
-            try {
-              return statOne(n, statSync(join(dirPath, n)));
-            } catch (e) {
-              return notFound(n, e);
-            }
-          }),
-        () => names.length * SLOW_STAT_MS,
-      );
     };
     for await (const ent of dir) {
       if (opts.signal?.aborted) break;
-      const key = folderKey + ent.name;
-      if (!key.startsWith(prefix) && !prefix.startsWith(key + '/')) continue;
-      if (isFerryTempName(ent.name)) continue;
-      if (ent.isDirectory()) {
-        if (!opts.delimiter) subdirs.push(key + '/');
-        continue;
-      }
-      if (!ent.isFile() && !ent.isSymbolicLink()) continue;
-      if (!key.startsWith(prefix)) continue;
-      batch.push(ent.name);
+      if (ent.name.includes('\ufffd')) inexact = true;
+      else sort(ent.name, ent);
       if (batch.length >= STAT_BATCH) {
-        for (const info of await statBatch(batch)) if (info) yield info;
+        for (const info of await this.statBatch(folderKey, dirPath, batch, opts)) if (info) yield info;
         batch = [];
       }
     }
-    for (const info of await statBatch(batch)) if (info) yield info;
+    if (inexact && !opts.signal?.aborted) {
+      // Node reads names as bytes when asked, though its types do not say so.
+      for await (const ent of await opendir(dirPath, { bufferSize: STAT_BATCH, encoding: 'buffer' as BufferEncoding })) {
+        const bytes = ent.name as unknown as Buffer;
+        if (isUtf8(bytes) && !bytes.includes(REPLACEMENT_BYTES)) continue;
+        sort(keyOfName(bytes), ent);
+        if (batch.length >= STAT_BATCH) {
+          for (const info of await this.statBatch(folderKey, dirPath, batch, opts)) if (info) yield info;
+          batch = [];
+        }
+      }
+    }
+    for (const info of await this.statBatch(folderKey, dirPath, batch, opts)) if (info) yield info;
+    for (const name of unknown) {
+      const s = await lstat(this.pathOf(folderKey + name)).catch(() => undefined);
+      if (s?.isDirectory()) subdirs.push(folderKey + name + '/');
+      else if (s?.isSymbolicLink() || s?.isFile()) for (const info of await this.statBatch(folderKey, dirPath, [name], opts)) if (info) yield info;
+      else if (s) this.unlisted(opts, folderKey + name, `${specialKind(s)}, not a file`);
+    }
+    for (const key of leftovers) await this.removeIfLeftover(key);
     for (const sub of subdirs) yield* this.walk(sub, prefix, opts);
+  }
+
+  /** The files among `names` (entries of one folder); the rest are told to opts.onUnlisted. */
+  private async statBatch(folderKey: string, dirPath: string | Buffer, names: string[], opts: ListOptions): Promise<(ObjectInfo | undefined)[]> {
+    const pathOf = (name: string) => (typeof dirPath === 'string' && name.isWellFormed() ? join(dirPath, name) : this.pathOf(folderKey + name));
+    const statOne = (name: string, s: Stats): ObjectInfo | undefined => {
+      const key = folderKey + name;
+      if (s.isFile()) return { key, size: s.size, mtimeMs: s.mtimeMs, sourceMtimeMs: s.mtimeMs };
+      // Symbolic links to folders are not followed: no loops, no surprises, but no silence either.
+      this.unlisted(opts, key, s.isDirectory() ? 'a link to a folder, not followed' : `a link to ${specialKind(s) ?? 'something that is not a file'}, not a file`);
+      return undefined;
+    };
+    const failed = async (name: string, e: unknown): Promise<undefined> => {
+      const key = folderKey + name;
+      const code = (e as NodeJS.ErrnoException)?.code;
+      if (isNotFound(e)) {
+        // Removed while listing, or a link to nothing.
+        const link = await lstat(pathOf(name)).catch(() => undefined);
+        if (link?.isSymbolicLink()) this.unlisted(opts, key, 'a link to something that does not exist, not a file');
+      } else if (code === 'ELOOP') {
+        this.unlisted(opts, key, 'a link that leads back to itself (a loop of links), not a file');
+      } else {
+        this.unlisted(opts, key, fsError(e, pathOf(name)));
+      }
+      return undefined;
+    };
+    if (names.length === 0) return [];
+    if (!this.stats.sync) {
+      return Promise.all(names.map((n) => stat(pathOf(n)).then((s) => statOne(n, s), (e) => failed(n, e))));
+    }
+    const errors: [number, unknown][] = [];
+    const infos = this.stats.run(
+      () =>
+        names.map((n, i) => {
+          try {
+            return statOne(n, statSync(pathOf(n)));
+          } catch (e) {
+            errors.push([i, e]);
+            return undefined;
+          }
+        }),
+      () => names.length * SLOW_STAT_MS,
+    );
+    for (const [i, e] of errors) await failed(names[i], e);
+    return infos;
+  }
+
+  /** Tells opts.onUnlisted of an entry; without one, an entry that could not be read fails the listing. */
+  private unlisted(opts: ListOptions, key: string, why: string | unknown): void {
+    if (opts.onUnlisted) opts.onUnlisted({ key, reason: typeof why === 'string' ? why : errorMessage(why) });
+    else if (typeof why !== 'string') throw why;
+  }
+
+  /** Removes a temporary file of Ferry's whose writer is no longer running (see tempName). */
+  private async removeIfLeftover(key: string): Promise<void> {
+    const p = this.pathOf(key);
+    const writer = writerOf(key.slice(key.lastIndexOf('/') + 1));
+    if (writer && writer.host === HOST_TAG) {
+      if (writer.pid === process.pid || isRunning(writer.pid)) return;
+    } else {
+      // Another machine's: a writer still alive changes its file at least every few seconds.
+      const s = await lstat(p).catch(() => undefined);
+      if (!s || Date.now() - s.ctimeMs < FOREIGN_LEFTOVER_MS) return;
+    }
+    await unlink(p).catch(() => {});
   }
 
   async stat(key: string): Promise<ObjectInfo | undefined> {
@@ -178,7 +331,7 @@ class FileStore implements Store {
   }
 
   /** The bytes at `p`; fs errors as they come. */
-  private async readPath(p: string, range: ByteRange | undefined): Promise<Buffer> {
+  private async readPath(p: Path, range: ByteRange | undefined): Promise<Buffer> {
     if (!range && this.reads.sync) {
       // A small file from the page cache costs ~20 us read here, ~80 us through the thread pool
       // (four trips: open, stat, read, close); thousands of small files make that the client's
@@ -208,17 +361,20 @@ class FileStore implements Store {
 
   async write(key: string, body: Buffer | RangeSource, opts: WriteOptions = {}): Promise<WriteResult> {
     const target = this.pathOf(key);
-    const dir = dirname(target);
-    if (!this.madeDirs.has(dir)) {
+    const slash = key.lastIndexOf('/');
+    const folderKey = slash < 0 ? '' : key.slice(0, slash + 1);
+    if (!this.madeDirs.has(folderKey)) {
+      const dir = this.pathOf(folderKey);
       await mkdir(dir, { recursive: true }).catch((e) => {
         throw fsError(e, dir);
       });
-      this.madeDirs.add(dir);
+      this.madeDirs.add(folderKey);
     }
-    if (opts.ifAbsent) return this.create(key, target, body, opts);
-    // One fixed temporary name per target: a run killed half-way leaves at most one hidden file
-    // per key, and the re-run that writes the key again reuses and renames it.
-    const temp = join(dir, `.${basename(target)}${TEMP_MARK}`);
+    // A temporary name of this writer's own: another run writing the same key at the same time
+    // has its own, and the last rename wins with the same bytes. A run killed half-way leaves
+    // its file, which the next run that lists this destination to write into it removes.
+    const temp = this.pathOf(folderKey + tempName(key.slice(slash + 1)));
+    if (opts.ifAbsent) return this.create(key, folderKey, target, temp, body, opts);
     try {
       const crc = await this.fill(temp, body, opts);
       await rename(temp, target);
@@ -230,15 +386,14 @@ class FileStore implements Store {
   }
 
   /**
-   * A create-only write: the bytes go to a temporary file of this writer's own, which is linked
-   * to the target name (link(2) never replaces a file) and removed. The folder is flushed too,
-   * so an archive's new file survives a power cut.
+   * A create-only write: the bytes go to the temporary file, which is linked to the target name
+   * (link(2) never replaces a file) and removed. The folder is flushed too, so an archive's new
+   * file survives a power cut.
    */
-  private async create(key: string, target: string, body: Buffer | RangeSource, opts: WriteOptions): Promise<WriteResult> {
+  private async create(key: string, folderKey: string, target: Path, temp: Path, body: Buffer | RangeSource, opts: WriteOptions): Promise<WriteResult> {
     const existed = (info: ObjectInfo | undefined): WriteResult => ({ key, size: info?.size ?? 0, crc32c: '', partsSent: 0, partsReused: 0, existed: true });
     const before = await this.stat(key);
     if (before) return existed(before);
-    const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}${TEMP_MARK}`);
     try {
       const crc = await this.fill(temp, body, opts);
       try {
@@ -247,7 +402,7 @@ class FileStore implements Store {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         return existed(await this.stat(key));
       }
-      await syncDir(dirname(target));
+      await syncDir(this.pathOf(folderKey));
       return { key, size: sizeOf(body), crc32c: crc32cToBase64(crc), partsSent: 0, partsReused: 0 };
     } catch (e) {
       throw fsError(e, target);
@@ -257,7 +412,7 @@ class FileStore implements Store {
   }
 
   /** Writes `body` into the file `temp`, flushed, with the mtime asked for; its CRC32C. */
-  private async fill(temp: string, body: Buffer | RangeSource, opts: WriteOptions): Promise<number> {
+  private async fill(temp: Path, body: Buffer | RangeSource, opts: WriteOptions): Promise<number> {
     const crc = Buffer.isBuffer(body) ? await writeBufferTo(temp, body, opts) : await writeThrough(temp, (fh) => this.writeParts(fh, body, opts));
     if (opts.mtimeMs !== undefined) await utimes(temp, new Date(opts.mtimeMs), new Date(opts.mtimeMs));
     return crc;
@@ -306,7 +461,7 @@ class FileStore implements Store {
 }
 
 /** Opens `path` for writing (created or truncated), lets `fill` write it, then fsyncs and closes it. */
-async function writeThrough<T>(path: string, fill: (fh: FileHandle) => Promise<T>): Promise<T> {
+async function writeThrough<T>(path: Path, fill: (fh: FileHandle) => Promise<T>): Promise<T> {
   const fh = await open(path, 'w');
   try {
     const result = await fill(fh);
@@ -320,7 +475,7 @@ async function writeThrough<T>(path: string, fill: (fh: FileHandle) => Promise<T
 }
 
 /** `body` as the file at `path`, around the page cache when it is large and allows it; its CRC32C. */
-async function writeBufferTo(path: string, body: Buffer, opts: WriteOptions): Promise<number> {
+async function writeBufferTo(path: Path, body: Buffer, opts: WriteOptions): Promise<number> {
   let crc: number | undefined;
   // Computed while the kernel writes, when the write is direct.
   const checksum = () => (crc = crc32cOf(body));
@@ -331,7 +486,7 @@ async function writeBufferTo(path: string, body: Buffer, opts: WriteOptions): Pr
 
 const sizeOf = (body: Buffer | RangeSource) => (Buffer.isBuffer(body) ? body.length : body.size);
 
-async function syncDir(dir: string): Promise<void> {
+async function syncDir(dir: Path): Promise<void> {
   const fh = await open(dir, 'r');
   try {
     await fh.sync();
@@ -349,7 +504,7 @@ async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<
 }
 
 /** The whole file, or undefined (nothing read) when it is larger than SYNC_READ_MAX. */
-function readSmallSync(path: string): Buffer | undefined {
+function readSmallSync(path: Path): Buffer | undefined {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -383,12 +538,12 @@ function isNotFound(e: unknown): boolean {
 }
 
 /** A read's fs error: KeyNotFound for a missing file, as every driver throws, else as fsError words it. */
-function readError(e: unknown, path: string): unknown {
-  return isNotFound(e) ? new KeyNotFound(path, e) : fsError(e, path);
+function readError(e: unknown, path: Path): unknown {
+  return isNotFound(e) ? new KeyNotFound(displayPath(path), e) : fsError(e, path);
 }
 
 /** Turns an fs error into a one-line message naming the path and what to do. */
-export function fsError(e: unknown, path: string): unknown {
+export function fsError(e: unknown, path: Path): unknown {
   if (e instanceof FerryError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
   const hints: Record<string, [string, string]> = {
@@ -401,10 +556,17 @@ export function fsError(e: unknown, path: string): unknown {
     EISDIR: ['is a folder, not a file', 'check the path'],
     ENOTDIR: ['a part of the path is a file, not a folder', 'check the path'],
     EIO: ['input/output error', 'check the disk or the network mount'],
+    ELOOP: ['a loop of symbolic links', 'remove or fix the link'],
+    ENAMETOOLONG: ['name too long for this filesystem', 'shorten the name, or choose a destination that takes it'],
   };
   const h = code ? hints[code] : undefined;
   if (!h) return e;
   // A full or read-only disk fails every file after this one alike: it stops the run (exit 2).
   const kind = code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' ? 'environment' : 'item';
-  return new FerryError(`${path}: ${h[0]}`, { hint: h[1], code, kind, cause: e });
+  return new FerryError(`${displayPath(path)}: ${h[0]}`, { hint: h[1], code, kind, cause: e });
+}
+
+/** A path as a person reads it: bytes that are not UTF-8 shown as \\xE9. */
+function displayPath(path: Path): string {
+  return typeof path === 'string' ? path : displayKey(keyOfName(path));
 }

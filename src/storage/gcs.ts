@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { IdempotencyStrategy, Storage, type Bucket, type File, type FileMetadata, type PredefinedAcl } from '@google-cloud/storage';
 import { FerryError } from '../errors.ts';
 import { crc32cCombine, crc32cOf, crc32cToBase64 } from './checksum.ts';
+import { objectKey } from './names.ts';
 import { asRangeSource, sizeOf } from './parts-body.ts';
 import type { GcsOptions } from './gcs-options.ts';
 import { KeyNotFound } from './store.ts';
@@ -110,7 +111,7 @@ class GcsStore implements Store {
   }
 
   private file(key: string): File {
-    return this.bucket.file(this.prefix + key);
+    return this.bucket.file(this.prefix + objectKey(key, this.url));
   }
 
   private async guard<T>(key: string | undefined, fn: () => Promise<T>): Promise<T> {

@@ -10,6 +10,7 @@
 import { Readable } from 'node:stream';
 import { FerryError } from '../errors.ts';
 import { crc32cOf, crc32cToBase64 } from './checksum.ts';
+import { objectKey } from './names.ts';
 import { KeyNotFound } from './store.ts';
 import type { ByteRange, ListOptions, ObjectInfo, RangeSource, Store, StoreCapabilities, WriteOptions, WriteResult } from './store.ts';
 
@@ -93,6 +94,7 @@ class MemoryStore implements Store {
   }
 
   async write(key: string, source: Buffer | RangeSource, opts: WriteOptions = {}): Promise<WriteResult> {
+    objectKey(key, this.url);
     opts.signal?.throwIfAborted();
     // A copy: the caller may reuse its buffer, and readers must never see the stored bytes change.
     const body = Buffer.isBuffer(source) ? Buffer.from(source) : await readWhole(source, opts);

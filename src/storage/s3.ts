@@ -11,6 +11,7 @@ import type {
 } from '@aws-sdk/client-s3';
 import { FerryError } from '../errors.ts';
 import { crc32cOf, crc32cToBase64 } from './checksum.ts';
+import { objectKey } from './names.ts';
 import { asRangeSource, sizeOf } from './parts-body.ts';
 import { connectS3 } from './s3-client.ts';
 import { statusOf } from './s3-errors.ts';
@@ -49,10 +50,15 @@ function isMd5Etag(etag: string): boolean {
   return /^[0-9a-f]{32}$/i.test(etag);
 }
 
-/** The CRC32C the store vouches for: the server's full-object checksum, else the one we stored as metadata. */
+/** The CRC32C known of an object: the server's full-object checksum, else the one we stored as metadata. */
 function storedCrc32c(head: HeadObjectCommandOutput): string | undefined {
+  return serverCrc32c(head) ?? head.Metadata?.crc32c;
+}
+
+/** The server's own full-object CRC32C of the bytes it holds, when it reports one. */
+function serverCrc32c(head: HeadObjectCommandOutput): string | undefined {
   if (head.ChecksumCRC32C && (head.ChecksumType === 'FULL_OBJECT' || !head.ChecksumCRC32C.includes('-'))) return head.ChecksumCRC32C;
-  return head.Metadata?.crc32c;
+  return undefined;
 }
 
 class S3Store implements Store {
@@ -81,7 +87,7 @@ class S3Store implements Store {
   }
 
   private fullKey(key: string): string {
-    return this.prefix + key;
+    return this.prefix + objectKey(key, this.url);
   }
 
   /** A 404 on an object may mean the bucket is missing: asked once per store, only then. */
@@ -137,6 +143,21 @@ class S3Store implements Store {
   }
 
   async stat(key: string): Promise<ObjectInfo | undefined> {
+    const head = await this.head(key);
+    if (!head) return undefined;
+    const mtime = Number(head.Metadata?.mtime);
+    return {
+      key,
+      size: head.ContentLength ?? 0,
+      mtimeMs: head.LastModified?.getTime() ?? 0,
+      etag: unquote(head.ETag) || undefined,
+      crc32c: storedCrc32c(head),
+      sourceMtimeMs: Number.isFinite(mtime) && head.Metadata?.mtime ? mtime * 1000 : undefined,
+      contentEncoding: head.ContentEncoding,
+    };
+  }
+
+  private async head(key: string): Promise<HeadObjectCommandOutput | undefined> {
     let head: HeadObjectCommandOutput;
     try {
       const { client, api } = await this.sdk();
@@ -150,16 +171,7 @@ class S3Store implements Store {
       await this.checkBucket();
       return undefined;
     }
-    const mtime = Number(head.Metadata?.mtime);
-    return {
-      key,
-      size: head.ContentLength ?? 0,
-      mtimeMs: head.LastModified?.getTime() ?? 0,
-      etag: unquote(head.ETag) || undefined,
-      crc32c: storedCrc32c(head),
-      sourceMtimeMs: Number.isFinite(mtime) && head.Metadata?.mtime ? mtime * 1000 : undefined,
-      contentEncoding: head.ContentEncoding,
-    };
+    return head;
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable> {
@@ -295,10 +307,16 @@ class S3Store implements Store {
     await this.requests.call('delete', this.fullKey(key), () => client.send(new api.DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) })));
   }
 
+  /**
+   * The server's own full-object CRC32C when it reports one; else the object is read. The CRC32C
+   * Ferry keeps in the object's metadata is a note a client wrote, not a digest of the bytes
+   * stored: what --checksum compares must be the content, or the server's word on it.
+   */
   async checksum(key: string): Promise<string> {
-    const info = await this.stat(key);
-    if (!info) throw new KeyNotFound(`${this.url}${key}`);
-    if (info.crc32c) return info.crc32c;
+    const head = await this.head(key);
+    if (!head) throw new KeyNotFound(`${this.url}${key}`);
+    const byServer = serverCrc32c(head);
+    if (byServer) return byServer;
     let crc = 0;
     const body = await this.read(key);
     for await (const chunk of body) crc = crc32cOf(chunk as Buffer, crc);

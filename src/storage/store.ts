@@ -86,6 +86,31 @@ export interface ListOptions {
    */
   splitKeys?: string[];
   signal?: AbortSignal;
+  /**
+   * Told of every entry met that is not listed as an object: what is not a regular file (a FIFO, a
+   * device, a link to a folder, a link that leads nowhere or in a loop) and what cannot be read (a
+   * folder without permission). Without it, an entry that cannot be read fails the listing and the
+   * others are passed over. Only stores with folders meet such entries.
+   */
+  onUnlisted?: (entry: UnlistedEntry) => void;
+  /**
+   * The store's root folder must exist: a store with folders throws a FerryError of kind 'item'
+   * when it does not (an unmounted disk is not an empty tree). Object stores, whose prefixes need not exist, list nothing.
+   */
+  rootMustExist?: boolean;
+  /**
+   * The caller is about to write here: a store that writes through temporary files removes those
+   * that writers no longer running left behind (a run killed half-way), as it meets them.
+   */
+  clearLeftovers?: boolean;
+}
+
+/** An entry a listing met but did not list (see ListOptions.onUnlisted). */
+export interface UnlistedEntry {
+  /** Its key; a folder's ends with '/'. */
+  key: string;
+  /** What it is or what went wrong: "a named pipe (FIFO), not a file", "permission denied". */
+  reason: string;
 }
 
 /** What a store can do, for callers that would otherwise guess it from the URL. */

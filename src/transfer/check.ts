@@ -1,9 +1,11 @@
 // `ferry check`: proves two trees hold the same files, like `rclone check`. Both listings stream
 // through scratch space on disk, so any number of files compares in bounded memory; nothing is
-// taken from the manifest but where to split the destination listing.
+// taken from the manifest but where to split the destination listing. Whatever either walk meets
+// that cannot be compared (a FIFO, a link to nothing, a folder that cannot be read) is an error:
+// the trees are proven equal only when everything in them was compared.
 import type { TransferState } from '../ledger/transfer-state/state.ts';
-import type { Store } from '../storage/store.ts';
-import { makeFilter } from './filters.ts';
+import type { ListOptions, Store, UnlistedEntry } from '../storage/store.ts';
+import { makeFilter, makeFolderFilter } from './filters.ts';
 import type { FilterRules } from './filters.ts';
 import { Manifest } from './manifest.ts';
 import { Scratch } from './scratch.ts';
@@ -19,6 +21,8 @@ export interface CheckOptions extends FilterRules {
 }
 
 export interface CheckReport {
+  /** What "matching" means: the same size, or the same size and CRC32C (--checksum). */
+  by: 'size' | 'crc32c';
   compared: number;
   matching: number;
   missingOnDestination: string[];
@@ -31,14 +35,18 @@ export async function check(src: Store, dst: Store, opts: CheckOptions = {}): Pr
   const include = makeFilter(opts);
   const toKey = opts.renameKey ?? ((k: string) => k);
   const scratch = new Scratch();
-  const report: CheckReport = { compared: 0, matching: 0, missingOnDestination: [], missingOnSource: [], differing: [], errors: [] };
+  const folderIncluded = makeFolderFilter(opts);
+  const report: CheckReport = { by: opts.checksum ? 'crc32c' : 'size', compared: 0, matching: 0, missingOnDestination: [], missingOnSource: [], differing: [], errors: [] };
   try {
     if (opts.onlyKeys) {
       await scratch.loadDestination(statAll(dst, opts.onlyKeys.map(toKey)));
     } else {
-      await scratch.loadDestination(filtered(dst.list('', { splitKeys: await splitKeys(dst, opts.state) }), include));
+      const onUnlisted = uncomparable(report, 'at the destination', include, folderIncluded);
+      await scratch.loadDestination(filtered(dst.list('', { splitKeys: await splitKeys(dst, opts.state), onUnlisted }), include));
     }
-    const sources = opts.onlyKeys ? statAll(src, opts.onlyKeys) : filtered(src.list(''), include);
+    const walk: ListOptions = { rootMustExist: true, onUnlisted: uncomparable(report, 'at the source', include, folderIncluded) };
+    const missingSource = (key: string) => report.errors.push({ key, error: 'at the source: does not exist' });
+    const sources = opts.onlyKeys ? statAll(src, opts.onlyKeys, missingSource) : filtered(src.list('', walk), include);
     for await (const e of sources) {
       const key = toKey(e.key);
       scratch.markSeen(key);
@@ -82,6 +90,13 @@ export async function check(src: Store, dst: Store, opts: CheckOptions = {}): Pr
   }
 }
 
+/** Records what a walk met but could not list as an error of the check: it was not compared. */
+function uncomparable(report: CheckReport, where: string, include: (k: string) => boolean, folderIncluded: (k: string) => boolean) {
+  return (u: UnlistedEntry) => {
+    if (u.key.endsWith('/') ? folderIncluded(u.key) : include(u.key)) report.errors.push({ key: u.key, error: `${where}: ${u.reason}` });
+  };
+}
+
 async function splitKeys(dst: Store, state: TransferState | undefined): Promise<string[]> {
   if (!state) return [];
   const manifest = new Manifest(await state.manifest(dst.url));
@@ -100,9 +115,10 @@ async function* filtered<T extends { key: string }>(items: AsyncIterable<T>, inc
   for await (const i of items) if (include(i.key)) yield i;
 }
 
-async function* statAll(store: Store, keys: string[]) {
+async function* statAll(store: Store, keys: string[], onMissing: (key: string) => void = () => {}) {
   for (const k of keys) {
     const info = await store.stat(k);
     if (info) yield info;
+    else onMissing(k);
   }
 }

@@ -2,13 +2,17 @@
 // stream, each file is compared with the destination listing and the manifest, and the files
 // that need it are copied by a fixed pool of workers while the listing goes on. A file counts as
 // copied only when the driver has verified it (sizes and checksums) and the manifest records it.
+// Every entry the source walk meets is counted: copied, unchanged (and by what proof), or failed
+// with its reason (a FIFO, a link to nothing, a folder that cannot be read).
 import { FerryError, errorMessage, stopsEverything } from '../errors.ts';
+import { displayKey } from '../storage/names.ts';
 import type { TransferState } from '../ledger/transfer-state/state.ts';
-import type { ObjectInfo, RangeSource, Store, WriteResult } from '../storage/store.ts';
+import type { ObjectInfo, RangeSource, Store, UnlistedEntry, WriteResult } from '../storage/store.ts';
 import { BandwidthLimit } from './bandwidth.ts';
-import { makeFilter } from './filters.ts';
+import { makeFilter, makeFolderFilter } from './filters.ts';
 import type { FilterRules } from './filters.ts';
 import { Manifest } from './manifest.ts';
+import { refuseOverlap, refuseSameFile } from './overlap.ts';
 import type { ListedEntry } from './scratch.ts';
 import { Pool } from './pool.ts';
 import { prefetch } from './prefetch.ts';
@@ -39,20 +43,33 @@ export interface TransferOptions extends FilterRules {
 export type TransferEvent =
   | { type: 'copy'; key: string; size: number; reason: string; dryRun: boolean }
   | { type: 'copied'; key: string; size: number; crc32c: string; partsReused: number }
-  | { type: 'skip'; key: string; size: number; reason: string }
+  | { type: 'skip'; key: string; size: number; proof: Proof }
   | { type: 'failed'; key: string; error: string }
   | { type: 'delete'; key: string; dryRun: boolean }
   | { type: 'delete-skipped'; reason: string };
 
+/**
+ * What showed a file unchanged at the destination: its contents (CRC32C read at both ends, or read
+ * at the destination and compared with the record of its verified copy); the destination's own
+ * digest, still the one Ferry recorded when it verified the copy; or only sizes and times, with no
+ * content read.
+ */
+export type Proof = 'content' | 'digest' | 'size-and-time';
+
 export interface TransferStats {
+  /** Entries the source listing met (files, and what could not be listed: counted as failed). */
   listed: number;
   listingDone: boolean;
   copiedFiles: number;
   copiedBytes: number;
+  /** Files found unchanged at the destination and not sent: the sum of the three below. */
   skippedFiles: number;
   skippedBytes: number;
+  unchangedByContent: number;
+  unchangedByDigest: number;
+  unchangedBySizeAndTime: number;
   failedFiles: number;
-  /** Files proven equal at the destination: copied and checked now, or recorded earlier and unchanged. */
+  /** Files whose content is proven at the destination: copied and checked now, or unchanged by content or digest. */
   verifiedFiles: number;
   deletedFiles: number;
   bytesTotal: number;
@@ -63,15 +80,13 @@ export interface TransferStats {
 export function newStats(): TransferStats {
   return {
     listed: 0, listingDone: false, copiedFiles: 0, copiedBytes: 0, skippedFiles: 0, skippedBytes: 0,
-    failedFiles: 0, verifiedFiles: 0, deletedFiles: 0, bytesTotal: 0, bytesInFlight: 0, failures: [],
+    unchangedByContent: 0, unchangedByDigest: 0, unchangedBySizeAndTime: 0, failedFiles: 0, verifiedFiles: 0, deletedFiles: 0, bytesTotal: 0, bytesInFlight: 0, failures: [],
   };
 }
 
 const MAX_FAILURES_KEPT = 1000;
 /** Source entries listed ahead while the destination is listed: ~10 MB, bounded whatever the tree. */
 const SOURCE_READ_AHEAD = 50_000;
-/** Source entries compared at a time (with a destination asked key by key: see Manifest.loadWindow). */
-const WINDOW = 1000;
 
 /**
  * Copies what differs from `src` to `dst`. `stats` is updated live, for progress. Throws a
@@ -79,28 +94,28 @@ const WINDOW = 1000;
  * that cannot be read or written is counted in `failedFiles` and the rest go on.
  */
 export async function transfer(src: Store, dst: Store, opts: TransferOptions, stats = newStats()): Promise<TransferStats> {
+  const include = makeFilter(opts);
+  const toKey = opts.renameKey ?? ((k: string) => k);
+  if (opts.onlyKeys) {
+    for (const k of opts.onlyKeys) await refuseSameFile(src, k, dst, toKey(k));
+  } else {
+    await refuseOverlap(src, dst);
+  }
   const manifest = new Manifest(await opts.state.manifest(dst.url));
   const emit = opts.onEvent ?? (() => {});
-  const include = makeFilter(opts);
   const limit = opts.bwlimit ? new BandwidthLimit(opts.bwlimit) : undefined;
   const threshold = opts.multipartThreshold ?? 16 * 1024 * 1024;
-  const toKey = opts.renameKey ?? ((k: string) => k);
   const pool = new Pool(opts.transfers ?? 32);
   let fatal: unknown;
-  // A local destination is asked about the source's keys a window at a time, one stat each (what
-  // listing it costs too), instead of being listed whole into memory: a re-sync of a million
-  // files then needs as little memory as one of ten thousand. --delete needs the whole listing
-  // (what the source lacks), a single-file copy stats its keys anyway.
-  const byWindow = dst.capabilities.local && !opts.delete && !opts.onlyKeys;
   // The source is walked while the destination is listed (into scratch space on disk).
-  const source = prefetch(sourceListing(src, opts, include), byWindow ? 4 * WINDOW : SOURCE_READ_AHEAD);
+  const source = prefetch(sourceListing(src, opts, include), SOURCE_READ_AHEAD);
   // Keys with uploads Ferry left unsettled (a worker killed after completing one, or before it
   // could journal one): settled below once this run has verified the key.
   const unsettled = opts.dryRun ? undefined : dst.multipartUploads?.journaledKeys();
   unsettled?.catch(() => {});
   const toSettle: string[] = [];
   try {
-    if (!byWindow) await manifest.loadDestination(destinationListing(dst, opts, await manifest.splitKeys()));
+    await manifest.loadDestination(destinationListing(dst, opts, await manifest.splitKeys()));
     const journaled = await unsettled;
 
     const copyOne = async (e: ObjectInfo, dkey: string) => {
@@ -140,36 +155,35 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions, st
       }
     };
 
-    for await (const window of inWindows(source, WINDOW)) {
+    for await (const e of source) {
       if (fatal) break;
-      if (byWindow) await manifest.loadWindow(window.map((e) => toKey(e.key)), (k) => statOrMissing(dst, k));
-      for (const e of window) {
-        if (fatal) break;
-        opts.signal?.throwIfAborted();
-        const dkey = toKey(e.key);
-        stats.listed++;
-        stats.bytesTotal += e.size;
-        manifest.markSeen(dkey);
-        let reason: string | undefined;
-        try {
-          reason = await needsCopy(e, dkey, src, dst, manifest, opts);
-        } catch (err) {
-          if (stopsEverything(err)) throw err;
-          fail(stats, e.key, err, emit);
-          continue;
-        }
-        if (reason === undefined) {
-          if (journaled?.has(dkey)) toSettle.push(dkey);
-          stats.skippedFiles++;
-          stats.skippedBytes += e.size;
-          stats.verifiedFiles++;
-          emit({ type: 'skip', key: dkey, size: e.size, reason: 'unchanged' });
-          continue;
-        }
-        emit({ type: 'copy', key: dkey, size: e.size, reason, dryRun: Boolean(opts.dryRun) });
-        if (opts.dryRun) continue;
-        await pool.submit(() => copyOne(e, dkey));
+      opts.signal?.throwIfAborted();
+      stats.listed++;
+      if ('reason' in e) {
+        fail(stats, e.key, new FerryError(e.reason, { kind: 'item' }), emit);
+        continue;
       }
+      const dkey = toKey(e.key);
+      stats.bytesTotal += e.size;
+      manifest.markSeen(dkey);
+      let decision: Decision;
+      try {
+        decision = await needsCopy(e, dkey, src, dst, manifest, opts);
+      } catch (err) {
+        if (stopsEverything(err)) throw err;
+        fail(stats, e.key, err, emit);
+        continue;
+      }
+      if (typeof decision !== 'string') {
+        if (journaled?.has(dkey)) toSettle.push(dkey);
+        countUnchanged(stats, decision.unchanged, e.size);
+        emit({ type: 'skip', key: dkey, size: e.size, proof: decision.unchanged });
+        continue;
+      }
+      const reason = decision;
+      emit({ type: 'copy', key: dkey, size: e.size, reason, dryRun: Boolean(opts.dryRun) });
+      if (opts.dryRun) continue;
+      await pool.submit(() => copyOne(e, dkey));
     }
     stats.listingDone = true;
     await pool.drain();
@@ -192,41 +206,32 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions, st
   }
 }
 
-/** A key the destination cannot stat (a file where a folder should be) is copied, and its write fails alone. */
-function statOrMissing(dst: Store, key: string): Promise<ObjectInfo | undefined> {
-  return dst.stat(key).catch((e: unknown) => {
-    if (stopsEverything(e)) throw e;
-    return undefined;
-  });
-}
-
-/** `entries` in arrays of up to `size`, as they come. */
-async function* inWindows<T>(entries: AsyncIterable<T>, size: number): AsyncIterable<T[]> {
-  let window: T[] = [];
-  for await (const e of entries) {
-    window.push(e);
-    if (window.length >= size) {
-      yield window;
-      window = [];
-    }
-  }
-  if (window.length) yield window;
-}
-
-async function* sourceListing(src: Store, opts: TransferOptions, include: (key: string) => boolean): AsyncIterable<ObjectInfo> {
+/**
+ * The source's files, and the entries its walk met but could not list (in the order met). A source
+ * folder that is not there (an unmounted disk) fails the run; a missing single file fails itself.
+ */
+async function* sourceListing(src: Store, opts: TransferOptions, include: (key: string) => boolean): AsyncIterable<ObjectInfo | UnlistedEntry> {
   if (opts.onlyKeys) {
     for (const k of opts.onlyKeys) {
       const info = await src.stat(k);
-      if (!info) throw new FerryError(`${src.url}${k} does not exist`, { hint: 'check the source path' });
-      yield info;
+      yield info ?? { key: k, reason: `${src.url}${displayKey(k)} does not exist` };
     }
     return;
   }
-  for await (const e of src.list('', { signal: opts.signal })) if (include(e.key)) yield e;
+  const folderIncluded = makeFolderFilter(opts);
+  const unlisted: UnlistedEntry[] = [];
+  const onUnlisted = (u: UnlistedEntry) => {
+    if (u.key.endsWith('/') ? folderIncluded(u.key) : include(u.key)) unlisted.push(u);
+  };
+  for await (const e of src.list('', { signal: opts.signal, onUnlisted, rootMustExist: true })) {
+    if (unlisted.length) yield* unlisted.splice(0);
+    if (include(e.key)) yield e;
+  }
+  yield* unlisted;
 }
 
 function destinationListing(dst: Store, opts: TransferOptions, splitKeys: string[]): AsyncIterable<ListedEntry> {
-  return opts.onlyKeys ? statDestination(dst, opts.onlyKeys, opts) : dst.list('', { signal: opts.signal, splitKeys });
+  return opts.onlyKeys ? statDestination(dst, opts.onlyKeys, opts) : dst.list('', { signal: opts.signal, splitKeys, clearLeftovers: !opts.dryRun });
 }
 
 async function* statDestination(dst: Store, onlyKeys: string[], opts: TransferOptions): AsyncIterable<ListedEntry> {
@@ -237,26 +242,46 @@ async function* statDestination(dst: Store, onlyKeys: string[], opts: TransferOp
   }
 }
 
-/** Why `e` must be copied, or undefined when the destination already holds it. */
-async function needsCopy(e: ObjectInfo, dkey: string, src: Store, dst: Store, manifest: Manifest, opts: TransferOptions): Promise<string | undefined> {
+/** Why `e` must be copied, or what shows that the destination already holds it. */
+type Decision = string | { unchanged: Proof };
+
+async function needsCopy(e: ObjectInfo, dkey: string, src: Store, dst: Store, manifest: Manifest, opts: TransferOptions): Promise<Decision> {
   const { dest: d, record: m } = manifest.lookup(dkey);
   if (!d) return 'missing at destination';
   if (d.size !== e.size) return `size differs (${e.size} at source, ${d.size} at destination)`;
   // The record stands for the destination only while the destination still shows the same digest.
   const recordHolds = m !== undefined && m.size === d.size && (m.etag === undefined || d.etag === undefined || m.etag === d.etag);
   if (opts.checksum) {
-    // Both sides are read: the point of --checksum is not to trust a record or a timestamp.
-    const [srcCrc, dstCrc] = await Promise.all([src.checksum(e.key), dst.checksum(dkey)]);
+    // The source is read; so is the destination, unless the server's own digest of it is still
+    // the one recorded when Ferry verified it (then the CRC32C recorded then is its content's).
+    const serverVouches = recordHolds && m.etag !== undefined && d.etag === m.etag;
+    const [srcCrc, dstCrc] = await Promise.all([src.checksum(e.key), serverVouches ? m.crc32c : dst.checksum(dkey)]);
     if (srcCrc !== dstCrc) return 'content differs (CRC32C)';
     manifest.record({ key: dkey, size: e.size, sourceMtimeMs: e.mtimeMs, crc32c: srcCrc, etag: d.etag });
-    return undefined;
+    return { unchanged: 'content' };
   }
-  if (recordHolds && sameMtime(m.sourceMtimeMs, e.mtimeMs)) return undefined;
+  if (recordHolds && sameMtime(m.sourceMtimeMs, e.mtimeMs)) {
+    if (m.etag !== undefined && d.etag !== undefined) return { unchanged: 'digest' };
+    // A folder keeps the source's time as the file's own: a file changed since Ferry wrote it
+    // shows another time, and is read to tell whether its bytes are still the verified ones.
+    if (d.sourceMtimeMs === undefined || sameMtime(d.sourceMtimeMs, m.sourceMtimeMs)) return { unchanged: 'size-and-time' };
+    if ((await dst.checksum(dkey)) !== m.crc32c) return 'the destination changed since Ferry verified it (CRC32C differs)';
+    return { unchanged: 'content' };
+  }
   // No record (copied by another tool, or the manifest was lost): the destination's own note of
   // the source mtime decides, from the listing when the store keeps it there, else from one HEAD.
   const known = d.sourceMtimeMs ?? (await dst.stat(dkey))?.sourceMtimeMs;
-  if (known !== undefined && sameMtime(known, e.mtimeMs)) return undefined;
+  if (known !== undefined && sameMtime(known, e.mtimeMs)) return { unchanged: 'size-and-time' };
   return 'modification time differs';
+}
+
+function countUnchanged(stats: TransferStats, proof: Proof, size: number): void {
+  stats.skippedFiles++;
+  stats.skippedBytes += size;
+  if (proof === 'content') stats.unchangedByContent++;
+  else if (proof === 'digest') stats.unchangedByDigest++;
+  else stats.unchangedBySizeAndTime++;
+  if (proof !== 'size-and-time') stats.verifiedFiles++;
 }
 
 /** Millisecond precision: what utimes and S3 metadata keep of a source mtime. */

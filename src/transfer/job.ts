@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { FerryError } from '../errors.ts';
 import type { Handler } from '../runtime/registry.ts';
+import { displayKey } from '../storage/names.ts';
 import { openStore } from '../storage/open.ts';
 import { StoreOptionsSchema } from '../storage/spec-schema.ts';
 import type { StoreOptions } from '../storage/spec.ts';
@@ -59,11 +60,15 @@ export const transferHandler: Handler<TransferJobParams> = {
       await Promise.all([src.close(), dst.close()]);
     }
     if (stats.failedFiles > 0) {
-      const first = stats.failures.slice(0, 5).map((f) => `${f.key}: ${f.error}`).join('; ');
-      for (const f of stats.failures.slice(0, 50)) await ctx.log(`failed ${f.key}: ${f.error}`);
+      const first = stats.failures.slice(0, 5).map((f) => `${displayKey(f.key)}: ${f.error}`).join('; ');
+      for (const f of stats.failures.slice(0, 50)) await ctx.log(`failed ${displayKey(f.key)}: ${f.error}`);
       throw new FerryError(`${stats.failedFiles} of ${stats.listed} files failed (${first})`, { exitCode: 1 });
     }
-    await ctx.log(`verified ${stats.verifiedFiles} files: ${stats.copiedFiles} copied (${stats.copiedBytes} bytes), ${stats.skippedFiles} already verified, ${stats.deletedFiles} deleted`);
+    await ctx.log(
+      `${stats.copiedFiles} files copied and verified (${stats.copiedBytes} bytes); ${stats.skippedFiles} unchanged at the destination ` +
+        `(${stats.unchangedByContent} by content, ${stats.unchangedByDigest} by the destination's digest, ${stats.unchangedBySizeAndTime} by sizes and times only); ` +
+        `${stats.deletedFiles} deleted`,
+    );
     const { failures: _f, listingDone: _l, bytesInFlight: _b, ...counts } = stats;
     return counts;
   },

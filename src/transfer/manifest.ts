@@ -27,8 +27,6 @@ export class Manifest {
   private count: Promise<number> | undefined;
   /** The records of the listed keys, or of every key; undefined when they are in the scratch space. */
   private known: Map<string, ManifestEntry> | undefined;
-  /** The destination's entries for the keys of the current window, when it is asked a window at a time. */
-  private window: Map<string, ListedEntry> | undefined;
 
   constructor(records: ManifestRecords) {
     this.records = records;
@@ -71,6 +69,7 @@ export class Manifest {
         batch = [];
       };
       for (const key of listed) {
+        if (!key.isWellFormed()) continue; // never recorded (see record)
         batch.push(key);
         if (batch.length >= GET_MANY) await fetch();
       }
@@ -88,21 +87,9 @@ export class Manifest {
     }
   }
 
-  /**
-   * Instead of a whole listing: the destination's entries (one `stat` each) and the records of
-   * the next `keys` only, replacing the window before, so that memory stays the same whatever the
-   * size of the tree. For a destination that answers a stat as cheaply as a listing (a folder).
-   */
-  async loadWindow(keys: string[], stat: (key: string) => Promise<ListedEntry | undefined>): Promise<void> {
-    const [entries, records] = await Promise.all([Promise.all(keys.map(stat)), this.records.getMany(keys)]);
-    this.window = new Map();
-    for (const e of entries) if (e) this.window.set(e.key, e);
-    this.known = new Map(records.map((r) => [r.key, r]));
-  }
-
   /** The listed destination entry and our record of it (records still buffered are not seen: a re-sync never needs them). */
   lookup(key: string): { dest?: ListedEntry; record?: ManifestEntry } {
-    const dest = this.window ? this.window.get(key) : this.scratch.destination(key);
+    const dest = this.scratch.destination(key);
     if (!dest) return {};
     return { dest, record: this.known ? this.known.get(key) : this.scratch.record(key) };
   }
@@ -119,9 +106,15 @@ export class Manifest {
     return this.scratch.unseenDestinationKeys(afterKey, limit);
   }
 
-  /** Buffered: written a batch (or a second) at a time, so a crash loses at most one batch (re-checked). */
+  /**
+   * Buffered: written a batch (or a second) at a time, so a crash loses at most one batch
+   * (re-checked). A key with bytes of a name that is not UTF-8 is not recorded: the ledger keeps
+   * keys as UTF-8 text, where it would become another file's key. Only a folder holds such names,
+   * and a folder's own times decide for them.
+   */
   record(e: ManifestEntry): void {
     if (this.writeFailure) throw this.writeFailure;
+    if (!e.key.isWellFormed()) return;
     this.pending.push(e);
     if (this.pending.length >= FLUSH_EVERY || Date.now() - this.lastFlush > FLUSH_MS) this.flush();
   }
@@ -137,7 +130,7 @@ export class Manifest {
   }
 
   async forget(keys: string[]): Promise<void> {
-    await this.records.forget(keys);
+    await this.records.forget(keys.filter((k) => k.isWellFormed()));
   }
 
   /** Writes what is buffered; throws if a write of the record failed. */

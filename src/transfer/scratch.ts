@@ -67,7 +67,7 @@ export class Scratch {
     const insert = (rows: Iterable<ListedEntry>) => {
       const d = this.openDisk();
       d.db.transaction(() => {
-        for (const r of rows) d.destPut.run({ key: r.key, size: r.size, mtimeMs: r.mtimeMs, etag: r.etag ?? null, sourceMtimeMs: r.sourceMtimeMs ?? null });
+        for (const r of rows) d.destPut.run({ key: dbKey(r.key), size: r.size, mtimeMs: r.mtimeMs, etag: r.etag ?? null, sourceMtimeMs: r.sourceMtimeMs ?? null });
       })();
     };
     for await (const e of listing) {
@@ -96,9 +96,9 @@ export class Scratch {
 
   destination(key: string): ListedEntry | undefined {
     if (this.destMem) return this.destMem.get(key);
-    const row = this.openDisk().destGet.get(key) as (ListedEntry & { etag: string | null; sourceMtimeMs: number | null }) | undefined;
+    const row = this.openDisk().destGet.get(dbKey(key)) as (ListedEntry & { etag: string | null; sourceMtimeMs: number | null }) | undefined;
     if (!row) return undefined;
-    return { key: row.key, size: row.size, mtimeMs: row.mtimeMs, etag: row.etag ?? undefined, sourceMtimeMs: row.sourceMtimeMs ?? undefined };
+    return { key, size: row.size, mtimeMs: row.mtimeMs, etag: row.etag ?? undefined, sourceMtimeMs: row.sourceMtimeMs ?? undefined };
   }
 
   /** Buffered when on disk; read back only after flushSeen(). */
@@ -116,7 +116,7 @@ export class Scratch {
     const keys = this.seenPending;
     this.seenPending = [];
     const d = this.openDisk();
-    d.db.transaction(() => keys.forEach((k) => d.seenPut.run(k)))();
+    d.db.transaction(() => keys.forEach((k) => d.seenPut.run(dbKey(k))))();
   }
 
   /** Destination keys the source did not list, in key order, one page after `afterKey`. */
@@ -136,8 +136,8 @@ export class Scratch {
     this.flushSeen();
     const rows = this.openDisk().db
       .prepare('SELECT d.key FROM dest d WHERE d.key > ? AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.key = d.key) ORDER BY d.key LIMIT ?')
-      .all(afterKey, limit) as { key: string }[];
-    return rows.map((r) => r.key);
+      .all(dbKey(afterKey), limit) as { key: string | Buffer }[];
+    return rows.map((r) => (typeof r.key === 'string' ? r.key : r.key.toString('utf16le')));
   }
 
   /** Keeps a manifest too large for memory on disk, a page at a time. */
@@ -149,11 +149,21 @@ export class Scratch {
   }
 
   record(key: string): ManifestEntry | undefined {
-    const row = this.openDisk().recordGet.get(key) as (ManifestEntry & { etag: string | null }) | undefined;
+    const row = this.openDisk().recordGet.get(dbKey(key)) as (ManifestEntry & { etag: string | null }) | undefined;
     return row && { ...row, etag: row.etag ?? undefined };
   }
 
   close(): void {
     this.disk?.db.close();
   }
+}
+
+/**
+ * A key as the scratch database keeps it: as text, or, for a key that holds bytes of a name that
+ * is not UTF-8 (see storage/names.ts), as the blob of its UTF-16 code units, which SQLite's text
+ * (UTF-8) would turn into U+FFFD and so into another file's key. Blobs sort after all text, among
+ * themselves in one fixed order, which is all that paging through unseen keys needs.
+ */
+function dbKey(key: string): string | Buffer {
+  return key.isWellFormed() ? key : Buffer.from(key, 'utf16le');
 }

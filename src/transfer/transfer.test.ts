@@ -2,10 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmod, chown, mkdir, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jsonLines, runFerry, startFerry, collect } from '../testing/cli.ts';
-import { catchMidway } from '../testing/freeze.ts';
+import { catchMidway, thaw } from '../testing/freeze.ts';
 import { content, makeTree, snapshot, tempDir } from '../testing/tree.ts';
 
 async function setup(count = 60, size = 20_000) {
@@ -43,8 +43,7 @@ test('cp copies a tree byte for byte with mtimes, and a second run sends nothing
   assert.match(checked.stdout, /60 files compared, 60 matching/);
 });
 
-test('a re-sync to a folder over many windows of keys sends what changed in any of them, and a file in the way fails alone', async () => {
-  // More files than one window of keys (src/transfer/engine.ts), so that changes sit in several.
+test('a re-sync of a tree of thousands of files sends what changed anywhere in it, and a file in the way of a folder fails alone', async () => {
   const dir = await tempDir();
   const src = join(dir, 'src');
   const dst = join(dir, 'dst');
@@ -96,12 +95,35 @@ test('--checksum finds a change that kept size and mtime', async () => {
   await utimes(victim, new Date(before.mtimeMs), new Date(before.mtimeMs));
   const plain = await runFerry(['check', t.src, t.dst], { env: t.env });
   assert.equal(plain.code, 0, 'size-only check cannot see it');
+  // ... and says so, instead of calling the trees identical.
+  assert.match(plain.stdout, /10 files compared, 10 matching, by size only: contents not read \(--checksum reads them\)/);
+  assert.match(plain.stdout, /OK: the destination holds every source file with the same size; contents not compared/);
+  assert.doesNotMatch(plain.stdout, /identical/);
+  const resync = await runFerry(['sync', t.src, t.dst], { env: t.env });
+  assert.equal(resync.code, 0);
+  assert.match(resync.stdout, /skipped +10 files, .* unchanged at the destination: 10 by sizes and times: contents not read \(--checksum reads them\)/);
+  assert.match(resync.stdout, /verified 0 of 10 files in .* \(10 by sizes and times only\)/);
+  assert.doesNotMatch(resync.stdout, /already verified/);
   const deep = await runFerry(['check', t.src, t.dst, '--checksum', '--json'], { env: t.env });
   assert.equal(deep.code, 1);
   const report = jsonLines(deep.stdout).find((e) => e.type === 'check')!;
   assert.deepEqual(report.differing.map((d: { key: string }) => d.key), ['d0/f1.bin']);
-  const repaired = await runFerry(['sync', t.src, t.dst, '--checksum'], { env: t.env });
+  const repaired = await runFerry(['sync', t.src, t.dst, '--checksum', '--json'], { env: t.env });
   assert.equal(repaired.code, 0);
+  const fixed = jsonLines(repaired.stdout);
+  assert.deepEqual(fixed.filter((e) => e.type === 'copy').map((e) => [e.key, e.reason]), [['d0/f1.bin', 'content differs (CRC32C)']]);
+  assert.equal(fixed.find((e) => e.type === 'summary')!.unchangedByContent, 9);
+  sameFiles(await snapshot(t.src), await snapshot(t.dst));
+  const proven = await runFerry(['check', t.src, t.dst, '--checksum'], { env: t.env });
+  assert.match(proven.stdout, /OK: the destination holds every source file, with the same size and content \(CRC32C\)/);
+
+  // Overwritten in place without keeping the time: the next plain sync reads it and repairs it.
+  const other = content('d0/f1.bin', before.size);
+  other[1] ^= 0xff;
+  await writeFile(victim, other);
+  const noticed = await runFerry(['sync', t.src, t.dst, '--json'], { env: t.env });
+  assert.equal(noticed.code, 0, noticed.stderr);
+  assert.deepEqual(jsonLines(noticed.stdout).filter((e) => e.type === 'copy').map((e) => [e.key, e.reason]), [['d0/f1.bin', 'the destination changed since Ferry verified it (CRC32C differs)']]);
   sameFiles(await snapshot(t.src), await snapshot(t.dst));
 });
 
@@ -146,6 +168,8 @@ test('bad input: missing source, bad URL, destination inside the source: one lin
     [['sync', t.src, join(t.src, 'inside')], /inside the source/],
     [['cp', t.src, t.dst, '--transfers', 'many'], /--transfers must be a whole number/],
     [['cp', t.src, t.dst, '--bwlimit', 'fast'], /"fast" is not a size/],
+    [['cp', t.src, t.dst, '--include', '[z-a]*.bin'], /--include "\[z-a\]\*\.bin": the range z-a runs backwards/],
+    [['check', t.src, t.dst, '--exclude', 'd0/{sub'], /--exclude "d0\/\{sub": a '\{' is never closed/],
   ];
   for (const [args, message] of cases) {
     const r = await runFerry(args, { env: t.env });
@@ -279,4 +303,172 @@ test('from a folder the user cannot write into, cp keeps its state in the user s
   assert.equal(named.code, 2);
   assert.match(named.stderr, /cannot keep transfer state beside the ledger .*ledger\.sqlite: permission denied/);
   for (const r of [nowhere, named]) assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+});
+
+/** `rel` under `root` as the exact bytes of a path (names that are not UTF-8 are written as \xNN). */
+const bytesPath = (root: string, rel: string) => Buffer.concat([Buffer.from(`${root}/`), Buffer.from(rel, 'latin1')]);
+
+test('names that are not UTF-8 are copied exactly into a folder, checked, and refused by name by an object store', async () => {
+  const dir = await tempDir();
+  const [s, d] = [join(dir, 's'), join(dir, 'd')];
+  const env = { FERRY_LEDGER: join(dir, 'ledger.sqlite') };
+  await mkdir(s);
+  await writeFile(join(s, 'ok.txt'), 'ok');
+  await writeFile(bytesPath(s, 'caf\xe9.txt'), 'latin-1 name');
+  await mkdir(bytesPath(s, 'r\xe9sultats'));
+  await writeFile(bytesPath(s, 'r\xe9sultats/in.txt'), 'inside a latin-1 folder');
+
+  const r = await runFerry(['sync', s, d, '--json'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(jsonLines(r.stdout).find((e) => e.type === 'summary')!.copiedFiles, 3);
+  const names = (await readdir(Buffer.from(d), { encoding: 'buffer' })).map((n) => n.toString('latin1')).sort();
+  assert.deepEqual(names, ['caf\xe9.txt', 'ok.txt', 'r\xe9sultats']);
+  assert.equal(await readFile(bytesPath(d, 'r\xe9sultats/in.txt'), 'utf8'), 'inside a latin-1 folder');
+  const checked = await runFerry(['check', '--checksum', s, d], { env });
+  assert.equal(checked.code, 0, checked.stdout);
+  assert.match(checked.stdout, /3 files compared, 3 matching/);
+
+  await rm(bytesPath(d, 'caf\xe9.txt'));
+  const missing = await runFerry(['check', '--checksum', s, d], { env });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stdout, /1 missing on destination\n +caf\\xE9\.txt\n/);
+
+  // An object key must be UTF-8: those files fail by name, the rest are copied.
+  const toObjects = await runFerry(['sync', s, 'memory://names/'], { env });
+  assert.equal(toObjects.code, 1, toObjects.stderr);
+  assert.match(toObjects.stderr, /failed: caf\\xE9\.txt: memory:\/\/names\/caf\\xE9\.txt: the name is not valid UTF-8, which an object key must be/);
+  assert.match(toObjects.stderr, /failed: r\\xE9sultats\/in\.txt: /);
+  assert.match(toObjects.stdout, /copied +1 files/);
+});
+
+test('what the walk cannot copy is counted and named: FIFOs, devices, links to nothing, link loops, links to folders', async () => {
+  assert.equal(process.getuid?.(), 0, 'this test runs as root to make a device node (CI does)');
+  const t = await setup(5);
+  execFileSync('mkfifo', [join(t.src, 'pipe')]);
+  execFileSync('mknod', [join(t.src, 'null'), 'c', '1', '3']);
+  await symlink('nowhere', join(t.src, 'dangling'));
+  await symlink('loop-b', join(t.src, 'loop-a'));
+  await symlink('loop-a', join(t.src, 'loop-b'));
+  await symlink(join(t.src, 'd0'), join(t.src, 'd0-link'));
+  const r = await runFerry(['sync', t.src, t.dst, '--json'], { env: t.env });
+  assert.equal(r.code, 1, r.stderr);
+  const events = jsonLines(r.stdout);
+  const failed = Object.fromEntries(events.filter((e) => e.type === 'failed').map((e) => [e.key, e.error]));
+  assert.deepEqual(Object.keys(failed).sort(), ['d0-link', 'dangling', 'loop-a', 'loop-b', 'null', 'pipe']);
+  assert.match(failed.pipe, /a named pipe \(FIFO\), not a file/);
+  assert.match(failed.null, /a character device, not a file/);
+  assert.match(failed.dangling, /a link to something that does not exist/);
+  assert.match(failed['loop-a'], /a loop of links/);
+  assert.match(failed['d0-link'], /a link to a folder, not followed/);
+  const sum = events.find((e) => e.type === 'summary')!;
+  assert.deepEqual([sum.listed, sum.copiedFiles, sum.failedFiles], [11, 5, 6]);
+
+  const checked = await runFerry(['check', t.src, t.dst], { env: t.env });
+  assert.equal(checked.code, 1, 'what could not be compared is not proven equal');
+  assert.match(checked.stdout, /6 could not be compared\n/);
+  assert.match(checked.stdout, /pipe: at the source: a named pipe \(FIFO\), not a file/);
+  assert.match(checked.stdout, /NOT PROVEN/);
+
+  const excluded = ['--exclude', 'pipe', '--exclude', 'null', '--exclude', 'dangling', '--exclude', 'loop-*', '--exclude', 'd0-link'];
+  assert.equal((await runFerry(['sync', t.src, t.dst, ...excluded], { env: t.env })).code, 0);
+  assert.equal((await runFerry(['check', t.src, t.dst, ...excluded], { env: t.env })).code, 0);
+});
+
+test('a folder that cannot be read is reported, the rest are copied, and --delete does not delete what it holds', async () => {
+  assert.equal(process.getuid?.(), 0, 'this test runs as root to hand the tree to an unprivileged user (CI does)');
+  const t = await setup(6);
+  await rm(join(t.dir, 'work'), { recursive: true, force: true });
+  await mkdir(join(t.src, 'locked'));
+  await writeFile(join(t.src, 'locked', 'a.bin'), 'a');
+  await mkdir(join(t.dst, 'locked'), { recursive: true });
+  await writeFile(join(t.dst, 'locked', 'a.bin'), 'a');
+  execFileSync('chown', ['-R', 'nobody', t.dir]);
+  await chmod(t.dir, 0o755);
+  await chmod(join(t.src, 'locked'), 0o000);
+  const r = await runFerry(['sync', t.src, t.dst, '--delete'], { env: t.env, asUser: 'nobody', cwd: t.dir });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /failed: locked\/: .*locked: permission denied/);
+  assert.match(r.stderr, /not deleting anything: 1 file\(s\) failed/);
+  assert.match(r.stdout, /copied +6 files/);
+  assert.equal(await readFile(join(t.dst, 'locked', 'a.bin'), 'utf8'), 'a', 'the destination keeps what the unreadable folder may hold');
+  const checked = await runFerry(['check', t.src, t.dst], { env: t.env, asUser: 'nobody', cwd: t.dir });
+  assert.equal(checked.code, 1);
+  assert.match(checked.stdout, /locked\/: at the source: .*permission denied/);
+});
+
+test('a source folder that cannot be read at all fails the run by its name: nothing copied, nothing deleted', async () => {
+  assert.equal(process.getuid?.(), 0, 'this test runs as root to hand the tree to an unprivileged user (CI does)');
+  const t = await setup(3);
+  await rm(join(t.dir, 'work'), { recursive: true, force: true });
+  await mkdir(t.dst, { recursive: true });
+  await writeFile(join(t.dst, 'extra.bin'), 'x');
+  execFileSync('chown', ['-R', 'nobody', t.dir]);
+  await chmod(t.dir, 0o755);
+  await chmod(t.src, 0o000);
+  for (const args of [['sync', t.src, t.dst, '--delete'], ['check', t.src, t.dst]]) {
+    const r = await runFerry(args, { env: t.env, asUser: 'nobody', cwd: t.dir });
+    assert.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`ferry: ${t.src}: permission denied`), args[0]);
+    assert.doesNotMatch(r.stderr + r.stdout, /\n\s+at /, 'no stack trace');
+  }
+  assert.deepEqual(await readdir(t.dst), ['extra.bin'], 'nothing copied, nothing deleted');
+});
+
+test('a source inside the destination, or the destination inside the source, links resolved: refused, nothing deleted', async () => {
+  const t = await setup(4);
+  const inner = join(t.src, 'inner');
+  await makeTree(inner, 3, 100);
+  await symlink(inner, join(t.dir, 'link-to-inner'));
+  await symlink(t.src, join(t.dir, 'link-to-src'));
+  const before = await snapshot(t.src);
+  const cases: [string[], RegExp][] = [
+    [['sync', '--delete', inner, t.src], /the source .*inner\/ is inside the destination .*src\//],
+    [['sync', '--delete', join(t.dir, 'link-to-inner'), t.src], /the source .*inner\/ is inside the destination/],
+    [['sync', t.src, join(t.dir, 'link-to-inner', 'copy')], /the destination .*inner\/copy\/ is inside the source/],
+    [['sync', t.src, join(t.dir, 'link-to-src')], /the source and the destination are the same folder/],
+    [['cp', join(inner, 'd0/f1.bin'), join(inner, 'd0')], /the source and the destination are the same file/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runFerry(args, { env: t.env });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+  sameFiles(before, await snapshot(t.src));
+});
+
+test('names of 250 to 255 bytes copy: the temporary name does not add to them', async () => {
+  const dir = await tempDir();
+  const [s, d] = [join(dir, 's'), join(dir, 'd')];
+  await mkdir(s);
+  for (const n of [250, 253, 255]) await writeFile(join(s, 'x'.repeat(n - 4) + '.bin'), `${n}`);
+  await writeFile(join(s, 'é'.repeat(127) + '.'), 'two-byte letters, 255 bytes');
+  const r = await runFerry(['sync', s, d], { env: { FERRY_LEDGER: join(dir, 'ledger.sqlite') } });
+  assert.equal(r.code, 0, r.stderr);
+  sameFiles(await snapshot(s), await snapshot(d));
+});
+
+test('two syncs of one tree into one destination at once both finish, verified, with no temporary file left', async () => {
+  const t = await setup(1);
+  await makeTree(t.src, 40, 128 * 1024, 10);
+  // Slow writes of files sent in parts, so that both runs are writing the same files at the same time.
+  const args = ['sync', t.src, t.dst, '--transfers', '4', '--bwlimit', '2M', '--multipart-threshold', '64K'];
+  const [a, b] = await Promise.all([0, 1].map(() => runFerry(args, { env: t.env })));
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  sameFiles(await snapshot(t.src), await snapshot(t.dst));
+});
+
+test('an interrupted run says it was interrupted and what it verified, never "verified N of N" for what it had listed', async () => {
+  const t = await setup(1);
+  await makeTree(t.src, 300, 64 * 1024, 50);
+  const child = startFerry(['cp', t.src, t.dst, '--transfers', '4', '--bwlimit', '2M'], { env: t.env });
+  const done = collect(child);
+  const landed = async () => (await readdir(t.dst, { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile() && !e.name.startsWith('.')).length;
+  await catchMidway(child, 'with some files copied', landed, async () => ((await landed()) > 10 ? true : undefined));
+  child.kill('SIGINT');
+  thaw(child);
+  const r = await done;
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /interrupted after .*: \d+ files verified of the \d+ listed so far; the source was not listed to the end/);
+  assert.doesNotMatch(r.stdout, /verified \d+ of \d+ files/);
 });

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { errorMessage, exitCodeOfOutcome } from '../../errors.ts';
 import { openTransferState } from '../../ledger/transfer-state/open.ts';
 import type { TransferState } from '../../ledger/transfer-state/state.ts';
+import { displayKey } from '../../storage/names.ts';
 import { openStore } from '../../storage/open.ts';
 import type { PendingUpload } from '../../storage/store.ts';
 import { check, checkPassed } from '../../transfer/check.ts';
@@ -75,10 +76,10 @@ async function transferWith(state: TransferState, src: string, dst: string, o: R
   const onEvent = (e: TransferEvent) => {
     if (out.json) {
       if (e.type !== 'skip') out.event(e.type, e);
-    } else if (e.type === 'failed') out.warn(`failed: ${e.key}: ${e.error}`);
+    } else if (e.type === 'failed') out.warn(`failed: ${displayKey(e.key)}: ${e.error}`);
     else if (e.type === 'delete-skipped') out.warn(`not deleting anything: ${e.reason}`);
-    else if (o.dryRun && e.type === 'copy') out.line(`would copy ${e.key} (${formatBytes(e.size)}): ${e.reason}`);
-    else if (o.dryRun && e.type === 'delete') out.line(`would delete ${e.key}`);
+    else if (o.dryRun && e.type === 'copy') out.line(`would copy ${displayKey(e.key)} (${formatBytes(e.size)}): ${e.reason}`);
+    else if (o.dryRun && e.type === 'delete') out.line(`would delete ${displayKey(e.key)}`);
   };
   try {
     await transfer(ends.src, ends.dst, {
@@ -94,39 +95,57 @@ async function transferWith(state: TransferState, src: string, dst: string, o: R
     process.off('SIGTERM', onSignal);
     await Promise.all([ends.src.close(), ends.dst.close()]);
   }
-  printSummary(out, stats, Date.now() - started, Boolean(o.dryRun));
+  printSummary(out, stats, Date.now() - started, Boolean(o.dryRun), abort.signal.aborted);
   process.exitCode = exitCodeOfOutcome({ failed: stats.failedFiles, incomplete: abort.signal.aborted });
 }
 
-function printSummary(out: Output, s: TransferStats, ms: number, dryRun: boolean): void {
+function printSummary(out: Output, s: TransferStats, ms: number, dryRun: boolean, interrupted: boolean): void {
   const { failures: _f, listingDone: _l, bytesInFlight: _b, ...counts } = s;
-  out.event('summary', { ...counts, seconds: ms / 1000, dryRun });
+  out.event('summary', { ...counts, seconds: ms / 1000, dryRun, interrupted });
   if (dryRun) {
     out.line(`dry run: ${s.listed} files listed, nothing written`);
     return;
   }
   const rate = s.copiedBytes / Math.max(ms / 1000, 0.001);
-  out.line(`copied   ${s.copiedFiles} files, ${formatBytes(s.copiedBytes)} (${formatBytes(rate)}/s)`);
-  out.line(`skipped  ${s.skippedFiles} files, ${formatBytes(s.skippedBytes)} already verified at the destination`);
+  out.line(`copied   ${s.copiedFiles} files, ${formatBytes(s.copiedBytes)} (${formatBytes(rate)}/s), each checked against what the destination holds`);
+  out.line(`skipped  ${s.skippedFiles} files, ${formatBytes(s.skippedBytes)} unchanged at the destination${unchangedBy(s)}`);
   if (s.deletedFiles) out.line(`deleted  ${s.deletedFiles} files not in the source`);
   out.line(`failed   ${s.failedFiles} files`);
-  out.line(`verified ${s.verifiedFiles} of ${s.listed} files in ${formatDuration(ms / 1000)}`);
+  const complete = s.listingDone && !interrupted;
+  if (complete) {
+    out.line(`verified ${s.verifiedFiles} of ${s.listed} files in ${formatDuration(ms / 1000)}${s.unchangedBySizeAndTime ? ` (${s.unchangedBySizeAndTime} by sizes and times only)` : ''}`);
+  } else {
+    out.line(`interrupted after ${formatDuration(ms / 1000)}: ${s.verifiedFiles} files verified of the ${s.listed} listed so far; the source was not listed to the end, so what else it holds was not compared`);
+  }
   if (s.failedFiles) out.line(`${s.failedFiles} file(s) failed: fix the cause and run the same command again; verified files are not sent again`);
+}
+
+/** What showed the skipped files unchanged, in words: nothing more is claimed than was compared. */
+function unchangedBy(s: TransferStats): string {
+  const parts = [
+    s.unchangedByContent && `${s.unchangedByContent} by content (CRC32C)`,
+    s.unchangedByDigest && `${s.unchangedByDigest} by the destination's digest, still the one verified when copied`,
+    s.unchangedBySizeAndTime && `${s.unchangedBySizeAndTime} by sizes and times: contents not read (--checksum reads them)`,
+  ].filter(Boolean);
+  return parts.length ? `: ${parts.join('; ')}` : '';
 }
 
 function printCheck(out: Output, r: CheckReport): void {
   out.event('check', { ...r, passed: checkPassed(r) });
   const list = (title: string, keys: string[]) => {
     out.line(`${String(keys.length).padStart(8)} ${title}`);
-    for (const k of keys.slice(0, 50)) out.line(`           ${k}`);
+    for (const k of keys.slice(0, 50)) out.line(`           ${displayKey(k)}`);
     if (keys.length > 50) out.line(`           ... and ${keys.length - 50} more (--json lists all)`);
   };
-  out.line(`${String(r.compared).padStart(8)} files compared, ${r.matching} matching`);
+  const by = r.by === 'crc32c' ? 'by size and content (CRC32C)' : 'by size only: contents not read (--checksum reads them)';
+  out.line(`${String(r.compared).padStart(8)} files compared, ${r.matching} matching, ${by}`);
   list('missing on destination', r.missingOnDestination);
   list('missing on source', r.missingOnSource);
   list('differing', r.differing.map((d) => `${d.key}: ${d.reason}`));
-  if (r.errors.length) list('could not be read', r.errors.map((d) => `${d.key}: ${d.error}`));
-  out.line(checkPassed(r) ? 'OK: the destination holds every source file, identical' : 'DIFFERENCES FOUND');
+  if (r.errors.length) list('could not be compared', r.errors.map((d) => `${d.key}: ${d.error}`));
+  if (!checkPassed(r)) out.line(r.errors.length && r.missingOnDestination.length + r.missingOnSource.length + r.differing.length === 0 ? 'NOT PROVEN: some entries could not be compared' : 'DIFFERENCES FOUND');
+  else if (r.by === 'crc32c') out.line('OK: the destination holds every source file, with the same size and content (CRC32C)');
+  else out.line('OK: the destination holds every source file with the same size; contents not compared (--checksum compares them)');
 }
 
 const ORIGIN_TEXT: Record<PendingUpload['origin'], string> = {

@@ -15,7 +15,7 @@ function addTransferOptions(cmd: Command): Command {
     cmd
       .option('--include <glob>', 'copy only matching files (repeatable; "*.tif" matches names at any depth)', collect)
       .option('--exclude <glob>', 'skip matching files (repeatable; wins over --include)', collect)
-      .option('--checksum', 'decide by content (CRC32C), not size and modification time')
+      .option('--checksum', "decide by content: compare the CRC32C of both ends (read, or the server's own) and copy what differs, not trusting sizes and times")
       .option('--dry-run', 'print what would be copied and deleted, write nothing')
       .option('--ledger <url>', STATE_HELP)
       .addOption(new Option('--transfers <n>', 'files in flight at once').default(32).argParser(parseCount('--transfers')))
@@ -27,7 +27,7 @@ export function register(program: Command): void {
   addTransferOptions(
     program
       .command('cp')
-      .description('copy a file or a tree; files already verified at the destination are not sent again')
+      .description('copy a file or a tree; files the destination already holds unchanged are not sent again')
       .argument('<src>', 'local path, file://, s3://BUCKET/PREFIX or gs://BUCKET/PREFIX')
       .argument('<dst>', 'destination folder or prefix (or a file name, for one file)'),
   ).action(async (src: string, dst: string, _o, cmd: Command) => (await import('./transfer-run.ts')).runTransfer(src, dst, cmd, false));
@@ -47,7 +47,7 @@ export function register(program: Command): void {
       .description('prove SRC and DST hold the same files: lists missing on either side and differing; exit 1 on any difference')
       .argument('<src>')
       .argument('<dst>')
-      .option('--checksum', 'compare content (CRC32C) as well as size')
+      .option('--checksum', 'compare content (CRC32C) as well as size; without it only sizes are compared')
       .option('--include <glob>', 'check only matching files (repeatable)', collect)
       .option('--exclude <glob>', 'skip matching files (repeatable)', collect)
       .option('--ledger <url>', STATE_HELP),

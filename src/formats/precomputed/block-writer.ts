@@ -14,7 +14,7 @@ import { encodeChunk } from './encoding.ts';
 import type { ChunkFormat } from './encoding.ts';
 import { checkChunkAligned, chunkKey, chunkShape, chunksIn, gridShape } from './grid.ts';
 import type { GridChunk } from './grid.ts';
-import { gzipChunk } from '../../codecs/gzip.ts';
+import { defaultGzipLevel, gzipChunk } from '../../codecs/gzip.ts';
 import { findScale } from './info.ts';
 import type { Info, Scale } from './info.ts';
 import { chunkFormat } from './reader.ts';
@@ -30,7 +30,7 @@ export interface WriteBlockOptions {
    * chunks are already compressed and are never gzipped.
    */
   contentEncodingGzip?: boolean;
-  /** gzip level for Content-Encoding and for a shard's gzip encodings (default 6). */
+  /** gzip level of the chunks, for Content-Encoding or a shard's gzip data_encoding (default: defaultGzipLevel). */
   gzipLevel?: number;
   /** Chunks whose fraction of non-zero voxels is below this are not written (default 0: none). */
   nonzeroThreshold?: number;
@@ -118,7 +118,7 @@ class ChunkPipeline implements BlockWriter {
     this.format = chunkFormat(info, scale);
     this.dataType = info.data_type;
     this.channels = info.num_channels;
-    this.level = opts.gzipLevel ?? 6;
+    this.level = opts.gzipLevel ?? defaultGzipLevel(info.type);
     this.threshold = opts.nonzeroThreshold ?? 0;
     this.limit = Math.max(1, opts.concurrency ?? 8);
     this.run = Math.max(1, this.limit >> 1);
@@ -254,7 +254,7 @@ class ChunkPipeline implements BlockWriter {
 
   private async joinAndWrite(file: string, chunks: ShardChunk[]): Promise<void> {
     if (this.failure) return;
-    const layout = layoutShard(this.scale.sharding!, chunks, this.level);
+    const layout = layoutShard(this.scale.sharding!, chunks);
     chunks.length = 0;
     const buffer = takeBuffer(layout.size);
     try {

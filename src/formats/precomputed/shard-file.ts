@@ -3,7 +3,7 @@
 // followed by its minishard index ([3, n] uint64le: delta-coded ids, delta-coded offsets, sizes).
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { FerryError } from '../../errors.ts';
-import { gzipChunk } from '../../codecs/gzip.ts';
+import { defaultGzipLevel, gzipChunk } from '../../codecs/gzip.ts';
 import type { ShardingSpec } from './info.ts';
 import { shardLocation } from './sharding.ts';
 
@@ -14,7 +14,7 @@ export interface ShardChunk {
 }
 
 export interface EncodeOptions {
-  /** gzip level for data_encoding / minishard_index_encoding gzip (default 6). */
+  /** gzip level of the chunks for data_encoding gzip (default: an image volume's, defaultGzipLevel). */
   gzipLevel?: number;
 }
 
@@ -23,9 +23,9 @@ export interface EncodeOptions {
  * libuv's thread pool, so a shard's gzip uses more than one core.
  */
 export async function encodeShard(spec: ShardingSpec, chunks: ShardChunk[], opts: EncodeOptions = {}): Promise<Buffer> {
-  const level = opts.gzipLevel ?? 6;
+  const level = opts.gzipLevel ?? defaultGzipLevel('image');
   const bodies = await Promise.all(chunks.map(async (c) => ({ id: c.id, data: spec.data_encoding === 'gzip' ? await gzipChunk(c.data, level) : c.data })));
-  const layout = layoutShard(spec, bodies, level);
+  const layout = layoutShard(spec, bodies);
   return Buffer.concat(layout.parts, layout.size);
 }
 
@@ -38,8 +38,10 @@ export interface ShardLayout {
 /**
  * Lays out one shard file from chunks whose data_encoding is already applied, without copying
  * them: the writer streams the parts, so a shard of hundreds of MiB is never joined in memory.
+ * A gzip minishard index is written by Node's zlib at its default level whatever the chunks'
+ * engine and level: it is a few KiB a minishard, read by a viewer before any chunk.
  */
-export function layoutShard(spec: ShardingSpec, chunks: ShardChunk[], gzipLevel = 6): ShardLayout {
+export function layoutShard(spec: ShardingSpec, chunks: ShardChunk[]): ShardLayout {
   const minishards = new Map<number, ShardChunk[]>();
   let shard: bigint | undefined;
   for (const c of chunks) {
@@ -76,7 +78,7 @@ export function layoutShard(spec: ShardingSpec, chunks: ShardChunk[], gzipLevel 
       parts.push(c.data);
     });
     const raw = Buffer.from(table.buffer, table.byteOffset, table.byteLength);
-    const mindex = spec.minishard_index_encoding === 'gzip' ? gzipSync(raw, { level: gzipLevel }) : raw;
+    const mindex = spec.minishard_index_encoding === 'gzip' ? gzipSync(raw) : raw;
     index.writeBigUInt64LE(offset, m * 16);
     index.writeBigUInt64LE(offset + BigInt(mindex.byteLength), m * 16 + 8);
     offset += BigInt(mindex.byteLength);

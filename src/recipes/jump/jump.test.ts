@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -112,6 +112,26 @@ test('every plate uploads, verified object by object, and status gives the summa
   assert.equal(report.matching, 12 * 121);
   const s = await runFerry(['status', '--run', 'up'], { env: t.env });
   assert.match(s.stdout, /^up +12 +0 +0 +12 +0 +0 .* 1452\/1452 files/m, 'total, todo, ongoing, success, error, cancelled, files');
+});
+
+test('a results tree missing when the jobs run (an unmounted disk) fails every plate, retryably, never "success" with 0 files', async () => {
+  const t = await resultsTree(3);
+  const b = await bucket();
+  assert.equal((await runFerry(['jump', 'plan', '--results', t.results, '--dest', `s3://${b}/LAB`, '--run', 'gone'], { env: t.env })).code, 0);
+  await rename(t.results, `${t.results}.gone`);
+  const w = await runFerry(['work', '--run', 'gone', '--until-empty', '--retry-backoff', '0'], { env: t.env });
+  assert.notEqual(w.code, 0, 'a run whose sources were not there did not succeed');
+  const jobs = await jobsOf(t.env, 'gone');
+  assert.deepEqual(jobs.map((j) => j.state), Array(12).fill('error'));
+  assert.match(jobs[0].lastError, /the folder .*results.* does not exist/);
+  assert.ok(jobs.every((j) => j.attempts > 1), 'each job was tried again before it was given up');
+  assert.deepEqual(await keysIn(b), []);
+
+  await rename(`${t.results}.gone`, t.results);
+  assert.equal((await runFerry(['jobs', 'retry', '--run', 'gone'], { env: t.env })).code, 0);
+  const again = await runFerry(['work', '--run', 'gone', '--until-empty'], { env: t.env });
+  assert.equal(again.code, 0, again.stderr + again.stdout);
+  assert.deepEqual((await jobsOf(t.env, 'gone')).map((j) => j.state), Array(12).fill('success'));
 });
 
 /** The job key (source__batch__plate) of an object uploaded under LAB/cpg0016-jump/. */
@@ -253,5 +273,21 @@ test('permission denied on some files: that plate errors with the reason, the ot
   const bad = jobs.filter((j) => j.state === 'error');
   assert.deepEqual(bad.map((j) => j.key), ['source_1__B2__P1B21']);
   assert.match(bad[0].lastError, /permission denied/);
+  assert.equal(jobs.filter((j) => j.state === 'success').length, 11);
+});
+
+test('a file whose name is not UTF-8 (no object key can hold it): that plate errors naming it readably, the others succeed', async () => {
+  const t = await resultsTree(2);
+  const b = await bucket();
+  const zarr = join(t.results, GALLERY, 'source_8', OBJECTS, 'B2', 'P8B20', 'P8B20.zarr');
+  await writeFile(Buffer.concat([Buffer.from(`${zarr}/`), Buffer.from('caf\xe9.json', 'latin1')]), '{}');
+  assert.equal((await runFerry(['jump', 'plan', '--results', t.results, '--dest', `s3://${b}/LAB`, '--run', 'names'], { env: t.env })).code, 0);
+  const w = await runFerry(['work', '--run', 'names', '--until-empty', '--retry-backoff', '0'], { env: t.env });
+  assert.equal(w.code, 1);
+  const jobs = await jobsOf(t.env, 'names');
+  const bad = jobs.filter((j) => j.state === 'error');
+  assert.deepEqual(bad.map((j) => j.key), ['source_8__B2__P8B20']);
+  assert.match(bad[0].lastError, /1 of \d+ files failed \(P8B20\.zarr\/caf\\xE9\.json: .*not valid UTF-8/);
+  assert.doesNotMatch(bad[0].lastError, /\ufffd/, 'no replacement characters where the bytes were');
   assert.equal(jobs.filter((j) => j.state === 'success').length, 11);
 });
