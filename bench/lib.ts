@@ -14,6 +14,8 @@ export interface Result {
   tool: string;
   wall: number;
   cpu: number;
+  /** Peak resident memory of the command, MiB (GNU time's maximum RSS). */
+  rssMiB: number;
   ok: boolean;
   /** What failed, for a row that did not finish. */
   error?: string;
@@ -21,7 +23,7 @@ export interface Result {
 
 /** The row of a tool that could not be measured. */
 export function failedRow(tool: string, error: unknown): Result {
-  const r = { tool, wall: NaN, cpu: NaN, ok: false, error: errorMessage(error) };
+  const r = { tool, wall: NaN, cpu: NaN, rssMiB: NaN, ok: false, error: errorMessage(error) };
   process.stderr.write(`${tool} failed: ${r.error}\n`);
   return r;
 }
@@ -53,6 +55,8 @@ export const env: NodeJS.ProcessEnv = {
   AWS_DEFAULT_REGION: 'us-east-1',
   AWS_ENDPOINT_URL: endpoint,
   FERRY_WORKDIR: join(root, 'ferry-work'),
+  // Each run's own ledger (and manifests beside it), not the checkout's .ferry/.
+  FERRY_LEDGER: join(root, 'ledger.sqlite'),
   RCLONE_CONFIG_BENCH_TYPE: 's3',
   RCLONE_CONFIG_BENCH_PROVIDER: 'Ceph',
   RCLONE_CONFIG_BENCH_ENDPOINT: endpoint,
@@ -61,19 +65,19 @@ export const env: NodeJS.ProcessEnv = {
 };
 delete env.AWS_CA_BUNDLE; // rclone 1.60 fails to start when it is set
 
-/** Runs a command under GNU time; returns wall seconds and the command's CPU seconds. */
+/** Runs a command under GNU time; returns wall seconds, the command's CPU seconds and peak RSS. */
 export function timed(tool: string, cmd: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Result {
   const out = join(root, 'time.txt');
   rmSync(out, { force: true });
-  const r = spawnSync('/usr/bin/time', ['-o', out, '-f', '%e %U %S', ...cmd], { env: opts.env ?? env, cwd: opts.cwd, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-o', out, '-f', '%e %U %S %M', ...cmd], { env: opts.env ?? env, cwd: opts.cwd, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
   if (r.error) return failedRow(tool, r.error);
   if (r.status !== 0) {
     // GNU time says "cannot run" for a missing tool; otherwise the tool's own last words.
     const said = r.stderr.toString().trim().split('\n').filter((l) => !/^Command exited with non-zero status/.test(l)).slice(-3).join(' / ');
     return failedRow(tool, `exit ${r.status}${said ? `: ${said}` : ''}`);
   }
-  const [wall, user, sys] = readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  return { tool, wall, cpu: user + sys, ok: true };
+  const [wall, user, sys, rssKiB] = readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return { tool, wall, cpu: user + sys, rssMiB: rssKiB / 1024, ok: true };
 }
 
 let client: S3Client | undefined;
@@ -104,16 +108,16 @@ export function report(title: string, results: Result[], targets: string): void 
   const f = results.find((r) => r.tool.startsWith('ferry') && r.tool.includes('default')) ?? results.find((r) => r.tool.startsWith('ferry'));
   const base = f?.ok ? f : undefined;
   console.log(`\n### ${title}\n`);
-  console.log('| tool | wall s | client CPU s | ferry wall ratio | ferry CPU ratio |');
-  console.log('|---|---:|---:|---:|---:|');
+  console.log('| tool | wall s | client CPU s | peak RSS MiB | ferry wall ratio | ferry CPU ratio |');
+  console.log('|---|---:|---:|---:|---:|---:|');
   for (const r of results) {
     if (!r.ok) {
-      console.log(`| ${r.tool} (FAILED: ${r.error ?? 'see above'}) | - | - | - | - |`);
+      console.log(`| ${r.tool} (FAILED: ${r.error ?? 'see above'}) | - | - | - | - | - |`);
       continue;
     }
     const wr = !base ? 'n/a' : r === base ? '1.00' : (r.wall / base.wall).toFixed(2);
     const cr = !base ? 'n/a' : r === base ? '1.00' : (r.cpu / Math.max(base.cpu, 0.01)).toFixed(2);
-    console.log(`| ${r.tool} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${wr} | ${cr} |`);
+    console.log(`| ${r.tool} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${Number.isNaN(r.rssMiB) ? '-' : r.rssMiB.toFixed(0)} | ${wr} | ${cr} |`);
   }
   console.log(`\n(ratio = peer / Ferry: above 1 means Ferry is faster${base ? '' : '; no ratios: the Ferry row failed'}. Target: ${targets})`);
 }

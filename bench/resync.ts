@@ -7,13 +7,20 @@
 //
 //   npm run bench -- resync        (S3 cases need FERRY_TEST_S3_*; PostgreSQL cases FERRY_TEST_PG_URL)
 //   FERRY_BENCH_BIN=/other/checkout/bin/ferry.js node bench/resync.ts   (another build, to compare)
+//
+// Then Ferry's peak memory (RSS) on a no-change folder-to-folder re-sync of trees of
+// FERRY_BENCH_MEMORY_SIZES files (10,000, 100,000 and 1,000,000 of 1 KiB), against the smallest:
+// the target is within 2x. The trees and Ferry's copies of them are made once and kept
+// (bench/trees.ts: a million files take about half an hour to copy with every file fsynced).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { FERRY_BIN } from '../src/testing/cli.ts';
 import { makeTree } from '../src/testing/tree.ts';
-import { cleanup, dropBuckets, endpoint, env, freshBucket, root } from './lib.ts';
+import { cleanup, dropBuckets, endpoint, env, freshBucket, root, timed } from './lib.ts';
+import type { Result } from './lib.ts';
+import { keptFerryCopy, keptTree } from './trees.ts';
 
 const FILES = 10_000;
 const REPEAT = Number(process.env.REPEAT ?? 5);
@@ -66,12 +73,12 @@ async function pgDatabase(): Promise<{ url: string; drop: () => Promise<void> } 
 const results: [string, Run][] = [];
 const sqliteLedger = join(root, 'state', 'ledger.sqlite');
 results.push(resync('folder to folder, SQLite ledger', join(root, 'dst'), sqliteLedger));
-if (endpoint) results.push(resync('folder to S3, SQLite ledger', `s3://${freshBucket()}/`, sqliteLedger));
+if (endpoint) results.push(resync('folder to S3, SQLite ledger', `s3://${await freshBucket()}/`, sqliteLedger));
 const db = await pgDatabase();
 try {
   if (db) {
     results.push(resync('folder to folder, PostgreSQL ledger', join(root, 'dst-pg'), db.url));
-    if (endpoint) results.push(resync('folder to S3, PostgreSQL ledger', `s3://${freshBucket()}/`, db.url));
+    if (endpoint) results.push(resync('folder to S3, PostgreSQL ledger', `s3://${await freshBucket()}/`, db.url));
   }
 } finally {
   await db?.drop();
@@ -83,4 +90,21 @@ console.log('| case | wall s | client CPU s | in-process s |');
 console.log('|---|---:|---:|---:|');
 for (const [name, r] of results) console.log(`| ${name} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.inside.toFixed(3)} |`);
 console.log('\n(target: about 0.3 s for the S3 case on an idle machine; figures on a shared machine are noisy)');
+
+const sizes = (process.env.FERRY_BENCH_MEMORY_SIZES ?? '10000,100000,1000000').split(',').map(Number);
+const memory: [number, Result][] = sizes.map((n) => {
+  const name = `tree-${n}x1024`;
+  const tree = keptTree(n, 1024);
+  const kept = keptFerryCopy(tree, name);
+  return [n, timed(`ferry sync, ${n} files`, [process.execPath, BIN, 'sync', tree, kept.dst], { env: { ...env, FERRY_LEDGER: kept.ledger } })];
+});
+const least = memory[0][1];
+console.log('\n### peak memory of a no-change folder-to-folder re-sync, by tree size\n');
+console.log('| files | wall s | client CPU s | peak RSS MiB | RSS / smallest tree |');
+console.log('|---:|---:|---:|---:|---:|');
+for (const [n, r] of memory) {
+  if (!r.ok) console.log(`| ${n.toLocaleString('en')} (FAILED: ${r.error}) | - | - | - | - |`);
+  else console.log(`| ${n.toLocaleString('en')} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.rssMiB.toFixed(0)} | ${(r.rssMiB / least.rssMiB).toFixed(2)} |`);
+}
+console.log('\n(target: within 2x of the smallest tree from 10,000 to 1,000,000 files)');
 await cleanup();

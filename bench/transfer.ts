@@ -4,19 +4,29 @@
 // that fails (or is missing) gets a FAILED row saying why; the others still print their figures.
 //
 //   npm run bench -- transfer            (needs the S3 service: scripts/services/s3.sh start)
-//   CASES=d npm run bench -- transfer    (only some cases: a, b, c, d)
-//   FERRY_BENCH_BIG_MIB=64 FERRY_BENCH_SMALL=500 npm run bench -- transfer   (a quick, smaller run)
+//   CASES=d npm run bench -- transfer    (only some cases: a, b, c, d, e)
+//   FERRY_BENCH_BIG_MIB=64 FERRY_BENCH_SMALL=500 FERRY_BENCH_RESYNC=1000 npm run bench -- transfer   (a quick, smaller run)
+//
+// (e) is the no-change re-sync of FERRY_BENCH_RESYNC files (100,000 of 1 KiB) to S3 and folder to
+// folder, with each tool's peak memory: the tree is written once and kept (bench/trees.ts), each
+// tool's first copy is untimed, and aws-cli, which cannot copy folder to folder, has rsync in its
+// place there.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { content, makeTree } from '../src/testing/tree.ts';
 import { errorMessage } from '../src/errors.ts';
-import { aws, awsBest, awsDefault, cleanup, dropBuckets, failedRow, ferry, freshBucket, report, root, timed } from './lib.ts';
+import { aws, awsBest, awsDefault, cleanup, dropBuckets, env, failedRow, ferry, freshBucket, report, root, timed } from './lib.ts';
+import { keptFerryCopy, keptTree } from './trees.ts';
+import { breakdown, formatBreakdown, readTrace } from './upload-breakdown.ts';
+
+const TRACER = new URL('./upload-trace.ts', import.meta.url).pathname;
 import type { Result } from './lib.ts';
 
 const cases = (process.env.CASES ?? 'abcd').split('');
 const BIG_MIB = Number(process.env.FERRY_BENCH_BIG_MIB ?? 1024);
 const SMALL = Number(process.env.FERRY_BENCH_SMALL ?? 10_000);
+const RESYNC = Number(process.env.FERRY_BENCH_RESYNC ?? 100_000);
 const bigLabel = BIG_MIB === 1024 ? '1 GiB' : `${BIG_MIB} MiB`;
 const smallLabel = `${SMALL.toLocaleString('en')} files of 64 KiB`;
 
@@ -35,7 +45,7 @@ if (cases.some((c) => 'bcd'.includes(c))) await makeTree(small, SMALL, 64 * 1024
  * into a bucket that holds another's objects: `tools` run in turn; if the bucket cannot be made,
  * each of them is a failed row.
  */
-async function onFreshBucket(tools: [string, (bucket: string) => string[]][]): Promise<Result[]> {
+async function onFreshBucket(tools: [string, (bucket: string) => string[]][], withEnv?: NodeJS.ProcessEnv): Promise<Result[]> {
   let bucket: string;
   try {
     bucket = await freshBucket();
@@ -43,7 +53,7 @@ async function onFreshBucket(tools: [string, (bucket: string) => string[]][]): P
     return tools.map(([tool]) => failedRow(tool, `no bucket for it: ${errorMessage(e)}`));
   }
   try {
-    return tools.map(([tool, cmd]) => timed(tool, cmd(bucket)));
+    return tools.map(([tool, cmd]) => timed(tool, cmd(bucket), { env: withEnv }));
   } finally {
     await dropBuckets();
   }
@@ -65,6 +75,10 @@ if (cases.includes('a')) {
   const one = async (tool: string, cmd: (bucket: string) => string[]) => rs.push(...(await onFreshBucket([[tool, cmd]])));
   await warmUp(file);
   await one('ferry cp (default)', (b) => ferry('cp', file, `s3://${b}/`));
+  // Once more with the part timings traced (bench/upload-trace.ts), for where the time goes; its
+  // own row, so that the timed default row carries no tracing.
+  const trace = join(root, 'upload-trace.json');
+  const traced = await onFreshBucket([['ferry cp (default, traced)', (b) => [process.execPath, '--import', TRACER, ...ferry('cp', file, `s3://${b}/`).slice(1)]]], { ...env, FERRY_BENCH_TRACE: trace });
   await one('ferry cp --part-concurrency 16 --part-size 32M', (b) => ferry('cp', file, `s3://${b}/`, '--part-concurrency', '16', '--part-size', '32M'));
   awsDefault();
   await one('aws s3 cp (default)', (b) => aws('s3', 'cp', file, `s3://${b}/`, '--only-show-errors'));
@@ -73,7 +87,10 @@ if (cases.includes('a')) {
   awsDefault();
   await one('rclone copy (default)', (b) => ['rclone', 'copy', file, `bench:${b}/`]);
   await one('rclone copy (16 streams, 64M chunks)', (b) => ['rclone', 'copy', file, `bench:${b}/`, '--s3-upload-concurrency', '16', '--s3-chunk-size', '64M']);
+  rs.push(...traced);
   report(`(a) one ${bigLabel} file to S3`, rs, 'Ferry wall time at most 0.8x the faster peer');
+  const b = traced[0]?.ok && existsSync(trace) ? breakdown(readTrace(trace)) : undefined;
+  console.log(b ? formatBreakdown('ferry cp (default, traced)', b) : '\n(no breakdown: the traced run failed)');
 }
 
 if (cases.includes('b') || cases.includes('c')) {
@@ -115,6 +132,59 @@ if (cases.includes('d')) {
   rs.push(timed('rsync -a', ['rsync', '-a', small + '/', to('rsync') + '/']));
   rs.push(timed('cp -r', ['cp', '-r', small, to('cp')]));
   report(`(d) ${smallLabel}, local folder to local folder`, rs, 'none set; Ferry fsyncs every file and checksums it, rsync and cp do neither');
+}
+
+if (cases.includes('e')) {
+  const tree = keptTree(RESYNC, 1024);
+  const label = `${RESYNC.toLocaleString('en')} files of 1 KiB, nothing changed`;
+  // Each peer's first copy is made untimed (a failed one fails the re-sync row), then re-synced;
+  // Ferry's folder copy is kept between runs with its ledger (bench/trees.ts).
+  const again = (tool: string, first: string[], resync: string[]): Result => {
+    const made = timed(`${tool}: first copy`, first);
+    return made.ok ? timed(tool, resync) : failedRow(tool, `its first copy failed: ${made.error}`);
+  };
+  const local = (name: string) => {
+    const p = join(root, 'resync', name);
+    rmSync(p, { recursive: true, force: true });
+    mkdirSync(join(root, 'resync'), { recursive: true });
+    return p;
+  };
+  const folders: Result[] = [];
+  const kept = keptFerryCopy(tree, `tree-${RESYNC}x1024`);
+  folders.push(timed('ferry sync (default)', ferry('sync', tree, kept.dst), { env: { ...env, FERRY_LEDGER: kept.ledger } }));
+  const rsyncDst = local('rsync') + '/';
+  folders.push(again('rsync -a', ['rsync', '-a', tree + '/', rsyncDst], ['rsync', '-a', tree + '/', rsyncDst]));
+  const rcloneDst = local('rclone');
+  folders.push(again('rclone copy (default)', ['rclone', 'copy', tree, rcloneDst, '--transfers', '16'], ['rclone', 'copy', tree, rcloneDst]));
+  rmSync(join(root, 'resync'), { recursive: true, force: true });
+  report(`(e) re-sync of ${label}, local folder to local folder`, folders, 'at least 10x rclone; aws-cli has no folder-to-folder copy, rsync stands in');
+
+  const toS3: Result[] = [];
+  // First copies with each tool's tuned flags (aws-cli's from its config file): only the re-sync
+  // after them, with the defaults, is timed.
+  const onOwnBucket = async (tool: string, first: (b: string) => string[], resync: (b: string) => string[], tuned = () => {}): Promise<Result> => {
+    let bucket: string;
+    try {
+      bucket = await freshBucket();
+    } catch (e) {
+      return failedRow(tool, `no bucket for it: ${errorMessage(e)}`);
+    }
+    try {
+      tuned();
+      const made = timed(`${tool}: first copy`, first(bucket));
+      awsDefault();
+      return made.ok ? timed(tool, resync(bucket)) : failedRow(tool, `its first copy failed: ${made.error}`);
+    } finally {
+      await dropBuckets();
+    }
+  };
+  const ferryS3 = (b: string) => ferry('sync', tree, `s3://${b}/`);
+  toS3.push(await onOwnBucket('ferry sync (default)', ferryS3, ferryS3));
+  const awsSync = (b: string) => aws('s3', 'sync', tree, `s3://${b}/`, '--only-show-errors');
+  toS3.push(await onOwnBucket('aws s3 sync (default)', awsSync, awsSync, awsBest));
+  const rclone = (b: string, ...flags: string[]) => ['rclone', 'copy', tree, `bench:${b}/`, ...flags];
+  toS3.push(await onOwnBucket('rclone copy (default)', (b) => rclone(b, '--transfers', '64', '--checkers', '64', '--s3-no-check-bucket'), (b) => rclone(b)));
+  report(`(e) re-sync of ${label}, local folder to S3`, toS3, 'at least 10x aws-cli and rclone');
 }
 
 await cleanup();

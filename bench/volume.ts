@@ -216,7 +216,7 @@ async function main(): Promise<void> {
   };
   const results: Result[] = [];
   // A row of a group that did not run counts as not done ('n/a' in the ratios).
-  const by = (prefix: string): Result => results.find((r) => r.tool.startsWith(prefix)) ?? { tool: prefix, wall: NaN, cpu: NaN, ok: false };
+  const by = (prefix: string): Result => results.find((r) => r.tool.startsWith(prefix)) ?? { tool: prefix, wall: NaN, cpu: NaN, rssMiB: NaN, ok: false };
   // Each row as it finishes, so a failure late in the run (the S3 server going away) loses nothing.
   const log = (r: Result) => process.stderr.write(`${r.tool}: ${r.ok ? `${r.wall.toFixed(1)} s wall, ${Number.isNaN(r.cpu) ? '-' : r.cpu.toFixed(1)} s cpu` : 'FAILED'}\n`);
   const add = (r: Result) => {
@@ -238,7 +238,7 @@ async function main(): Promise<void> {
       call === 'ferry'
         ? `ferry's gzip alone (${ferryDeflate}), one pool job per chunk, ${THREADS} threads`
         : `node zlib alone, zlib's default call (16 KiB pieces), gzip -${GZIP_LEVEL}, ${THREADS} threads`;
-    return { tool, wall: z.seconds, cpu: NaN, ok: z.ok };
+    return { tool, wall: z.seconds, cpu: NaN, rssMiB: NaN, ok: z.ok };
   };
 
   const folder = (name: string) => join(root, name);

@@ -51,3 +51,19 @@ test('raising the cap lets a waiter through at once', async () => {
   first();
   assert.equal(granted, true);
 });
+
+test('tryTake holds what fits now, and never passes a waiter or the cap', async () => {
+  const budget = new ByteBudget(100);
+  const a = budget.tryTake(60);
+  assert.ok(a, 'fits in an empty budget');
+  assert.equal(budget.tryTake(60), undefined, 'would pass the cap');
+  const waiter = budget.take(50);
+  assert.equal(budget.tryTake(10), undefined, 'fits, but someone is waiting');
+  a();
+  const released = await waiter;
+  const c = budget.tryTake(50);
+  assert.ok(c, 'fits beside the granted waiter');
+  released();
+  c();
+  assert.equal(budget.tryTake(200), undefined, 'larger than the whole budget: only take() lets it through, alone');
+});

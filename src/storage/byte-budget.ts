@@ -38,6 +38,17 @@ export class ByteBudget {
         this.waiting.push(waiter);
       });
     }
+    return this.holding(bytes);
+  }
+
+  /** Holds `bytes` if they fit now and nobody is waiting; else undefined, without waiting. */
+  tryTake(bytes: number): (() => void) | undefined {
+    if (this.waiting.length > 0 || this.used + bytes > this.limit) return undefined;
+    this.used += bytes;
+    return this.holding(bytes);
+  }
+
+  private holding(bytes: number): () => void {
     let released = false;
     return () => {
       if (released) return;

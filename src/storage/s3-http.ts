@@ -139,15 +139,16 @@ export class S3Http {
 
   /**
    * PutObject of `body`, or UploadPart with `query` {partNumber, uploadId}; `headers` are
-   * lower-case (content-md5, x-amz-meta-*, ...). Returns the ETag as sent.
+   * lower-case (content-md5, x-amz-meta-*, ...). Returns the ETag as sent. Given `timing`, sets
+   * its `flushed` to when the last byte was handed to the kernel (for the upload breakdown).
    */
-  async put(bucket: string, key: string, body: Buffer, headers: Record<string, string>, signal?: AbortSignal, query: Record<string, string> = {}): Promise<string> {
+  async put(bucket: string, key: string, body: Buffer, headers: Record<string, string>, signal?: AbortSignal, query: Record<string, string> = {}, timing?: { flushed?: number }): Promise<string> {
     const t = this.target(bucket);
     const path = `${t.base}/${uriEncode(key, true)}`;
     const q = canonicalQuery(query);
     const h: Record<string, string> = { ...headers, host: t.host, 'content-length': String(body.length) };
     this.signer.sign('PUT', path, q, h, UNSIGNED_PAYLOAD, await this.cfg.credentials());
-    const res = await this.send(t, 'PUT', q ? `${path}?${q}` : path, h, body, signal);
+    const res = await this.send(t, 'PUT', q ? `${path}?${q}` : path, h, body, signal, timing);
     return String(res.headers.etag ?? '');
   }
 
@@ -168,7 +169,7 @@ export class S3Http {
     return parseListPage(res.body.toString('utf8'));
   }
 
-  private send(t: Target, method: string, path: string, headers: Record<string, string>, body: Buffer | undefined, signal?: AbortSignal): Promise<{ headers: Http.IncomingHttpHeaders; body: Buffer }> {
+  private send(t: Target, method: string, path: string, headers: Record<string, string>, body: Buffer | undefined, signal?: AbortSignal, timing?: { flushed?: number }): Promise<{ headers: Http.IncomingHttpHeaders; body: Buffer }> {
     const mod = t.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const req = mod.request({ protocol: t.protocol, hostname: t.hostname, port: t.port, method, path, headers, agent: this.agent, signal }, (res) => {
@@ -186,6 +187,7 @@ export class S3Http {
       });
       req.setTimeout(this.cfg.requestTimeoutMs ?? 120_000, () => req.destroy(Object.assign(new Error('S3 request timed out'), { code: 'ETIMEDOUT' })));
       req.on('error', reject);
+      if (timing) req.on('finish', () => (timing.flushed = performance.now()));
       req.end(body);
     });
   }

@@ -17,6 +17,8 @@ import {
 import { FerryError } from '../errors.ts';
 import { crc32cOf, crc32cOfParts, crc32cToBase64 } from './checksum.ts';
 import { ByteBudget } from './byte-budget.ts';
+import { publishPartTiming, timingParts } from './part-timings.ts';
+import type { PartTiming } from './part-timings.ts';
 import { isNoSuchUpload } from './s3-errors.ts';
 import { unquote } from './s3-http.ts';
 import type { S3Requests } from './s3-requests.ts';
@@ -147,45 +149,92 @@ export async function uploadMultipart(u: MultipartUpload): Promise<MultipartResu
   let next = 1;
   // Asked-for part sizes and concurrency are honoured for one file even past the default budget.
   PART_BUFFERS.atLeast(partSize * Math.min(u.concurrency, partCount));
+  const now = timingParts() ? () => performance.now() : () => 0;
+
+  interface Prepared {
+    partNumber: number;
+    bytes: Buffer;
+    crc: number;
+    /** Undefined for a part reused from the journaled upload. */
+    md5?: Buffer;
+    t: PartTiming;
+  }
+  /** Reads and checksums one part into `buffer`. */
+  const prepare = async (partNumber: number, buffer: Buffer, asked: number): Promise<Prepared> => {
+    const granted = now();
+    const start = (partNumber - 1) * partSize;
+    const bytes = await body.readRange({ start, end: Math.min(body.size, start + partSize) }, signal, buffer);
+    const read = now();
+    const crc = crc32cOf(bytes);
+    const t: PartTiming = { key, partNumber, bytes: bytes.length, asked, granted, read, crc: now() };
+    const earlier = reusable.get(partNumber);
+    // A reused part is still read: the CRC proves the source holds the same bytes as before.
+    if (earlier && earlier.crc32c === crc) return { partNumber, bytes, crc, t };
+    const md5 = createHash('md5').update(bytes).digest();
+    t.md5 = now();
+    return { partNumber, bytes, crc, md5, t };
+  };
+  const sendPart = async ({ partNumber, bytes, crc, md5, t }: Prepared & { md5: Buffer }) => {
+    const headers = { 'content-md5': md5.toString('base64'), 'x-amz-checksum-crc32c': crc32cToBase64(crc) };
+    const query = { partNumber: String(partNumber), uploadId };
+    t.sending = now();
+    const timing = timingParts() ? t : undefined;
+    const etag = unquote(await send('upload part of', (abortSignal) => requests.conn.http.put(bucket, key, bytes, headers, abortSignal, query, timing), signal));
+    t.answered = now();
+    const md5Hex = md5.toString('hex');
+    if (/^[0-9a-f]{32}$/i.test(etag) && etag.toLowerCase() !== md5Hex) {
+      throw new FerryError(`part ${partNumber} of s3://${bucket}/${key} was stored with ETag ${etag}, expected MD5 ${md5Hex}`, { hint: 'run the copy again', exitCode: 1, code: 'ChecksumMismatch' });
+    }
+    const part = { partNumber, size: bytes.length, etag, md5: md5Hex, crc32c: crc };
+    done.set(partNumber, part);
+    partsSent++;
+    u.onBytes?.(bytes.length);
+    await journaled(() => u.journal.addPart(rowId, part));
+    t.journaled = now();
+  };
+  const claim = () => (!signal.aborted && next <= partCount ? next++ : undefined);
   const worker = async () => {
-    // One buffer per part in flight, reused for the worker's next part, and counted against the
-    // process's budget for part buffers while the worker runs.
-    let buffer: Buffer | undefined;
-    let release: (() => void) | undefined;
+    // Each worker keeps one part on the wire and reads and checksums its next part meanwhile, so
+    // that a connection never waits for the disk or the hashing (measured in bench/transfer.ts):
+    // two buffers, reused part after part, counted against the process's budget for part
+    // buffers. The second is taken only when the budget has room, so that many uploads at once
+    // still share the budget.
+    const buffers: Buffer[] = [];
+    const releases: (() => void)[] = [];
+    const bufferFor = async (slot: number): Promise<Buffer | undefined> => {
+      if (buffers[slot]) return buffers[slot];
+      const release = slot === 0 ? await PART_BUFFERS.take(partSize, signal) : PART_BUFFERS.tryTake(partSize);
+      if (!release) return undefined;
+      releases.push(release);
+      return (buffers[slot] = Buffer.allocUnsafe(partSize));
+    };
+    let ahead: Promise<Prepared> | undefined;
     try {
-      while (!signal.aborted && next <= partCount) {
-        const partNumber = next++;
-        const start = (partNumber - 1) * partSize;
-        const end = Math.min(body.size, start + partSize);
-        if (!buffer) {
-          release = await PART_BUFFERS.take(partSize, signal);
-          buffer = Buffer.allocUnsafe(partSize);
+      let slot = 0;
+      for (let partNumber = claim(); partNumber !== undefined;) {
+        const asked = now();
+        const current = await (ahead ?? prepare(partNumber, (await bufferFor(slot))!, asked));
+        ahead = undefined;
+        const following = claim();
+        if (following !== undefined) {
+          const spare = await bufferFor(1 - slot);
+          if (spare) {
+            ahead = prepare(following, spare, now());
+            slot = 1 - slot;
+          }
         }
-        const bytes = await body.readRange({ start, end }, signal, buffer);
-        const crc = crc32cOf(bytes);
-        const earlier = reusable.get(partNumber);
-        // A reused part is still read: the CRC proves the source holds the same bytes as before.
-        if (earlier && earlier.crc32c === crc) {
-          done.set(partNumber, earlier);
+        if (current.md5) await sendPart({ ...current, md5: current.md5 });
+        else {
+          done.set(current.partNumber, reusable.get(current.partNumber)!);
           partsReused++;
-          continue;
         }
-        const md5 = createHash('md5').update(bytes).digest();
-        const headers = { 'content-md5': md5.toString('base64'), 'x-amz-checksum-crc32c': crc32cToBase64(crc) };
-        const query = { partNumber: String(partNumber), uploadId };
-        const etag = unquote(await send('upload part of', (abortSignal) => requests.conn.http.put(bucket, key, bytes, headers, abortSignal, query), signal));
-        const md5Hex = md5.toString('hex');
-        if (/^[0-9a-f]{32}$/i.test(etag) && etag.toLowerCase() !== md5Hex) {
-          throw new FerryError(`part ${partNumber} of s3://${bucket}/${key} was stored with ETag ${etag}, expected MD5 ${md5Hex}`, { hint: 'run the copy again', exitCode: 1, code: 'ChecksumMismatch' });
-        }
-        const part = { partNumber, size: bytes.length, etag, md5: md5Hex, crc32c: crc };
-        done.set(partNumber, part);
-        partsSent++;
-        u.onBytes?.(bytes.length);
-        await journaled(() => u.journal.addPart(rowId, part));
+        if (timingParts()) publishPartTiming(current.t);
+        partNumber = following;
       }
     } finally {
-      release?.();
+      // A read still going into a buffer finishes before the buffer goes back to the budget.
+      await ahead?.catch(() => {});
+      for (const release of releases) release();
     }
   };
   const results = await Promise.allSettled(Array.from({ length: Math.min(u.concurrency, partCount) }, async () => {

@@ -43,6 +43,32 @@ test('cp copies a tree byte for byte with mtimes, and a second run sends nothing
   assert.match(checked.stdout, /60 files compared, 60 matching/);
 });
 
+test('a re-sync of a tree of thousands of files sends what changed anywhere in it, and a file in the way of a folder fails alone', async () => {
+  const dir = await tempDir();
+  const src = join(dir, 'src');
+  const dst = join(dir, 'dst');
+  const env = { FERRY_WORKDIR: join(dir, 'work'), FERRY_LEDGER: join(dir, 'work', 'ledger.sqlite') };
+  await makeTree(src, 2500, 10, 500);
+  assert.equal((await runFerry(['sync', src, dst], { env })).code, 0);
+  const changed = ['d0/f1.bin', 'd2/sub/f1200.bin', 'd4/f2498.bin'];
+  for (const k of changed) await writeFile(join(src, k), content(`changed ${k}`, 11));
+  // The destination holds a file where the source now has a folder.
+  await mkdir(join(src, 'd1', 'blocked'), { recursive: true });
+  await writeFile(join(src, 'd1', 'blocked', 'inside.bin'), 'x');
+  await writeFile(join(dst, 'd1', 'blocked'), 'a file, not a folder');
+  const r = await runFerry(['sync', src, dst, '--json'], { env });
+  assert.equal(r.code, 1, r.stderr);
+  const events = jsonLines(r.stdout);
+  assert.deepEqual(events.filter((e) => e.type === 'copied').map((e) => e.key).sort(), changed);
+  assert.deepEqual(events.filter((e) => e.type === 'failed').map((e) => e.key), ['d1/blocked/inside.bin']);
+  const sum = events.find((e) => e.type === 'summary')!;
+  assert.equal(sum.skippedFiles, 2500 - changed.length);
+  await rm(join(src, 'd1', 'blocked'), { recursive: true });
+  const all = await snapshot(dst);
+  all.delete('d1/blocked');
+  sameFiles(await snapshot(src), all);
+});
+
 test('sync sends only what changed; --delete removes extras only when every copy succeeded', async () => {
   const t = await setup(30);
   assert.equal((await runFerry(['sync', t.src, t.dst], { env: t.env })).code, 0);
