@@ -42,31 +42,45 @@ test('create-only writers racing for one name: exactly one adds its whole file, 
   assert.equal(await readFile(join(dir, 'archive', 'tile.dat'), 'utf8'), 'replaced');
 });
 
-test('a listing that clears leftovers removes the temporary files of writers no longer running, and only those', async () => {
-  const dir = join(root, 'leftovers');
-  await mkdir(dir, { recursive: true });
+/**
+ * A dead writer's temporary file in `folder` of a store, beside a running writer's, another
+ * machine's recent one and a file: `clear` removes the dead writer's only; `plain` (a call that was
+ * not asked to clear) removes nothing.
+ */
+async function clearsOnlyDeadWritersFiles(name: string, folder: string, clear: (dir: string) => Promise<void>, plain: (dir: string) => Promise<void>): Promise<void> {
+  const dir = join(root, name);
+  const inside = join(dir, folder);
+  await mkdir(inside, { recursive: true });
   // A writer in another process: its temporary name, as it left it when it was killed.
   const child = spawn(process.execPath, ['-e', `
     const { openFileStore } = await import(${JSON.stringify(new URL('./file.ts', import.meta.url).href)});
     const store = await openFileStore(${JSON.stringify(dir)});
     const body = { size: 1 << 20, readRange: () => new Promise(() => {}) };
-    store.write('killed.bin', body);
+    store.write(${JSON.stringify(folder ? `${folder}/killed.bin` : 'killed.bin')}, body);
     setInterval(() => {}, 60_000); // alive, stuck in the write, until killed
   `], { stdio: 'ignore' });
-  const temp = await until('the writer to create its temporary file', async () => (await readdir(dir)).find((n) => n.startsWith('.killed.bin.')));
-  await writeFile(join(dir, '.other.bin.0123abcd-1-0.ferry-tmp-'), 'another machine\'s, fresh');
-  await writeFile(join(dir, 'kept.bin'), 'k');
-  const listed = async (clearLeftovers: boolean) => {
-    const keys: string[] = [];
-    for await (const o of (await openFileStore(dir)).list('', { clearLeftovers })) keys.push(o.key);
-    return keys;
-  };
-  assert.deepEqual(await listed(true), ['kept.bin'], 'temporary files are never listed');
-  assert.ok((await readdir(dir)).includes(temp), 'a running writer\'s file stays');
+  const temp = await until('the writer to create its temporary file', async () => (await readdir(inside)).find((n) => n.startsWith('.killed.bin.')));
+  await writeFile(join(inside, '.other.bin.0123abcd-1-0.ferry-tmp-'), 'another machine\'s, fresh');
+  await writeFile(join(inside, 'kept.bin'), 'k');
+  await clear(dir);
+  assert.ok((await readdir(inside)).includes(temp), 'a running writer\'s file stays');
   child.kill('SIGKILL');
   await until('the writer to be gone', () => child.exitCode !== null || child.signalCode !== null);
-  assert.deepEqual(await listed(false), ['kept.bin']);
-  assert.ok((await readdir(dir)).includes(temp), 'a plain listing removes nothing');
-  await listed(true);
-  assert.deepEqual((await readdir(dir)).sort(), ['.other.bin.0123abcd-1-0.ferry-tmp-', 'kept.bin'], 'the dead writer\'s file is gone; another machine\'s recent one stays');
+  await plain(dir);
+  assert.ok((await readdir(inside)).includes(temp), 'a call not asked to clear removes nothing');
+  await clear(dir);
+  assert.deepEqual((await readdir(inside)).sort(), ['.other.bin.0123abcd-1-0.ferry-tmp-', 'kept.bin'], 'the dead writer\'s file is gone; another machine\'s recent one stays');
+}
+
+test('a listing that clears leftovers removes the temporary files of writers no longer running, and only those', async () => {
+  const listed = async (dir: string, clearLeftovers: boolean) => {
+    const keys: string[] = [];
+    for await (const o of (await openFileStore(dir)).list('', { clearLeftovers })) keys.push(o.key);
+    assert.deepEqual(keys, ['kept.bin'], 'temporary files are never listed');
+  };
+  await clearsOnlyDeadWritersFiles('leftovers', '', (dir) => listed(dir, true), (dir) => listed(dir, false));
+});
+
+test('the sweep of names removes the temporary files of writers no longer running, and only those, in folders at any depth', async () => {
+  await clearsOnlyDeadWritersFiles('swept', 'a/b', async (dir) => (await openFileStore(dir)).clearLeftovers!(), async () => {});
 });

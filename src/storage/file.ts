@@ -38,6 +38,8 @@ const NAME_MAX = 255;
 const FOREIGN_LEFTOVER_MS = 60 * 60_000;
 /** U+FFFD as UTF-8: what a name that is not valid UTF-8 shows in its place when read as a string. */
 const REPLACEMENT_BYTES = Buffer.from('\ufffd');
+const SLASH = Buffer.from('/');
+const DOT = 0x2e;
 
 type Path = string | Buffer;
 type EntryType = Pick<Stats, 'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isFIFO' | 'isSocket' | 'isBlockDevice' | 'isCharacterDevice'>;
@@ -219,7 +221,7 @@ class FileStore implements Store {
       else if (s?.isSymbolicLink() || s?.isFile()) for (const info of await this.statBatch(folderKey, dirPath, [name], opts)) if (info) yield info;
       else if (s) this.unlisted(opts, folderKey + name, `${specialKind(s)}, not a file`);
     }
-    for (const key of leftovers) await this.removeIfLeftover(key);
+    for (const key of leftovers) await this.removeIfLeftover(this.pathOf(key), key.slice(key.lastIndexOf('/') + 1));
     for (const sub of subdirs) yield* this.walk(sub, prefix, opts);
   }
 
@@ -274,10 +276,32 @@ class FileStore implements Store {
     else if (typeof why !== 'string') throw why;
   }
 
-  /** Removes a temporary file of Ferry's whose writer is no longer running (see tempName). */
-  private async removeIfLeftover(key: string): Promise<void> {
-    const p = this.pathOf(key);
-    const writer = writerOf(key.slice(key.lastIndexOf('/') + 1));
+  // Names only, read as bytes (a name that is not UTF-8 joins its folder's path as it is): no file
+  // is stat'ed but a temporary one, and a folder whose type the filesystem does not say.
+  async clearLeftovers(signal?: AbortSignal): Promise<void> {
+    const folders: Buffer[] = [Buffer.from(this.root)];
+    for (let dirPath = folders.pop(); dirPath && !signal?.aborted; dirPath = folders.pop()) {
+      let dir;
+      try {
+        dir = await opendir(dirPath as unknown as string, { bufferSize: 256, encoding: 'buffer' as BufferEncoding });
+      } catch {
+        continue; // gone, or unreadable: no leftover there can be reached either
+      }
+      for await (const ent of dir) {
+        const bytes = ent.name as unknown as Buffer;
+        if (ent.isFile() && bytes[0] !== DOT) continue; // a temporary name starts with '.'
+        const name = bytes.toString('latin1'); // the marks looked for are ASCII
+        const path = Buffer.concat([dirPath, SLASH, bytes]);
+        if (isFerryTempName(name)) await this.removeIfLeftover(path, name);
+        else if (ent.isDirectory()) folders.push(path);
+        else if (!ent.isFile() && !ent.isSymbolicLink() && !specialKind(ent) && (await lstat(path).catch(() => undefined))?.isDirectory()) folders.push(path);
+      }
+    }
+  }
+
+  /** Removes a temporary file of Ferry's (at `p`, named `name`) whose writer is no longer running (see tempName). */
+  private async removeIfLeftover(p: Path, name: string): Promise<void> {
+    const writer = writerOf(name);
     if (writer && writer.host === HOST_TAG) {
       if (writer.pid === process.pid || isRunning(writer.pid)) return;
     } else {
@@ -289,13 +313,15 @@ class FileStore implements Store {
   }
 
   async stat(key: string): Promise<ObjectInfo | undefined> {
+    const p = this.pathOf(key);
     try {
-      const s = await stat(this.pathOf(key));
-      if (!s.isFile()) return undefined;
+      // On the main thread while stats are quick, as in walk: a re-sync asks one per file.
+      const s = this.stats.sync ? this.stats.run(() => statSync(p, { throwIfNoEntry: false }), () => SLOW_STAT_MS) : await stat(p);
+      if (!s?.isFile()) return undefined;
       return { key, size: s.size, mtimeMs: s.mtimeMs, sourceMtimeMs: s.mtimeMs };
     } catch (e) {
       if (isNotFound(e)) return undefined;
-      throw fsError(e, this.pathOf(key));
+      throw fsError(e, p);
     }
   }
 

@@ -190,6 +190,12 @@ export interface Store {
   readonly multipartUploads?: MultipartUploads;
   /** Streams every object under `prefix` (default: all) in key order where the backend allows. */
   list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo>;
+  /**
+   * Present on stores that write through temporary files: removes those that writers no longer
+   * running left behind, as a listing with `clearLeftovers` does, but looking at names only (no
+   * object is listed), for a caller about to write that does not list the store.
+   */
+  clearLeftovers?(signal?: AbortSignal): Promise<void>;
   /** undefined when the key does not exist. */
   stat(key: string): Promise<ObjectInfo | undefined>;
   /** Throws KeyNotFound. */

@@ -87,6 +87,8 @@ export function newStats(): TransferStats {
 const MAX_FAILURES_KEPT = 1000;
 /** Source entries listed ahead while the destination is listed: ~10 MB, bounded whatever the tree. */
 const SOURCE_READ_AHEAD = 50_000;
+/** Source entries compared at a time with a destination asked key by key (see Manifest.loadWindow). */
+const WINDOW = 1000;
 
 /**
  * Copies what differs from `src` to `dst`. `stats` is updated live, for progress. Throws a
@@ -107,15 +109,23 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions, st
   const threshold = opts.multipartThreshold ?? 16 * 1024 * 1024;
   const pool = new Pool(opts.transfers ?? 32);
   let fatal: unknown;
-  // The source is walked while the destination is listed (into scratch space on disk).
-  const source = prefetch(sourceListing(src, opts, include), SOURCE_READ_AHEAD);
+  // A local destination is asked about the source's keys a window at a time, a stat each (what
+  // listing it costs too), instead of being listed whole into memory: a re-sync of a million files
+  // then needs as little memory as one of ten thousand. The temporary files a killed writer left
+  // there are cleared by a sweep of names alongside. --delete needs the whole listing (what the
+  // source lacks); a single-file copy stats its keys anyway.
+  const byWindow = dst.capabilities.local && !opts.delete && !opts.onlyKeys;
+  const sweep = byWindow && !opts.dryRun ? dst.clearLeftovers?.(opts.signal) : undefined;
+  sweep?.catch(() => {});
+  // Otherwise the source is walked while the destination is listed (into scratch space on disk).
+  const source = prefetch(sourceListing(src, opts, include), byWindow ? 4 * WINDOW : SOURCE_READ_AHEAD);
   // Keys with uploads Ferry left unsettled (a worker killed after completing one, or before it
   // could journal one): settled below once this run has verified the key.
   const unsettled = opts.dryRun ? undefined : dst.multipartUploads?.journaledKeys();
   unsettled?.catch(() => {});
   const toSettle: string[] = [];
   try {
-    await manifest.loadDestination(destinationListing(dst, opts, await manifest.splitKeys()));
+    if (!byWindow) await manifest.loadDestination(destinationListing(dst, opts, await manifest.splitKeys()));
     const journaled = await unsettled;
 
     const copyOne = async (e: ObjectInfo, dkey: string) => {
@@ -155,7 +165,7 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions, st
       }
     };
 
-    for await (const e of source) {
+    for await (const e of byWindow ? inWindows(source, WINDOW, (w) => manifest.loadWindow(filesOf(w).map((f) => toKey(f.key)), (k) => statOrMissing(dst, k))) : source) {
       if (fatal) break;
       opts.signal?.throwIfAborted();
       stats.listed++;
@@ -187,6 +197,7 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions, st
     }
     stats.listingDone = true;
     await pool.drain();
+    await sweep;
     if (fatal) throw fatal;
     for (const key of toSettle) {
       try {
@@ -228,6 +239,33 @@ async function* sourceListing(src: Store, opts: TransferOptions, include: (key: 
     if (include(e.key)) yield e;
   }
   yield* unlisted;
+}
+
+/** `entries` as they come, each window of up to `size` of them told to `before` first. */
+async function* inWindows<T>(entries: AsyncIterable<T>, size: number, before: (window: T[]) => Promise<void>): AsyncIterable<T> {
+  let window: T[] = [];
+  for await (const e of entries) {
+    window.push(e);
+    if (window.length < size) continue;
+    await before(window);
+    yield* window;
+    window = [];
+  }
+  if (window.length === 0) return;
+  await before(window);
+  yield* window;
+}
+
+function filesOf(entries: (ObjectInfo | UnlistedEntry)[]): ObjectInfo[] {
+  return entries.filter((e): e is ObjectInfo => !('reason' in e));
+}
+
+/** A key the destination cannot stat (a file where a folder should be) is copied, and its write fails alone. */
+function statOrMissing(dst: Store, key: string): Promise<ObjectInfo | undefined> {
+  return dst.stat(key).catch((e: unknown) => {
+    if (stopsEverything(e)) throw e;
+    return undefined;
+  });
 }
 
 function destinationListing(dst: Store, opts: TransferOptions, splitKeys: string[]): AsyncIterable<ListedEntry> {

@@ -27,6 +27,8 @@ export class Manifest {
   private count: Promise<number> | undefined;
   /** The records of the listed keys, or of every key; undefined when they are in the scratch space. */
   private known: Map<string, ManifestEntry> | undefined;
+  /** The destination's entries for the keys of the current window, when it is asked a window at a time. */
+  private window: Map<string, ListedEntry> | undefined;
 
   constructor(records: ManifestRecords) {
     this.records = records;
@@ -87,15 +89,27 @@ export class Manifest {
     }
   }
 
+  /**
+   * Instead of a whole listing: the destination's entries (one `stat` each) and the records of
+   * the next `keys` only, replacing the window before, so that memory stays the same whatever the
+   * size of the tree. For a destination that answers a stat as cheaply as a listing (a folder).
+   */
+  async loadWindow(keys: string[], stat: (key: string) => Promise<ListedEntry | undefined>): Promise<void> {
+    const [entries, records] = await Promise.all([Promise.all(keys.map(stat)), this.records.getMany(keys.filter((k) => k.isWellFormed()))]);
+    this.window = new Map();
+    for (const e of entries) if (e) this.window.set(e.key, e);
+    this.known = new Map(records.map((r) => [r.key, r]));
+  }
+
   /** The listed destination entry and our record of it (records still buffered are not seen: a re-sync never needs them). */
   lookup(key: string): { dest?: ListedEntry; record?: ManifestEntry } {
-    const dest = this.scratch.destination(key);
+    const dest = this.window ? this.window.get(key) : this.scratch.destination(key);
     if (!dest) return {};
     return { dest, record: this.known ? this.known.get(key) : this.scratch.record(key) };
   }
 
   destination(key: string): ListedEntry | undefined {
-    return this.scratch.destination(key);
+    return this.window ? this.window.get(key) : this.scratch.destination(key);
   }
 
   markSeen(key: string): void {
