@@ -97,7 +97,8 @@ export async function freshBucket(name = 'bench'): Promise<string> {
   return b;
 }
 
-export const ferry = (...args: string[]) => [process.execPath, FERRY_BIN, ...args];
+/** `ferry ARGS` as a user runs it: the program itself, so that its launcher's Node flags apply. */
+export const ferry = (...args: string[]) => [FERRY_BIN, ...args];
 export const awsBest = () => {
   // aws-cli's documented tuning knobs for many files and large files.
   writeFileSync(join(home, '.aws', 'config'), '[default]\ns3 =\n  max_concurrent_requests = 64\n  max_queue_size = 10000\n  multipart_chunksize = 64MB\n');

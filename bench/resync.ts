@@ -37,7 +37,7 @@ interface Run {
 
 function sync(dst: string, ledger: string, unchanged: boolean): Run {
   const out = join(root, 'time.txt');
-  const r = spawnSync('/usr/bin/time', ['-o', out, '-f', '%e %U %S', process.execPath, BIN, 'sync', src, dst, '--json'], {
+  const r = spawnSync('/usr/bin/time', ['-o', out, '-f', '%e %U %S', BIN, 'sync', src, dst, '--json'], {
     env: { ...env, FERRY_LEDGER: ledger },
     maxBuffer: 1 << 28,
   });
@@ -96,7 +96,7 @@ const memory: [number, Result][] = sizes.map((n) => {
   const name = `tree-${n}x1024`;
   const tree = keptTree(n, 1024);
   const kept = keptFerryCopy(tree, name);
-  return [n, timed(`ferry sync, ${n} files`, [process.execPath, BIN, 'sync', tree, kept.dst], { env: { ...env, FERRY_LEDGER: kept.ledger } })];
+  return [n, timed(`ferry sync, ${n} files`, [BIN, 'sync', tree, kept.dst], { env: { ...env, FERRY_LEDGER: kept.ledger } })];
 });
 const least = memory[0][1];
 console.log('\n### peak memory of a no-change folder-to-folder re-sync, by tree size\n');

@@ -78,7 +78,7 @@ if (cases.includes('a')) {
   // Once more with the part timings traced (bench/upload-trace.ts), for where the time goes; its
   // own row, so that the timed default row carries no tracing.
   const trace = join(root, 'upload-trace.json');
-  const traced = await onFreshBucket([['ferry cp (default, traced)', (b) => [process.execPath, '--import', TRACER, ...ferry('cp', file, `s3://${b}/`).slice(1)]]], { ...env, FERRY_BENCH_TRACE: trace });
+  const traced = await onFreshBucket([['ferry cp (default, traced)', (b) => [process.execPath, '--import', TRACER, ...ferry('cp', file, `s3://${b}/`)]]], { ...env, FERRY_BENCH_TRACE: trace });
   await one('ferry cp --part-concurrency 16 --part-size 32M', (b) => ferry('cp', file, `s3://${b}/`, '--part-concurrency', '16', '--part-size', '32M'));
   awsDefault();
   await one('aws s3 cp (default)', (b) => aws('s3', 'cp', file, `s3://${b}/`, '--only-show-errors'));
