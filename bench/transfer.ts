@@ -9,8 +9,9 @@
 //
 // (e) is the no-change re-sync of FERRY_BENCH_RESYNC files (100,000 of 1 KiB) to S3 and folder to
 // folder, with each tool's peak memory: the tree is written once and kept (bench/trees.ts), each
-// tool's first copy is untimed, and aws-cli, which cannot copy folder to folder, has rsync in its
-// place there.
+// tool's first copy is untimed, aws-cli, which cannot copy folder to folder, has rsync in its place
+// there, and find over both trees gives the floor of any folder-to-folder comparison. Each row is
+// the median of FERRY_BENCH_TURNS (3) re-syncs.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +28,8 @@ const cases = (process.env.CASES ?? 'abcd').split('');
 const BIG_MIB = Number(process.env.FERRY_BENCH_BIG_MIB ?? 1024);
 const SMALL = Number(process.env.FERRY_BENCH_SMALL ?? 10_000);
 const RESYNC = Number(process.env.FERRY_BENCH_RESYNC ?? 100_000);
+/** Re-syncs of each tool in (e), in turns; their median is reported. */
+const TURNS = Number(process.env.FERRY_BENCH_TURNS ?? 3);
 const bigLabel = BIG_MIB === 1024 ? '1 GiB' : `${BIG_MIB} MiB`;
 const smallLabel = `${SMALL.toLocaleString('en')} files of 64 KiB`;
 
@@ -137,31 +140,44 @@ if (cases.includes('d')) {
 if (cases.includes('e')) {
   const tree = keptTree(RESYNC, 1024);
   const label = `${RESYNC.toLocaleString('en')} files of 1 KiB, nothing changed`;
-  // Each peer's first copy is made untimed (a failed one fails the re-sync row), then re-synced;
-  // Ferry's folder copy is kept between runs with its ledger (bench/trees.ts).
-  const again = (tool: string, first: string[], resync: string[]): Result => {
-    const made = timed(`${tool}: first copy`, first);
-    return made.ok ? timed(tool, resync) : failedRow(tool, `its first copy failed: ${made.error}`);
-  };
+  // Each re-sync row is the median (by wall time) of TURNS runs.
+  const median = (runs: Result[]): Result => runs.find((r) => !r.ok) ?? [...runs].sort((a, b) => a.wall - b.wall)[Math.floor(runs.length / 2)];
   const local = (name: string) => {
     const p = join(root, 'resync', name);
     rmSync(p, { recursive: true, force: true });
     mkdirSync(join(root, 'resync'), { recursive: true });
     return p;
   };
-  const folders: Result[] = [];
+  // Each peer's first copy is made untimed (a failed one fails its re-sync row); Ferry's folder
+  // copy is kept between runs with its ledger (bench/trees.ts). Then the tools take turns.
   const kept = keptFerryCopy(tree, `tree-${RESYNC}x1024`);
-  folders.push(timed('ferry sync (default)', ferry('sync', tree, kept.dst), { env: { ...env, FERRY_LEDGER: kept.ledger } }));
   const rsyncDst = local('rsync') + '/';
-  folders.push(again('rsync -a', ['rsync', '-a', tree + '/', rsyncDst], ['rsync', '-a', tree + '/', rsyncDst]));
   const rcloneDst = local('rclone');
-  folders.push(again('rclone copy (default)', ['rclone', 'copy', tree, rcloneDst, '--transfers', '16'], ['rclone', 'copy', tree, rcloneDst]));
+  const firstCopies = new Map([
+    ['rsync -a', timed('rsync -a: first copy', ['rsync', '-a', tree + '/', rsyncDst])],
+    ['rclone copy (default)', timed('rclone copy: first copy', ['rclone', 'copy', tree, rcloneDst, '--transfers', '16'])],
+  ]);
+  const rows: [string, string[], NodeJS.ProcessEnv?][] = [
+    ['ferry sync (default)', ferry('sync', tree, kept.dst), { ...env, FERRY_LEDGER: kept.ledger }],
+    ['rsync -a', ['rsync', '-a', tree + '/', rsyncDst]],
+    ['rclone copy (default)', ['rclone', 'copy', tree, rcloneDst]],
+    // What any tool must spend to compare the two trees: every folder read and every file stat'ed
+    // on both sides, by find (fstatat relative to each folder, and no other work).
+    ['floor: find over both trees, size and mtime of each file', ['find', tree, kept.dst, '-printf', '%s %T@\n']],
+  ];
+  const runs = rows.map((): Result[] => []);
+  for (let turn = 0; turn < TURNS; turn++) {
+    rows.forEach(([tool, cmd, withEnv], i) => {
+      const first = firstCopies.get(tool);
+      runs[i].push(first && !first.ok ? failedRow(tool, `its first copy failed: ${first.error}`) : timed(tool, cmd, { env: withEnv }));
+    });
+  }
   rmSync(join(root, 'resync'), { recursive: true, force: true });
-  report(`(e) re-sync of ${label}, local folder to local folder`, folders, 'at least 10x rclone; aws-cli has no folder-to-folder copy, rsync stands in');
+  report(`(e) re-sync of ${label}, local folder to local folder, median of ${TURNS} turns`, runs.map(median), 'at least 10x rclone; aws-cli has no folder-to-folder copy, rsync stands in');
 
   const toS3: Result[] = [];
-  // First copies with each tool's tuned flags (aws-cli's from its config file): only the re-sync
-  // after them, with the defaults, is timed.
+  // First copies with each tool's tuned flags (aws-cli's from its config file): only the re-syncs
+  // after them, with the defaults, are timed, TURNS in a row on the tool's own bucket.
   const onOwnBucket = async (tool: string, first: (b: string) => string[], resync: (b: string) => string[], tuned = () => {}): Promise<Result> => {
     let bucket: string;
     try {
@@ -173,7 +189,8 @@ if (cases.includes('e')) {
       tuned();
       const made = timed(`${tool}: first copy`, first(bucket));
       awsDefault();
-      return made.ok ? timed(tool, resync(bucket)) : failedRow(tool, `its first copy failed: ${made.error}`);
+      if (!made.ok) return failedRow(tool, `its first copy failed: ${made.error}`);
+      return median(Array.from({ length: TURNS }, () => timed(tool, resync(bucket))));
     } finally {
       await dropBuckets();
     }
@@ -184,7 +201,7 @@ if (cases.includes('e')) {
   toS3.push(await onOwnBucket('aws s3 sync (default)', awsSync, awsSync, awsBest));
   const rclone = (b: string, ...flags: string[]) => ['rclone', 'copy', tree, `bench:${b}/`, ...flags];
   toS3.push(await onOwnBucket('rclone copy (default)', (b) => rclone(b, '--transfers', '64', '--checkers', '64', '--s3-no-check-bucket'), (b) => rclone(b)));
-  report(`(e) re-sync of ${label}, local folder to S3`, toS3, 'at least 10x aws-cli and rclone');
+  report(`(e) re-sync of ${label}, local folder to S3, median of ${TURNS} runs`, toS3, 'at least 10x aws-cli and rclone');
 }
 
 await cleanup();

@@ -165,7 +165,11 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions, st
       }
     };
 
-    for await (const e of byWindow ? inWindows(source, WINDOW, (w) => manifest.loadWindow(filesOf(w).map((f) => toKey(f.key)), (k) => statOrMissing(dst, k))) : source) {
+    const loadWindow = (window: (ObjectInfo | UnlistedEntry)[]) => {
+      const files = filesOf(window);
+      return manifest.loadWindow(files.map((f) => toKey(f.key)), (k) => statOrMissing(dst, k), (i, d) => !decidedWithoutRecord(files[i], d, opts));
+    };
+    for await (const e of byWindow ? inWindows(source, WINDOW, loadWindow) : source) {
       if (fatal) break;
       opts.signal?.throwIfAborted();
       stats.listed++;
@@ -175,7 +179,7 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions, st
       }
       const dkey = toKey(e.key);
       stats.bytesTotal += e.size;
-      manifest.markSeen(dkey);
+      if (opts.delete) manifest.markSeen(dkey); // only --delete asks what was not seen
       let decision: Decision;
       try {
         decision = await needsCopy(e, dkey, src, dst, manifest, opts);
@@ -311,6 +315,17 @@ async function needsCopy(e: ObjectInfo, dkey: string, src: Store, dst: Store, ma
   const known = d.sourceMtimeMs ?? (await dst.stat(dkey))?.sourceMtimeMs;
   if (known !== undefined && sameMtime(known, e.mtimeMs)) return { unchanged: 'size-and-time' };
   return 'modification time differs';
+}
+
+/**
+ * Whether needsCopy decides about `e` the same way whatever the record says: without --checksum,
+ * a destination without a digest of its own that shows the source's size and the same millisecond
+ * is unchanged by size and time, with or without a record (a record agreeing with the source's
+ * time within 1 ms agrees with the destination's within 1 ms too). A re-sync of unchanged files
+ * to a folder then reads no record at all.
+ */
+function decidedWithoutRecord(e: ObjectInfo, d: ListedEntry | undefined, opts: TransferOptions): boolean {
+  return !opts.checksum && d !== undefined && d.etag === undefined && d.size === e.size && d.sourceMtimeMs !== undefined && Math.floor(d.sourceMtimeMs) === Math.floor(e.mtimeMs);
 }
 
 function countUnchanged(stats: TransferStats, proof: Proof, size: number): void {

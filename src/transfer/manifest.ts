@@ -93,12 +93,15 @@ export class Manifest {
    * Instead of a whole listing: the destination's entries (one `stat` each) and the records of
    * the next `keys` only, replacing the window before, so that memory stays the same whatever the
    * size of the tree. For a destination that answers a stat as cheaply as a listing (a folder).
+   * Records are read only for the keys `needsRecord` names, given the key's index and entry.
    */
-  async loadWindow(keys: string[], stat: (key: string) => Promise<ListedEntry | undefined>): Promise<void> {
-    const [entries, records] = await Promise.all([Promise.all(keys.map(stat)), this.records.getMany(keys.filter((k) => k.isWellFormed()))]);
+  async loadWindow(keys: string[], stat: (key: string) => Promise<ListedEntry | undefined>, needsRecord: (index: number, dest: ListedEntry | undefined) => boolean): Promise<void> {
+    const entries = await Promise.all(keys.map(stat));
     this.window = new Map();
     for (const e of entries) if (e) this.window.set(e.key, e);
-    this.known = new Map(records.map((r) => [r.key, r]));
+    // never recorded: see record()
+    const asked = keys.filter((k, i) => k.isWellFormed() && needsRecord(i, entries[i]));
+    this.known = new Map(asked.length ? (await this.records.getMany(asked)).map((r) => [r.key, r]) : []);
   }
 
   /** The listed destination entry and our record of it (records still buffered are not seen: a re-sync never needs them). */
