@@ -5,12 +5,13 @@
 // says so (see names.ts) and is read and written under exactly its bytes.
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import { closeSync, createReadStream, fstatSync, openSync, readSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, opendirSync, openSync, readSync, readlinkSync, statSync, type Dir, type Stats } from 'node:fs';
 import { link, lstat, mkdir, open, opendir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { FerryError, errorMessage } from '../errors.ts';
 import { crc32cOf, crc32cOfParts, crc32cToBase64 } from './checksum.ts';
@@ -26,6 +27,10 @@ const DEFAULT_PART = 8 * 1024 * 1024;
 const STAT_BATCH = 64;
 /** A stat slower than this is not from a local cache: go parallel (see walk). */
 const SLOW_STAT_MS = 0.1;
+/** A folder read (a batch of STAT_BATCH names) or opened slower than this is not from a local cache. */
+const SLOW_READDIR_MS = 1;
+/** Entries of a folder read on the main thread between two turns given to the rest of the process. */
+const YIELD_EVERY = 256;
 /** Files up to this size are read on the main thread while reads are quick (see readBytes). */
 const SYNC_READ_MAX = 1024 * 1024;
 /** A read slower than this, plus 1 ms per MB, is not from a local cache. */
@@ -156,12 +161,14 @@ class FileStore implements Store {
   // an array. Sub-folders are walked depth-first after their parent's files. Files are stat'ed a
   // batch at a time: synchronously while that is quick (a local disk answers from its cache in
   // ~3 us, a quarter of an async stat's cost), in parallel through the thread pool once stats are
-  // slow (see SyncWhileFast). Every entry that is not listed is told to opts.onUnlisted.
+  // slow (see SyncWhileFast). Folders are read the same way: through the thread pool, each batch
+  // of names would wait for a turn of the event loop, which a busy process (a listing of S3 pages
+  // parsed at the same time) makes long. Every entry that is not listed is told to opts.onUnlisted.
   private async *walk(folderKey: string, prefix: string, opts: ListOptions): AsyncIterable<ObjectInfo> {
     const dirPath = this.pathOf(folderKey);
-    let dir;
+    let dir: Dir;
     try {
-      dir = await opendir(dirPath, { bufferSize: STAT_BATCH });
+      dir = this.stats.sync ? this.stats.run(() => opendirSync(dirPath, { bufferSize: STAT_BATCH }), () => SLOW_READDIR_MS) : await opendir(dirPath, { bufferSize: STAT_BATCH });
     } catch (e) {
       // The folder listed cannot be read: the listing fails. A sub-folder removed while listing
       // is gone, like a file removed while listing; one that cannot be read is told.
@@ -193,14 +200,23 @@ class FileStore implements Store {
         else unknown.push(name); // the filesystem does not say what it is (no d_type): asked below
       }
     };
-    for await (const ent of dir) {
-      if (opts.signal?.aborted) break;
-      if (ent.name.includes('\ufffd')) inexact = true;
-      else sort(ent.name, ent);
-      if (batch.length >= STAT_BATCH) {
-        for (const info of await this.statBatch(folderKey, dirPath, batch, opts)) if (info) yield info;
-        batch = [];
+    const read = () => (this.stats.sync ? this.stats.run(() => dir.readSync(), () => SLOW_READDIR_MS) : dir.read());
+    try {
+      for (let ent = await read(), n = 1; ent; ent = await read(), n++) {
+        if (opts.signal?.aborted) break;
+        // Read on the main thread, a folder gives other work no turn: a listing of S3 waiting for
+        // its next page would wait for the whole walk.
+        if (n % YIELD_EVERY === 0 && this.stats.sync) await setImmediate();
+        if (ent.name.includes('\ufffd')) inexact = true;
+        else sort(ent.name, ent);
+        if (batch.length >= STAT_BATCH) {
+          for (const info of await this.statBatch(folderKey, dirPath, batch, opts)) if (info) yield info;
+          batch = [];
+        }
       }
+    } finally {
+      if (this.stats.sync) dir.closeSync();
+      else await dir.close();
     }
     if (inexact && !opts.signal?.aborted) {
       // Node reads names as bytes when asked, though its types do not say so.

@@ -129,9 +129,13 @@ class S3Store implements Store {
         token,
       }, opts.signal), opts.signal);
       const out: ObjectInfo[] = [];
+      // Keys come in order: only a page whose last key is past the range is looked at key by key.
+      const last = page.objects.at(-1)?.key.slice(this.prefix.length);
+      const pastUpper = (key: string) => upperBytes !== undefined && Buffer.compare(Buffer.from(key), upperBytes) > 0;
+      const ends = last !== undefined && pastUpper(last);
       for (const o of page.objects) {
         const key = o.key.slice(this.prefix.length);
-        if (upperBytes && Buffer.compare(Buffer.from(key), upperBytes) > 0) {
+        if (ends && pastUpper(key)) {
           yield out;
           return;
         }

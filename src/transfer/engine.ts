@@ -125,7 +125,7 @@ export async function transfer(src: Store, dst: Store, opts: TransferOptions, st
   unsettled?.catch(() => {});
   const toSettle: string[] = [];
   try {
-    if (!byWindow) await manifest.loadDestination(destinationListing(dst, opts, await manifest.splitKeys()));
+    if (!byWindow) await manifest.loadDestination(destinationListing(dst, opts, await manifest.splitKeys()), Boolean(opts.onlyKeys));
     const journaled = await unsettled;
 
     const copyOne = async (e: ObjectInfo, dkey: string) => {

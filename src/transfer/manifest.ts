@@ -51,10 +51,24 @@ export class Manifest {
     return this.records.keysAt(Array.from({ length: parts - 1 }, (_, i) => Math.floor(((i + 1) * count) / parts)));
   }
 
-  /** Loads the destination listing, then the records that lookups will need. */
-  async loadDestination(listing: AsyncIterable<ListedEntry>): Promise<number> {
+  /**
+   * Loads the destination listing and the records that lookups will need. A whole listing
+   * (`fewKeys` false) usually holds about the recorded keys: records that fit in memory are then
+   * read while the destination is listed, in the time its server takes to answer.
+   */
+  async loadDestination(listing: AsyncIterable<ListedEntry>, fewKeys: boolean): Promise<number> {
+    const count = await this.recordCount();
+    if (fewKeys || count > IN_MEMORY) {
+      const n = await this.scratch.loadDestination(listing);
+      await this.loadRecords();
+      return n;
+    }
+    const known = new Map<string, ManifestEntry>();
+    const records = this.pageRecords((page) => page.forEach((e) => known.set(e.key, e)));
+    records.catch(() => {}); // awaited below, unless the listing fails first
     const n = await this.scratch.loadDestination(listing);
-    await this.loadRecords();
+    await records;
+    this.known = known;
     return n;
   }
 
@@ -78,12 +92,19 @@ export class Manifest {
       if (batch.length) await fetch();
       return;
     }
-    const onDisk = count > IN_MEMORY;
-    if (onDisk) this.known = undefined;
+    if (count > IN_MEMORY) {
+      this.known = undefined;
+      await this.pageRecords((page) => this.scratch.addRecords(page));
+    } else {
+      await this.pageRecords((page) => page.forEach((e) => this.known!.set(e.key, e)));
+    }
+  }
+
+  /** Every record, a page at a time in key order. */
+  private async pageRecords(take: (page: ManifestEntry[]) => void): Promise<void> {
     for (let after = '', more = true; more;) {
       const page = await this.records.page(after, PAGE);
-      if (onDisk) this.scratch.addRecords(page);
-      else for (const e of page) this.known!.set(e.key, e);
+      take(page);
       more = page.length === PAGE;
       if (more) after = page[page.length - 1].key;
     }
