@@ -25,6 +25,8 @@ export function parseScopeListing(text: string): ScopeListing {
   const pathStarts: number[] = [];
   const pathEnds: number[] = [];
   const ignored: string[] = [];
+  // No path has a NUL in it: a line with one is not a path (and names must not hold one, name-list.ts).
+  const hasNul = text.includes('\0');
   for (let from = 0; from < text.length; ) {
     let to = text.indexOf('\n', from);
     if (to < 0) to = text.length;
@@ -43,7 +45,7 @@ export function parseScopeListing(text: string): ScopeListing {
     if (a === b) continue;
     const slash = text.lastIndexOf('/', b - 1);
     const base = slash < a ? a : slash + 1;
-    if (text.startsWith(DAT, b - DAT.length) && b - DAT.length > base) {
+    if (text.startsWith(DAT, b - DAT.length) && b - DAT.length > base && !(hasNul && text.slice(a, b).includes('\0'))) {
       names.push(text.slice(base, b - DAT.length));
       pathStarts.push(a);
       pathEnds.push(b);
