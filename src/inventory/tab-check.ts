@@ -69,10 +69,10 @@ export function checkTab(files: TabFiles): TabReport {
   const scopeNames = Array.isArray(files.scopeDat) ? files.scopeDat : [...files.scopeDat];
   // Names in order are taken as they come; only a listing out of order is sorted (fromNames).
   const ordered = scopeNames.every((n, i) => i === 0 || scopeNames[i - 1] < n) ? scopeNames : [...new Set(scopeNames)].sort();
-  for (const name of ordered) {
-    if (range.first !== undefined && name < range.first) continue;
-    if (range.last !== undefined && name > range.last) break;
-    (isStandardCore(name) ? scope : nonStandardDat).push(name);
+  const { first: from, last: to } = range;
+  const end = to === undefined ? ordered.length : countWhile(ordered, (n) => n <= to);
+  for (let i = from === undefined ? 0 : countWhile(ordered, (n) => n < from); i < end; i++) {
+    (isStandardCore(ordered[i]) ? scope : nonStandardDat).push(ordered[i]);
   }
   const scopeCores = fromNames(scope);
 
@@ -136,6 +136,18 @@ function stage(files: StageFiles, suffix: string): NameList {
     if (core !== undefined) cores.push(core);
   }
   return fromNames(cores);
+}
+
+/** How many names at the start of `sorted` pass `test`, which holds up to some name and not after it. */
+function countWhile(sorted: string[], test: (name: string) => boolean): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (test(sorted[mid])) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function compare<T>(actual: T | undefined, expected: T | undefined): Comparison<T> {
