@@ -42,9 +42,10 @@ export function sshTarget(tab: Tab, sshConfig?: string): SshTarget {
   return { host: tab.scope.host, configFile: sshConfig ?? tab.scope.sshConfig };
 }
 
-// The command starts the check's reads as soon as it has read the tab (startReading), while the
-// ledger and the recipe's modules load, which takes about as long as listing the folders; the
-// check then takes up the reads under way instead of starting its own. Each is taken up once.
+// The command starts the check's reads as soon as it has read the tab (startReading): the folders
+// are then listed on the thread pool while this thread loads the ledger and the recipe (~0.15 s of
+// its CPU, half the time the listing takes), and the check takes up the reads under way instead of
+// starting its own. Each read is taken up once.
 const underWay = new Map<string, Promise<unknown>>();
 
 type Read = <T>(key: string, start: () => Promise<T>) => Promise<T>;
