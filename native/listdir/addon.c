@@ -5,7 +5,7 @@
 //
 // The string holds the "core" of every entry of `dir` that is not a folder and whose name ends
 // with `suffix` (the name less the suffix), each followed by a NUL (no file name has one), sorted
-// by byte. fs.readdir costs about three times the kernel's own time on such a folder: libuv's
+// by byte. fs.readdir costs more than twice the kernel's own time on such a folder: libuv's
 // scandir() allocates every entry, sorts it with qsort and strcmp and hands it to the main thread,
 // which makes a string of each name and frees it. Here the kernel's getdents64 records are read
 // into one buffer, the cores are sorted in place and copied into one string: the main thread never

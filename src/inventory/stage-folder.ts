@@ -1,8 +1,9 @@
 // The tiles of one stage folder of a tab: the core names (file name less the stage's suffix) of
 // the entries that are not folders, as a NameList. Listed by the listdir addon where it is built
 // (native/listdir: getdents64 into one buffer, sorted on the thread pool, one string back), else
-// with fs.readdir (listFolderNames). The addon costs a third of readdir's CPU on a folder of
-// 120,000 files and leaves the main thread one string instead of 120,000 (bench/fibsem-check.ts).
+// with fs.readdir (listFolderNames). On folders of 120,000 files the addon takes ~60% of readdir's
+// CPU (most of the rest is the kernel's reading of the folder, which both pay) and leaves the main
+// thread one string instead of 120,000 (bench/fibsem-check.ts).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { FerryError } from '../errors.ts';
