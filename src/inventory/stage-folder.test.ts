@@ -39,7 +39,8 @@ for (const [name, lister] of listers) {
     const dir = await tempDir();
     try {
       const cores = Array.from({ length: 3000 }, (_, i) => `Merlin-6285_21-08-23_${String((i * 7919) % 3000).padStart(6, '0')}_0-0-${i % 3}${i % 500 === 0 ? '_retake' : ''}`);
-      cores.push('é', 'z', 'Z', 'a b', 'x.y');
+      // 'a-b.dat' comes before 'a.dat' as a file name, 'a' before 'a-b' as a core.
+      cores.push('é', 'z', 'Z', 'a b', 'x.y', 'a', 'a-b');
       for (const c of cores) await writeFile(join(dir, `${c}.dat`), '');
       assert.deepEqual(namesOf(await listStageCores(dir, '.dat', 'folders.archiveDat', lister)), [...new Set(cores)].sort());
     } finally {
