@@ -38,6 +38,7 @@ if (!process.features.typescript) {
   // fsync and rename of many small files, so it is widened before anything touches the disk.
   process.env.UV_THREADPOOL_SIZE ??= '32';
   useCompileCache();
+  (await import('./bundled-deps.ts')).useBundledDeps();
   const { main } = await import('../src/cli/main.ts');
   process.exitCode = await main(process.argv);
 }

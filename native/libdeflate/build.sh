@@ -23,18 +23,8 @@ skip() {
   exit 2
 }
 
-nodedir=$(ls -d "$root"/node_modules/node/node_modules/node-linux-*/ 2>/dev/null | head -n1)
-[ -n "$nodedir" ] && [ -f "$nodedir/include/node/node_api.h" ] || skip "no Node headers under node_modules/node: run npm ci first"
 [ -f /usr/include/libdeflate.h ] || skip "no libdeflate.h (Debian package libdeflate-dev)"
-for tool in cc c++ make python3; do command -v "$tool" >/dev/null || skip "no $tool (Debian packages build-essential, python3)"; done
-# npm names its own node-gyp to the scripts it runs; outside npm, take the one npm bundles.
-gyp=${npm_config_node_gyp:-}
-[ -f "$gyp" ] || gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js
-[ -f "$gyp" ] || skip "no node-gyp (it comes with npm)"
-export PATH="$root/node_modules/.bin:$PATH"
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-node "$gyp" rebuild --nodedir="$nodedir" --loglevel=warn >"$log" 2>&1 || { cat "$log" >&2; skip "node-gyp failed (output above)"; }
+. ../gyp.sh
 # A shared object links with symbols left undefined, and Node binds them at their first call: an
 # addon built without libdeflate's code would load, then end the process mid-ingest. So it must
 # compress once here, in a child, or it is removed and Ferry keeps Node's zlib.

@@ -3,7 +3,7 @@
 // so `kill -9 <pid>` leaves nothing running and writing.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, readdir, readFile, readlink, realpath, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, readlink, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openLedger } from '../ledger/open.ts';
@@ -57,3 +57,34 @@ for (const how of ['run as a program', 'given to the old node by name'] as const
     }
   });
 }
+
+test('bundled dependencies: used only while the installed package is the version bundled', async () => {
+  const { bundledDeps } = await import('../../bin/bundled-deps.ts');
+  const dir = await tempDir('ferry-bundles-');
+  const nodeModules = new URL(`file://${dir}/node_modules/`);
+  const bundles = new URL('.cache/ferry-bundles/', nodeModules);
+  assert.equal(bundledDeps(bundles, nodeModules).size, 0, 'no bundles: the packages themselves');
+  await mkdir(new URL('kysely/', nodeModules), { recursive: true });
+  await mkdir(bundles, { recursive: true });
+  await writeFile(new URL('kysely/package.json', nodeModules), JSON.stringify({ version: '0.29.9' }));
+  const entries = { kysely: 'kysely/kysely.mjs', 'kysely/migration': 'kysely/kysely__migration.mjs' };
+  await writeFile(new URL('manifest.json', bundles), JSON.stringify({ kysely: { version: '0.29.9', entries }, zod: { version: '4.0.0', entries: { zod: 'zod/zod.mjs' } } }));
+  const map = bundledDeps(bundles, nodeModules);
+  assert.deepEqual([...map.keys()], ['kysely', 'kysely/migration'], 'zod is not installed: not bundled');
+  assert.equal(map.get('kysely'), new URL('kysely/kysely.mjs', bundles).href);
+  await writeFile(new URL('kysely/package.json', nodeModules), JSON.stringify({ version: '0.30.0' }));
+  assert.equal(bundledDeps(bundles, nodeModules).size, 0, 'a package updated since it was bundled: the package itself');
+});
+
+test('this install loads Kysely and zod from their bundles in a ferry process', async () => {
+  const script = `const m = await import(${JSON.stringify(new URL('../../bin/bundled-deps.ts', import.meta.url).href)}); m.useBundledDeps();
+    console.log(JSON.stringify(['kysely', 'kysely/migration', 'zod'].map((s) => import.meta.resolve(s))));`;
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`exit ${code}`))));
+  });
+  const urls = JSON.parse(out) as string[];
+  for (const url of urls) assert.match(url, /\/node_modules\/\.cache\/ferry-bundles\//, `${url}: run npm install (its postinstall bundles them)`);
+});

@@ -19,12 +19,17 @@ export async function listFolderNames(dir: string, what: string): Promise<string
     for (const e of entries) if (!e.isDirectory()) names.push(e.name);
     return names;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such folder' : code === 'EACCES' ? 'permission denied' : code === 'ENOTDIR' ? 'not a folder' : String(code ?? e);
-    throw new FerryError(`${what}: cannot list ${dir}: ${reason}`, {
-      hint: code === 'EACCES' ? 'run as a user who can read this folder (the FlyEM scripts run as "flyem")' : `check ${what} in the tab description`,
-      code: code ?? 'ListFailed',
-      cause: e,
-    });
+    throw listFailure(e, dir, what);
   }
+}
+
+/** The FerryError for a folder of the tab that cannot be listed. */
+export function listFailure(e: unknown, dir: string, what: string): FerryError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const reason = code === 'ENOENT' ? 'no such folder' : code === 'EACCES' ? 'permission denied' : code === 'ENOTDIR' ? 'not a folder' : String(code ?? e);
+  return new FerryError(`${what}: cannot list ${dir}: ${reason}`, {
+    hint: code === 'EACCES' ? 'run as a user who can read this folder (the FlyEM scripts run as "flyem")' : `check ${what} in the tab description`,
+    code: code ?? 'ListFailed',
+    cause: e,
+  });
 }

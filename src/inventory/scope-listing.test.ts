@@ -19,3 +19,9 @@ test('a tile listed twice (copied to a second day folder) is fetched from the pa
   const l = parseScopeListing('/r/Y2021/M08/D23/Merlin-6285_21-08-23_084156_0-0-0.dat\n/r/Y2021/M08/D24/Merlin-6285_21-08-23_084156_0-0-0.dat\n');
   assert.deepEqual(scopePathsOf(l, ['Merlin-6285_21-08-23_084156_0-0-0']).get('Merlin-6285_21-08-23_084156_0-0-0'), '/r/Y2021/M08/D24/Merlin-6285_21-08-23_084156_0-0-0.dat');
 });
+
+test('a line with a NUL character names no file: it is set apart, not a tile', () => {
+  const l = parseScopeListing('/r/Y2021/M08/D23/Merlin-6285_21-08-23_084156_0-0-0.dat\n/r/Y2021/M08/D23/bad\0name.dat\n');
+  assert.deepEqual(l.names, ['Merlin-6285_21-08-23_084156_0-0-0']);
+  assert.deepEqual(l.ignored, ['/r/Y2021/M08/D23/bad\0name.dat']);
+});

@@ -7,13 +7,17 @@
 //   missing png = scope − png,  missing dat = scope − transferred,  unarchived = transferred dat − archived
 // where "scope" is the scope's standard names within the acquisition's name range.
 import { DAT_SUFFIX, INLENS_SUFFIX, LOG_SUFFIX, coreName, isStandardCore } from '../formats/fibsem/names.ts';
+import { countOf, difference, fromNames, nameAt } from './name-list.ts';
+import type { NameList } from './name-list.ts';
+
+/** File names (or paths) found in a stage's folder, or its tiles' core names as a NameList (stage-folder.ts). */
+export type StageFiles = Iterable<string> | NameList;
 
 export interface TabFiles {
-  /** File names (or paths) found in each stage's folder. */
-  inLensPng: Iterable<string>;
-  transferredDat: Iterable<string>;
-  archiveDat: Iterable<string>;
-  logs: Iterable<string>;
+  inLensPng: StageFiles;
+  transferredDat: StageFiles;
+  archiveDat: StageFiles;
+  logs: StageFiles;
   /** Base names (without `.dat`) listed on the scope. */
   scopeDat: Iterable<string>;
   expected?: Expected;
@@ -62,24 +66,27 @@ export function checkTab(files: TabFiles): TabReport {
 
   const scope: string[] = [];
   const nonStandardDat: string[] = [];
-  for (const name of sortedUnique(Array.isArray(files.scopeDat) ? files.scopeDat : [...files.scopeDat])) {
-    if (range.first !== undefined && name < range.first) continue;
-    if (range.last !== undefined && name > range.last) break;
-    (isStandardCore(name) ? scope : nonStandardDat).push(name);
+  const scopeNames = Array.isArray(files.scopeDat) ? files.scopeDat : [...files.scopeDat];
+  // Names in order are taken as they come; only a listing out of order is sorted (fromNames).
+  const ordered = scopeNames.every((n, i) => i === 0 || scopeNames[i - 1] < n) ? scopeNames : [...new Set(scopeNames)].sort();
+  const { first: from, last: to } = range;
+  const end = to === undefined ? ordered.length : countWhile(ordered, (n) => n <= to);
+  for (let i = from === undefined ? 0 : countWhile(ordered, (n) => n < from); i < end; i++) {
+    (isStandardCore(ordered[i]) ? scope : nonStandardDat).push(ordered[i]);
   }
-  const scopeCores = { names: scope, cut: 0, byName: true };
+  const scopeCores = fromNames(scope);
 
   // transferred = transferred dat ∪ archived; what is not archived is all it adds.
   const unarchivedDat = difference(dm11, archived);
   const missingInLensPng = difference(scopeCores, png);
-  const missingDat = difference({ names: difference(scopeCores, archived), cut: 0, byName: true }, { names: unarchivedDat, cut: 0, byName: true });
+  const missingDat = difference(fromNames(difference(scopeCores, archived)), fromNames(unarchivedDat));
 
   const firstDat = compare(first(archived), expectedFirst);
   const lastDat = compare(last(archived), expectedLast);
-  const datCount = compare(archived.names.length, expected.count);
+  const datCount = compare(countOf(archived), expected.count);
 
   return {
-    counts: { inLensPng: png.names.length, transferredDat: archived.names.length + unarchivedDat.length, archivedDat: archived.names.length, scopeDat: scope.length, logs: logs.names.length },
+    counts: { inLensPng: countOf(png), transferredDat: countOf(archived) + unarchivedDat.length, archivedDat: countOf(archived), scopeDat: scope.length, logs: countOf(logs) },
     range,
     missingInLensPng,
     missingDat,
@@ -112,70 +119,35 @@ function scopeRange(firstLog: string | undefined, lastLog: string | undefined, e
 
 // The stages (~120,000 names each) are compared as sorted lists: merging them reads memory in
 // order, where hashing every name into a Set and looking it up in another costs a few cache misses
-// per name (several times the CPU, bench/fibsem-check.ts). fs.readdir returns names in byte order,
-// so sorting is mostly a check; and a core name is cut from its file name only for the moment it is
-// compared, so that 480,000 of them are never kept alive for the garbage collector to copy.
+// per name (several times the CPU, bench/fibsem-check.ts). A stage listed by stage-folder.ts comes
+// as a NameList, sorted, one string for all its names (name-list.ts says why).
 
-/** A stage's tiles: file names sorted by core name, each once. */
-interface Stage {
-  names: string[];
-  /** How many characters end each name past its core: the suffix, or 0 once names are cut to cores. */
-  cut: number;
-  /** The names are in order as whole strings too, so two stages with one suffix merge on them. */
-  byName: boolean;
-}
+const first = (l: NameList) => (countOf(l) === 0 ? undefined : nameAt(l, 0));
+const last = (l: NameList) => (countOf(l) === 0 ? undefined : nameAt(l, countOf(l) - 1));
 
-function coreAt(s: Stage, i: number): string {
-  return s.cut === 0 ? s.names[i] : s.names[i].slice(0, -s.cut);
-}
+const isNameList = (files: StageFiles): files is NameList => (files as NameList).starts instanceof Int32Array;
 
-const first = (s: Stage) => (s.names.length === 0 ? undefined : coreAt(s, 0));
-const last = (s: Stage) => (s.names.length === 0 ? undefined : coreAt(s, s.names.length - 1));
-
-const isStageFile = (name: string, suffix: string) => name.length > suffix.length && name.endsWith(suffix) && !name.includes('/');
-
-function stage(fileNames: Iterable<string>, suffix: string): Stage {
-  const listed = Array.isArray(fileNames) ? fileNames : [...fileNames];
-  // A folder listing is usually nothing but the stage's files: then it is the stage, uncopied.
-  const names = listed.every((n) => isStageFile(n, suffix)) ? listed : listed.map((n) => n.slice(n.lastIndexOf('/') + 1)).filter((n) => isStageFile(n, suffix));
-  const cut = suffix.length;
-  let byName = true;
-  for (let i = 1; i < names.length; i++) {
-    const a = names[i - 1];
-    const b = names[i];
-    const wholeOrdered = a < b;
-    // Names of one length with one suffix are in the order of their cores.
-    const coreOrdered = a.length === b.length ? wholeOrdered : a.slice(0, -cut) < b.slice(0, -cut);
-    if (!coreOrdered) return { names: sortedUnique(names.map((n) => n.slice(0, -cut))), cut: 0, byName: true };
-    byName &&= wholeOrdered;
+/** A stage's tiles: its core names, sorted, each once. */
+function stage(files: StageFiles, suffix: string): NameList {
+  if (isNameList(files)) return files;
+  const cores: string[] = [];
+  for (const path of files) {
+    const core = coreName(path, suffix);
+    if (core !== undefined) cores.push(core);
   }
-  return { names, cut, byName };
+  return fromNames(cores);
 }
 
-/** `names` when each is greater than the one before; else a sorted copy without repeats. */
-function sortedUnique(names: string[]): string[] {
-  for (let i = 1; i < names.length; i++) {
-    // The default sort orders by UTF-16 code unit: by code point, as Python's sorted() does and
-    // check_tabs prints, except past U+FFFF.
-    if (!(names[i - 1] < names[i])) return [...new Set(names)].sort();
+/** How many names at the start of `sorted` pass `test`, which holds up to some name and not after it. */
+function countWhile(sorted: string[], test: (name: string) => boolean): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (test(sorted[mid])) lo = mid + 1;
+    else hi = mid;
   }
-  return names;
-}
-
-/** The cores of `a` that `b` lacks, in order. */
-function difference(a: Stage, b: Stage): string[] {
-  // Whole names compare as their cores do when both stages are in name order with one suffix.
-  const whole = a.cut === b.cut && a.byName && b.byName;
-  const key = (s: Stage, i: number) => (whole ? s.names[i] : coreAt(s, i));
-  const out: string[] = [];
-  let j = 0;
-  let next = b.names.length > 0 ? key(b, 0) : undefined;
-  for (let i = 0; i < a.names.length; i++) {
-    const x = key(a, i);
-    while (next !== undefined && next < x) next = ++j < b.names.length ? key(b, j) : undefined;
-    if (next !== x) out.push(coreAt(a, i));
-  }
-  return out;
+  return lo;
 }
 
 function compare<T>(actual: T | undefined, expected: T | undefined): Comparison<T> {

@@ -38,7 +38,11 @@ export function register(program: Command): void {
       .command('check')
       .description('count every stage of a tab (InLens png, transferred dat, archived dat, scope dat, logs) and list what is missing; exit 0 only when nothing is')
       .argument('<tab>', 'tab description (YAML)'),
-  ).action(async (tabFile: string, opts: ScopeOptions, cmd: Command) => (await import('./fibsem-run.ts')).checkTab(tabFile, opts, cmd));
+  ).action(async (tabFile: string, opts: ScopeOptions, cmd: Command) => {
+    // The check's folders are listed while the ledger and the recipe load (check.ts says why).
+    await (await import('../../recipes/fibsem/check.ts')).startReading(tabFile, { listing: opts.scopeListing });
+    return (await import('./fibsem-run.ts')).checkTab(tabFile, opts, cmd);
+  });
 
   scopeOptions(
     fibsem

@@ -21,6 +21,8 @@ export const LOG_FILE = 'ferry_pipeline.log';
 export const PIPELINE_STAR = 'default_pipeline.star';
 /** relion_pipeliner --schedule name: RELION logs the schedule to pipeline_ferry.log. */
 export const SCHEDULE = 'ferry';
+/** The supervisor's flag for waiting, before anything else, for "go" on its stdin (and exiting at its end). */
+export const WHEN_TOLD = '--when-told';
 
 export type EndState = 'success' | 'failure' | 'stopped';
 export type RunState = 'queued' | 'running' | EndState;

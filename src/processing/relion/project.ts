@@ -38,11 +38,20 @@ export interface PrepareOptions {
    */
   secWaitAfter?: number;
   env?: NodeJS.ProcessEnv;
+  /** What checkProject found for these same options, so that a launch checks once. */
+  checked?: CheckedProject;
+  /**
+   * Called with the folder the project is made in (renamed to the project folder when complete),
+   * before RELION's jobs are added to it: what should run beside the preparation starts here.
+   */
+  onFolder?(folder: string): void;
 }
 
 export interface PreparedProject {
   projectDir: string;
   run: RunRecord;
+  /** False when the project was there already (prepared earlier, or by a prepare that raced this one). */
+  here: boolean;
 }
 
 export function projectDirFor(visitDir: string, processingJobId: string | number): string {
@@ -178,14 +187,14 @@ export async function prepareProject(o: PrepareOptions): Promise<PreparedProject
     if (String(existing.ids.processingJobId) !== String(o.ids.processingJobId)) {
       throw new FerryError(`${projectDir} belongs to processing job ${existing.ids.processingJobId}`);
     }
-    return { projectDir, run: existing };
+    return { projectDir, run: existing, here: false };
   }
   if (await stat(projectDir).catch(() => undefined)) {
     throw new FerryError(`${projectDir} already exists and is not a project Ferry prepared`, {
       hint: 'Ferry never writes into a folder it did not make: move that folder away or use another processing job id',
     });
   }
-  const { movies, relion, plan } = await checkProject(o);
+  const { movies, relion, plan } = o.checked ?? (await checkProject(o));
   const imageDirectory = resolve(o.imageDirectory);
   const template = o.fileTemplate;
 
@@ -194,6 +203,7 @@ export async function prepareProject(o: PrepareOptions): Promise<PreparedProject
   const work = join(processed, `.${basename(projectDir)}.${randomBytes(4).toString('hex')}.part`);
   await mkdir(work);
   try {
+    o.onFolder?.(work);
     // RELION imports only paths inside the project; the link is relative when the raw data is in the
     // visit (the seed's `Movies -> ../../raw`), so the visit can move as a whole.
     const visit = resolve(o.visitDir);
@@ -242,9 +252,9 @@ export async function prepareProject(o: PrepareOptions): Promise<PreparedProject
       if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw e;
       // Another prepare of the same processing job won the race: use its project.
       await rm(work, { recursive: true, force: true });
-      return { projectDir, run: await readRunRecord(projectDir) };
+      return { projectDir, run: await readRunRecord(projectDir), here: false };
     }
-    return { projectDir, run };
+    return { projectDir, run, here: true };
   } catch (e) {
     await rm(work, { recursive: true, force: true });
     throw e;

@@ -13,8 +13,8 @@ import { tempDir } from '../../testing/tree.ts';
 import { groupOf, isRunning } from '../local-process.ts';
 import { END_FILE, LOG_FILE, MARKER_FILE, readMarker, RUN_FILE } from './files.ts';
 import type { Marker } from './files.ts';
-import { correctedMicrographs, globalShifts, prepareProject, readStatus, startPipeline, stopPipeline, waitForEnd } from './runner.ts';
-import type { PipelineStatus } from './runner.ts';
+import { correctedMicrographs, globalShifts, prepareProject, readStatus, startPipeline, stopPipeline, waitForEnd, waitingSupervisor } from './runner.ts';
+import type { PipelineStatus, WaitingSupervisor } from './runner.ts';
 import { QUEUE_SAFETY_NET_MS } from '../../testing/until.ts';
 import { makeLongVisit, makeVisit, TEMPLATE, testParams, until } from '../../testing/relion-runner.ts';
 
@@ -308,6 +308,31 @@ describe('RELION runner: bad input', () => {
       prepareProject({ ...visit, fileTemplate: TEMPLATE, ids: { processingJobId: 5 }, params: testParams() }),
       ferryError(/relion_5 already exists and is not a project Ferry prepared/),
     );
+  });
+
+  test('a supervisor started while the project is prepared starts RELION only when told; a dropped one never does', async () => {
+    const visit = await makeVisit(await root(), 2, SMALL);
+    const prepareWith = (id: number) => {
+      let waiting: WaitingSupervisor | undefined;
+      const projectDir = join(visit.visitDir, 'processed', `relion_${id}`);
+      const prepared = prepareProject({ ...visit, fileTemplate: TEMPLATE, ids: { processingJobId: id }, params: testParams(), onFolder: (f) => (waiting = waitingSupervisor(f, projectDir)) });
+      return prepared.then((p) => ({ ...p, waiting: waiting! }));
+    };
+    const told = await prepareWith(11);
+    assert.equal(told.here, true);
+    const handle = await told.waiting.start();
+    assert.equal(handle.how, 'started');
+    const end = await waitForEnd(handle);
+    assert.equal(end.state, 'success', end.message);
+    assert.match(await readFile(join(told.projectDir, LOG_FILE), 'utf8'), /started relion_pipeliner/, 'its log is in the project');
+
+    const dropped = await prepareWith(12);
+    await dropped.waiting.drop();
+    assert.equal(await exists(join(dropped.projectDir, MARKER_FILE)), false);
+    assert.equal(await exists(join(dropped.projectDir, 'Import/job001/run.out')), false, 'RELION never ran');
+    const again = await startPipeline(dropped.projectDir);
+    assert.equal(again.how, 'started', 'the project can still be started');
+    assert.equal((await waitForEnd(again)).state, 'success');
   });
 
   test('a project stopped before it started never starts', async () => {

@@ -10,6 +10,7 @@
 // and the job's next attempt calls startPipeline again, which attaches to it (or, if it died with
 // the worker's node, finds it ended as a failure).
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -19,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FerryError } from '../../errors.ts';
 import { isRunning, onThisMachine } from '../local-process.ts';
-import { clip, END_FILE, LOG_FILE, MARKER_FILE, readMarker, readRunRecord, STOP_FILE, writeEndRecord } from './files.ts';
+import { clip, END_FILE, LOG_FILE, WHEN_TOLD, MARKER_FILE, readMarker, readRunRecord, STOP_FILE, writeEndRecord } from './files.ts';
 import { jobStates } from './outputs.ts';
 import { isEnded, markerLive, readStatus } from './status.ts';
 import type { PipelineStatus } from './status.ts';
@@ -47,20 +48,62 @@ export interface PipelineHandle {
  */
 export async function startPipeline(projectDir: string, o: { env?: NodeJS.ProcessEnv } = {}): Promise<PipelineHandle> {
   await readRunRecord(projectDir);
-  const log = openSync(join(projectDir, LOG_FILE), 'a');
+  return handshake(spawnSupervisor(projectDir, projectDir, false, o.env), projectDir);
+}
+
+export interface WaitingSupervisor {
+  /** startPipeline, for the project prepared in the folder it was given. */
+  start(): Promise<PipelineHandle>;
+  /** The project will not be started: the supervisor exits (as it does when this process ends); resolves when it has. */
+  drop(): Promise<void>;
+}
+
+/**
+ * A supervisor started while its project is still being prepared in `folder` (the project folder to
+ * be, whose log it writes to): Node loads it beside the preparation, not after it, and it starts the
+ * pipeline only when told, so RELION starts sooner after a Start.
+ */
+export function waitingSupervisor(folder: string, projectDir: string, o: { env?: NodeJS.ProcessEnv } = {}): WaitingSupervisor {
+  const child = spawnSupervisor(folder, projectDir, true, o.env);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Until told, it must not keep this process alive: its end is this process's end.
+  (child.stdin as unknown as { unref?(): void }).unref?.();
+  child.unref();
+  return {
+    start: () => {
+      child.stdin!.end('go\n');
+      return handshake(child, projectDir);
+    },
+    drop: () => {
+      child.stdin!.destroy();
+      return exited;
+    },
+  };
+}
+
+function spawnSupervisor(logFolder: string, projectDir: string, whenTold: boolean, env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const log = openSync(join(logFolder, LOG_FILE), 'a');
   // The supervisor shares this process's compile cache (the CLI's), so its sources are not type-stripped again.
   const cache = module.getCompileCacheDir();
-  const env = { ...(o.env ?? process.env), ...(cache ? { NODE_COMPILE_CACHE: cache } : {}) };
-  const child = spawn(process.execPath, [SUPERVISOR, projectDir], { detached: true, stdio: ['ignore', 'pipe', log], env });
+  const child = spawn(process.execPath, [SUPERVISOR, projectDir, ...(whenTold ? [WHEN_TOLD] : [])], {
+    detached: true,
+    stdio: [whenTold ? 'pipe' : 'ignore', 'pipe', log],
+    env: { ...env, ...(cache ? { NODE_COMPILE_CACHE: cache } : {}) },
+  });
   closeSync(log);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return child;
+}
+
+/** The supervisor's first line: whether it started the pipeline, attached to it or found it ended. */
+async function handshake(child: ChildProcess, projectDir: string): Promise<PipelineHandle> {
+  const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
   const first = await new Promise<string | undefined>((resolve) => {
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
       if (buf.includes('\n')) resolve(buf.slice(0, buf.indexOf('\n')));
     });
-    child.once('exit', () => resolve(undefined));
+    child.stdout!.once('end', () => resolve(undefined));
     child.once('error', () => resolve(undefined));
   });
   child.stdout!.destroy();

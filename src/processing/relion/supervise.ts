@@ -14,7 +14,7 @@ import { groupOf, identify, signalGroup } from '../local-process.ts';
 import type { ProcessIdentity } from '../local-process.ts';
 import { relionEnv } from './binaries.ts';
 import {
-  claimMarker, clip, exists, LOG_FILE, MARKER_FILE, readEndRecord, readRunRecord, removeFile, replaceMarker, STOP_FILE, writeEndRecord,
+  claimMarker, clip, exists, LOG_FILE, MARKER_FILE, readEndRecord, readRunRecord, removeFile, replaceMarker, STOP_FILE, WHEN_TOLD, writeEndRecord,
 } from './files.ts';
 import type { Marker, RunRecord } from './files.ts';
 import { ABORT_NOW, errorMessageIn, jobStarted, jobStates } from './outputs.ts';
@@ -121,7 +121,18 @@ async function finish(end: Parameters<typeof writeEndRecord>[1]): Promise<void> 
   log(`ended: ${end.state}: ${end.message}`);
 }
 
+/** Started ahead of its project (WHEN_TOLD): true once told to go, false when the starter went away. */
+async function told(): Promise<boolean> {
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += chunk;
+    if (text.includes('\n')) break;
+  }
+  return text.startsWith('go\n');
+}
+
 async function main(): Promise<void> {
+  if (process.argv[3] === WHEN_TOLD && !(await told())) return;
   const run = await readRunRecord(projectDir);
   if (await readEndRecord(projectDir)) return say({ ended: true });
   const me = (await identify(process.pid))!;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { errorMessage, stopsEverything } from '../../errors.ts';
 import { convertDatToInLensPng } from '../../formats/fibsem/convert.ts';
 import { DAT_SUFFIX } from '../../formats/fibsem/names.ts';
+import { namesOf } from '../../inventory/name-list.ts';
 import { scopePathsOf } from '../../inventory/scope-listing.ts';
 import { fetchOverSsh } from '../../inventory/ssh-fetch.ts';
 import type { SshTarget } from '../../inventory/ssh.ts';
@@ -34,7 +35,7 @@ export function planRepair(tab: Tab, check: TabCheck): RepairStep[] {
   const step = (core: string) => steps.get(core) ?? steps.set(core, { core }).get(core)!;
   const archived = (core: string) => join(tab.folders.archiveDat, core + DAT_SUFFIX);
   const scopePaths = scopePathsOf(check.scopeListing, check.report.missingDat);
-  const archiveNames = new Set(check.archiveNames);
+  const inArchiveFolder = new Set(namesOf(check.archive));
   for (const core of check.report.missingDat) {
     const path = scopePaths.get(core);
     if (path !== undefined) step(core).fetch = { from: 'scope', path };
@@ -44,7 +45,7 @@ export function planRepair(tab: Tab, check: TabCheck): RepairStep[] {
   }
   for (const core of check.report.missingInLensPng) {
     const s = step(core);
-    const inArchive = s.fetch !== undefined || archiveNames.has(core + DAT_SUFFIX);
+    const inArchive = s.fetch !== undefined || inArchiveFolder.has(core);
     s.convert = inArchive ? archived(core) : join(tab.folders.transferredDat, core + DAT_SUFFIX);
   }
   return [...steps.values()].sort((a, b) => (a.core < b.core ? -1 : a.core > b.core ? 1 : 0));

@@ -24,7 +24,7 @@
 //     project: Sec26
 //     stack: v1_acquire                     # optional, the pipeline's default
 //     maskDir: /groups/flyem/data/render/pre_iso/masks   # optional: without it, tiles get no mask
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import YAML from 'yaml';
@@ -80,7 +80,7 @@ export type Tab = Omit<TabFields, 'folders'> & {
 export async function loadTab(file: string): Promise<Tab> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8'); // a few hundred bytes: no trips through the thread pool
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new FerryError(`cannot read tab description ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}`, {

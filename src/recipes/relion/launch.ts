@@ -9,8 +9,8 @@ import type { PlannedRun } from '../../runtime/recipe.ts';
 import type { ProcessingJob, ProcessingRecords } from '../../processing/records.ts';
 import type { RelionOptions } from '../../processing/relion-options.ts';
 import type { RelionParams } from '../../processing/relion/options.ts';
-import { checkProject, prepareProject, projectDirFor, startPipeline, visitDirOf } from '../../processing/relion/runner.ts';
-import type { CheckedProject } from '../../processing/relion/runner.ts';
+import { checkProject, prepareProject, projectDirFor, startPipeline, visitDirOf, waitingSupervisor } from '../../processing/relion/runner.ts';
+import type { CheckedProject, PreparedProject, WaitingSupervisor } from '../../processing/relion/runner.ts';
 import { shellQuote } from '../../runtime/submit.ts';
 import { runNameOf } from './records.ts';
 
@@ -94,6 +94,8 @@ export interface LaunchOptions {
    * worker on this machine, which then attaches to it (RELION starts one process start sooner).
    */
   startHere: boolean;
+  /** What checkLaunch found for this job and these options (else the project checks again). */
+  checked?: CheckedProject;
 }
 
 /**
@@ -101,36 +103,46 @@ export interface LaunchOptions {
  * processes it. A project that cannot be prepared is recorded as a failed run, with why.
  */
 export async function launch(records: ProcessingRecords, job: ProcessingJob, options: RelionOptions, o: LaunchOptions): Promise<Launch> {
-  const { ispyb } = o;
   const p = projectOf(job);
-  let prepared;
+  let waiting: WaitingSupervisor | undefined;
   try {
-    prepared = await prepareProject({
+    const prepared = await prepareProject({
       ...p,
       ids: { processingJobId: job.processingJobId, dataCollectionId: job.dataCollectionId },
       params: await runnerParams(options),
-    });
-  } catch (e) {
-    await recordFailure(records, job.processingJobId, `not started: ${errorMessage(e)}`);
-    throw e;
-  }
-  const command = prepared.run.command.map(shellQuote).join(' ');
-  const environment = `project=${prepared.projectDir}`;
-  const autoProcProgramId = await records.registerProgram(job.processingJobId, {
-    programs: PROGRAM,
-    // ISPyB keeps 255 characters of each: a longer line is left out rather than cut.
-    commandLine: command.length <= 255 ? command : undefined,
-    environment: environment.length <= 255 ? environment : undefined,
-  });
-  if (o.startHere) {
-    try {
-      await startPipeline(prepared.projectDir);
-    } catch (e) {
-      await records.finishProgram(autoProcProgramId, { success: false, message: `not started: ${errorMessage(e)}` });
+      checked: o.checked,
+      onFolder: o.startHere ? (folder) => (waiting = waitingSupervisor(folder, p.projectDir)) : undefined,
+    }).catch(async (e) => {
+      await recordFailure(records, job.processingJobId, `not started: ${errorMessage(e)}`);
       throw e;
+    });
+    const command = prepared.run.command.map(shellQuote).join(' ');
+    const environment = `project=${prepared.projectDir}`;
+    const autoProcProgramId = await records.registerProgram(job.processingJobId, {
+      programs: PROGRAM,
+      // ISPyB keeps 255 characters of each: a longer line is left out rather than cut.
+      commandLine: command.length <= 255 ? command : undefined,
+      environment: environment.length <= 255 ? environment : undefined,
+    });
+    if (o.startHere) {
+      // A project another prepare made is started the ordinary way: its log is not this supervisor's.
+      const supervisor = prepared.here ? waiting : undefined;
+      waiting = undefined;
+      try {
+        await (supervisor ? supervisor.start() : startPipeline(prepared.projectDir));
+      } catch (e) {
+        await records.finishProgram(autoProcProgramId, { success: false, message: `not started: ${errorMessage(e)}` });
+        throw e;
+      }
+      await records.startProgram(autoProcProgramId);
     }
-    await records.startProgram(autoProcProgramId);
+    return planned(records, job, prepared, autoProcProgramId, o.ispyb);
+  } finally {
+    void (waiting as WaitingSupervisor | undefined)?.drop();
   }
+}
+
+function planned(records: ProcessingRecords, job: ProcessingJob, prepared: PreparedProject, autoProcProgramId: number, ispyb: string | undefined): Launch {
   const params: ProcessParams = { processingJobId: job.processingJobId, autoProcProgramId, ...(ispyb ? { ispyb } : {}) };
   const name = runNameOf(job.processingJobId, ispyb);
   return {

@@ -28,6 +28,7 @@ import {
 } from '../../processing/relion-options.ts';
 import type { OptionSource, RelionOptions } from '../../processing/relion-options.ts';
 import type { ZocaloRequest } from '../../processing/zocalo/messages.ts';
+import { findRelion } from '../../processing/relion/binaries.ts';
 import { isActive } from '../../processing/status.ts';
 import { zocaloWhere } from '../../processing/zocalo/url.ts';
 import type { Plan, PlanContext, RunReport } from '../../runtime/recipe.ts';
@@ -113,6 +114,8 @@ export const recipe = defineRecipe<RelionInput>({
         kind: 'usage',
       });
     }
+    // RELION's programs are checked (relion_pipeliner --version) while the records are read.
+    if (input.action !== 'stop') void findRelion().catch(() => {});
     const records = await openProcessingRecords(input.ispyb, ctx.ledger);
     try {
       if (input.action === 'start') return await planStart(input, records, ctx);
@@ -211,7 +214,7 @@ async function planStart(input: StartInput, records: ProcessingRecords, ctx: Pla
     }
     return { runs: [], warnings, facts: { ...facts } };
   }
-  const l = await launch(records, job, options, { ispyb: ispybOf(input), startHere: input.startHere });
+  const l = await launch(records, job, options, { ispyb: ispybOf(input), startHere: input.startHere, checked });
   Object.assign(facts, { autoProcProgramId: l.autoProcProgramId, projectDir: l.projectDir, run: l.run.name });
   return { runs: [l.run], warnings, facts: { ...facts } };
 }
@@ -280,7 +283,7 @@ async function planProcess(input: Extract<RelionInput, { action: 'process' }>, r
     throw e;
   }
   if (ctx.dryRun) return { runs: [], warnings: [], facts: { ...facts, movies: checked.movies.length, projectDir: projectOf(job).projectDir } };
-  const l = await launch(records, job, options, { ispyb: ispybOf(input), startHere: input.startHere });
+  const l = await launch(records, job, options, { ispyb: ispybOf(input), startHere: input.startHere, checked });
   return { runs: [l.run], warnings: [], facts: { ...facts, autoProcProgramId: l.autoProcProgramId, projectDir: l.projectDir, movies: l.movies, run: l.run.name } };
 }
 
