@@ -103,7 +103,7 @@ interface FerryRound {
 /** `ferry relion start`, to the moment its records say the processing ended. */
 async function ferryRun(imageDirectory: string, paramsFile: string, ferryEnv: NodeJS.ProcessEnv): Promise<FerryRound> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [FERRY_BIN, '--json', 'relion', 'start', '--visit', 'cm28212-1', '--image-directory', imageDirectory, '--file-template', TEMPLATE, '--params', paramsFile], {
+  const child = spawn(FERRY_BIN, ['--json', 'relion', 'start', '--visit', 'cm28212-1', '--image-directory', imageDirectory, '--file-template', TEMPLATE, '--params', paramsFile], {
     cwd: root,
     env: ferryEnv,
     stdio: ['ignore', 'pipe', 'ignore'],
