@@ -9,7 +9,6 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { FerryError } from '../../errors.ts';
-import { writeLocalFile } from '../../storage/location.ts';
 import { MRC_HEADER_BYTES, parseMrcHeader } from '../../formats/mrc.ts';
 import { findBlock, parseStar, tableRecords } from '../../formats/star.ts';
 import { checkCsh, findRelion, relionEnv } from './binaries.ts';
@@ -244,7 +243,8 @@ export async function prepareProject(o: PrepareOptions): Promise<PreparedProject
       ],
       preparedAt: new Date().toISOString(),
     };
-    await writeLocalFile(join(work, RUN_FILE), `${JSON.stringify(run, null, 2)}\n`);
+    // Written plainly: nothing reads this folder before the one rename that makes it the project.
+    await writeFile(join(work, RUN_FILE), `${JSON.stringify(run, null, 2)}\n`);
     try {
       await rename(work, projectDir);
     } catch (e) {
