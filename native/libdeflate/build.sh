@@ -10,21 +10,12 @@
 #        and tools are there, and otherwise says so and exits 0: Ferry then gzips with Node's zlib
 set -euo pipefail
 cd "$(dirname "$0")"
-root=$(cd ../.. && pwd)
-optional=false
-[ "${1:-}" = --if-possible ] && optional=true
-
-skip() {
-  if $optional; then
-    echo "ferry: libdeflate addon not built ($1); Ferry gzips with Node's zlib. For the faster engine: apt-get install -y libdeflate-dev build-essential python3, then bash native/libdeflate/build.sh" >&2
-    exit 0
-  fi
-  echo "cannot build the libdeflate addon: $1" >&2
-  exit 2
-}
+name=libdeflate what=engine packages='libdeflate-dev build-essential python3'
+without="Ferry gzips with Node's zlib"
+. ../gyp.sh "$@"
 
 [ -f /usr/include/libdeflate.h ] || skip "no libdeflate.h (Debian package libdeflate-dev)"
-. ../gyp.sh
+gyp_rebuild
 # A shared object links with symbols left undefined, and Node binds them at their first call: an
 # addon built without libdeflate's code would load, then end the process mid-ingest. So it must
 # compress once here, in a child, or it is removed and Ferry keeps Node's zlib.

@@ -9,21 +9,12 @@
 #        tools are there, and otherwise says so and exits 0: the check then lists with fs.readdir
 set -euo pipefail
 cd "$(dirname "$0")"
-root=$(cd ../.. && pwd)
-optional=false
-[ "${1:-}" = --if-possible ] && optional=true
-
-skip() {
-  if $optional; then
-    echo "ferry: listdir addon not built ($1); the FIB-SEM check lists folders with fs.readdir. For the faster lister: apt-get install -y build-essential python3, then bash native/listdir/build.sh" >&2
-    exit 0
-  fi
-  echo "cannot build the listdir addon: $1" >&2
-  exit 2
-}
+name=listdir what=lister packages='build-essential python3'
+without='the FIB-SEM check lists folders with fs.readdir'
+. ../gyp.sh "$@"
 
 [ "$(uname -s)" = Linux ] || skip "it reads folders with Linux's getdents64"
-. ../gyp.sh
+gyp_rebuild
 # It must list a folder once here, in a child, or it is removed and the check keeps fs.readdir.
 addon=build/Release/listdir_addon.node
 node -e 'require(process.argv[1]).listCores(process.argv[2], ".gyp").then((s) => process.exit(s === "binding\0" ? 0 : 1), () => process.exit(1))' "$PWD/$addon" "$PWD" >"$log" 2>&1 \
