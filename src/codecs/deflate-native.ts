@@ -1,9 +1,7 @@
 // The libdeflate addon (native/libdeflate: Debian's libdeflate behind Node-API), when it has been
 // built on this machine. It is optional: npm's postinstall builds it where libdeflate-dev and a C
 // toolchain are installed, and without it Ferry gzips with Node's zlib (codecs/gzip.ts).
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { FerryError } from '../errors.ts';
+import { loadAddon } from '../native-addon.ts';
 
 /** What native/libdeflate/addon.c exports. */
 export interface Libdeflate {
@@ -18,20 +16,7 @@ export interface Libdeflate {
 /** Where native/libdeflate/build.sh puts the addon. */
 export const LIBDEFLATE_ADDON = new URL('../../native/libdeflate/build/Release/deflate_addon.node', import.meta.url);
 
-/**
- * The addon at `file`, or undefined when it is not there (not built here). One that is there but
- * does not load (built for another platform, a damaged file) is an error worth seeing, not a
- * silent fall back to the slower engine.
- */
+/** The addon at `file`, or undefined when it is not built here (see loadAddon). */
 export function loadLibdeflate(file: URL = LIBDEFLATE_ADDON): Libdeflate | undefined {
-  try {
-    return createRequire(import.meta.url)(fileURLToPath(file)) as Libdeflate;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
-    throw new FerryError(`the libdeflate addon ${fileURLToPath(file)} does not load: ${(e as Error).message}`, {
-      kind: 'environment',
-      hint: 'rebuild it here with `bash native/libdeflate/build.sh`, or delete native/libdeflate/build to gzip with Node\'s zlib',
-      cause: e,
-    });
-  }
+  return loadAddon<Libdeflate>(file, 'libdeflate', "gzip with Node's zlib");
 }

@@ -4,9 +4,7 @@
 // with fs.readdir (listFolderNames). On folders of 120,000 files the addon takes ~60% of readdir's
 // CPU (most of the rest is the kernel's reading of the folder, which both pay) and leaves the main
 // thread one string instead of 120,000 (bench/fibsem-check.ts).
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { FerryError } from '../errors.ts';
+import { loadAddon } from '../native-addon.ts';
 import { listFailure, listFolderNames } from './list-folder.ts';
 import { fromNames, fromPacked } from './name-list.ts';
 import type { NameList } from './name-list.ts';
@@ -22,21 +20,9 @@ export const LISTDIR_ADDON = new URL('../../native/listdir/build/Release/listdir
 
 let loaded: { lister: Listdir | undefined } | undefined;
 
-/**
- * The addon at `file`, or undefined when it is not there (not built here). One that is there but
- * does not load is an error worth seeing, not a silent fall back to the slower lister.
- */
+/** The addon at `file`, or undefined when it is not built here (see loadAddon). */
 export function loadListdir(file: URL = LISTDIR_ADDON): Listdir | undefined {
-  try {
-    return createRequire(import.meta.url)(fileURLToPath(file)) as Listdir;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
-    throw new FerryError(`the listdir addon ${fileURLToPath(file)} does not load: ${(e as Error).message}`, {
-      kind: 'environment',
-      hint: 'rebuild it here with `bash native/listdir/build.sh`, or delete native/listdir/build to list with fs.readdir',
-      cause: e,
-    });
-  }
+  return loadAddon<Listdir>(file, 'listdir', 'list with fs.readdir');
 }
 
 /** `what` says which configured folder this is, so a message names the field to fix. */
